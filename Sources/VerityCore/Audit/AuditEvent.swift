@@ -1,0 +1,109 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// One act recorded in the audit trail: who did what to whom, and how it ended.
+///
+/// Events never hold a secret, nor a hash of one: `facts` say what was checked or changed
+/// ("PIN verified", "reason: ..."), not with what.
+public struct AuditEvent: Equatable, Sendable {
+    /// The position in the trail, from 1, without gaps.
+    public var seq: Int64
+    public var time: Date
+    /// The calling system (its certificate's CN).
+    public var caller: String
+    /// The calling system's role.
+    public var role: String
+    /// The person on whose behalf the system called, such as a caseworker's id.
+    public var actor: String?
+    public var subjectID: String?
+    /// The method called, such as `verity.v1.Credentials/Verify`.
+    public var method: String
+    public var action: AuditAction
+    public var outcome: String
+    public var facts: [String]
+    /// The ``hash`` of the event before, or 64 zeroes for the first.
+    public var previousHash: String
+    /// SHA-256 (hex) of this event's canonical bytes, which include ``previousHash``.
+    public var hash: String
+
+    public init(
+        seq: Int64,
+        draft: AuditDraft,
+        previousHash: String
+    ) {
+        self.seq = seq
+        self.time = draft.time
+        self.caller = draft.context.caller
+        self.role = draft.context.role
+        self.actor = draft.context.actor
+        self.subjectID = draft.subjectID?.rawValue
+        self.method = draft.context.method ?? draft.action.rawValue
+        self.action = draft.action
+        self.outcome = draft.outcome
+        self.facts = draft.facts
+        self.previousHash = previousHash
+        self.hash = ""
+        self.hash = AuditChain.hash(of: self)
+    }
+
+    public init(
+        seq: Int64, time: Date, caller: String, role: String, actor: String?, subjectID: String?,
+        method: String, action: AuditAction, outcome: String, facts: [String], previousHash: String, hash: String
+    ) {
+        self.seq = seq
+        self.time = time
+        self.caller = caller
+        self.role = role
+        self.actor = actor
+        self.subjectID = subjectID
+        self.method = method
+        self.action = action
+        self.outcome = outcome
+        self.facts = facts
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+/// An event to append: everything but its place in the chain.
+public struct AuditDraft: Equatable, Sendable {
+    public var time: Date
+    public var context: CallContext
+    public var subjectID: SubjectID?
+    public var action: AuditAction
+    public var outcome: String
+    public var facts: [String]
+
+    public init(
+        time: Date, context: CallContext, subjectID: SubjectID?, action: AuditAction, outcome: String, facts: [String] = []
+    ) {
+        self.time = time
+        self.context = context
+        self.subjectID = subjectID
+        self.action = action
+        self.outcome = outcome
+        self.facts = facts
+    }
+}
+
+/// What an audited act was.
+public enum AuditAction: String, CaseIterable, Codable, Sendable {
+    case enroll = "ENROLL"
+    case updateContacts = "UPDATE_CONTACTS"
+    case setSecurityDetails = "SET_SECURITY_DETAILS"
+    case applyDefaults = "APPLY_DEFAULTS"
+    case verify = "VERIFY"
+    case change = "CHANGE"
+    /// The subject was blocked: a third consecutive failure, or an attempt whose outcome was lost.
+    case lock = "LOCK"
+    case unblock = "UNBLOCK"
+    case getStatus = "GET_STATUS"
+    case permissionDenied = "PERMISSION_DENIED"
+}

@@ -1,0 +1,60 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+extension CredentialService {
+    /// The longest unblock reason kept, in characters.
+    public static let maximumReasonLength = 500
+
+    /// Unblocks a BLOCKED subject: an explicit act by an authorised person, with a reason
+    /// that goes into the audit trail. The failure count starts again from zero.
+    public func unblock(_ id: SubjectID, reason: String, context: CallContext) async throws -> SubjectState {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else {
+            throw CredentialError.invalidArgument(field: "reason", reason: "REQUIRED", message: "an unblock needs a reason, for the audit trail")
+        }
+        guard reason.count <= Self.maximumReasonLength else {
+            throw CredentialError.invalidArgument(field: "reason", reason: "TOO_LONG", message: "a reason has at most \(Self.maximumReasonLength) characters")
+        }
+        let audit = draft(.unblock, "OK", subject: id, context: context, facts: ["reason: \(reason)"])
+        let time = now()
+        let state = try await store.modify(id) { subject in
+            guard subject.state == .blocked else {
+                throw CredentialError.failedPrecondition(reason: "NOT_BLOCKED", message: "the subject is \(subject.state.rawValue), not BLOCKED")
+            }
+            subject.state = .active
+            subject.consecutiveFailures = 0
+            subject.blockedAt = nil
+            subject.blockReason = nil
+            subject.updatedAt = time
+            return SubjectModification(subject.state, audit: [audit])
+        }
+        log("subject unblocked", level: .notice, subject: id, context: context)
+        return state
+    }
+
+    /// Audit events oldest first, `limit` at a time (100 by default, at most 1,000).
+    public func auditEvents(for id: SubjectID? = nil, afterSeq: Int64 = 0, limit: Int = 100) async throws -> [AuditEvent] {
+        guard (1...1000).contains(limit) else {
+            throw CredentialError.invalidArgument(field: "limit", reason: "OUT_OF_RANGE", message: "limit is 1 to 1000")
+        }
+        return try await store.auditEvents(subjectID: id, afterSeq: max(0, afterSeq), limit: limit)
+    }
+
+    /// Checks the audit chain and names the first event that no longer matches its hash.
+    public func verifyAuditChain() async throws -> AuditChainReport {
+        try await store.verifyAuditChain()
+    }
+
+    /// Records a call that the role table refused, so that denials leave a trace.
+    public func recordDenial(subject: SubjectID?, context: CallContext) async throws {
+        try await store.append([draft(.permissionDenied, "PERMISSION_DENIED", subject: subject, context: context)])
+        log("permission denied", level: .notice, subject: subject, context: context)
+    }
+}

@@ -1,0 +1,85 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Logging
+import VerityCrypto
+
+/// The use cases of Verity: enrol people, set and check their security details, block and
+/// unblock, and keep the audit trail.
+///
+/// Every rule of `domain.md` and `security.md` is decided here; the ``CredentialStore`` only
+/// makes each decision atomic and durable. Hashing is synchronous CPU work inside these async
+/// methods: a server calls them from a pool sized to its cores, never from an event loop.
+public struct CredentialService: Sendable {
+    /// The knobs of the rules.
+    public struct Configuration: Sendable {
+        /// Consecutive failed checks that block a subject.
+        public var attemptLimit = 3
+        public var pinPolicy = PINPolicy()
+        public var passwordPolicy = PasswordPolicy()
+
+        public init() {}
+    }
+
+    let store: any CredentialStore
+    let hasher: any SecretHashing
+    let configuration: Configuration
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// - Parameters:
+    ///   - store: where subjects and the audit trail live.
+    ///   - hasher: hashes and checks secrets; tests pass an instrumented one.
+    ///   - logger: receives one line per act, never a secret.
+    ///   - now: the clock, injectable for tests.
+    public init(
+        store: any CredentialStore,
+        hasher: any SecretHashing,
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "verity.core"),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.hasher = hasher
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+    }
+
+    /// A subject's state, failure count and dates; never a secret.
+    public func status(of id: SubjectID) async throws -> SubjectStatus {
+        guard let subject = try await store.subject(id) else { throw CredentialError.notFound(id) }
+        return SubjectStatus(subject)
+    }
+
+    func draft(
+        _ action: AuditAction,
+        _ outcome: String,
+        subject: SubjectID?,
+        context: CallContext,
+        facts: [String] = []
+    ) -> AuditDraft {
+        AuditDraft(time: now(), context: context, subjectID: subject, action: action, outcome: outcome, facts: facts)
+    }
+
+    func log(_ message: Logger.Message, level: Logger.Level = .info, subject: SubjectID?, context: CallContext, _ extra: Logger.Metadata = [:]) {
+        var metadata: Logger.Metadata = ["caller": "\(context.caller)", "role": "\(context.role)"]
+        if let subject { metadata["subject"] = "\(subject)" }
+        if let actor = context.actor { metadata["actor"] = "\(actor)" }
+        if let requestID = context.requestID { metadata["request-id"] = "\(requestID)" }
+        logger.log(level: level, message, metadata: metadata.merging(extra) { $1 })
+    }
+}
+
+extension CredentialError {
+    static let blockedSubject = CredentialError.failedPrecondition(
+        reason: "BLOCKED",
+        message: "the subject is blocked; unblock it first (verity.v1.Admin/Unblock)"
+    )
+}

@@ -1,0 +1,30 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// The outcome of one security check.
+public struct VerificationResult: Equatable, Sendable {
+    public enum Outcome: String, CaseIterable, Sendable {
+        /// Every factor asked for matched.
+        case verified = "VERIFIED"
+        /// At least one factor did not match; the attempt counted towards the lock.
+        case mismatch = "MISMATCH"
+        /// The subject is blocked; no secret was looked at.
+        case blocked = "BLOCKED"
+        /// Nothing to check against: no details set, defaults applied, or a factor never set.
+        case notSetUp = "NOT_SET_UP"
+    }
+
+    public var outcome: Outcome
+    /// Checks left before the subject is blocked: the full limit after a success, 0 when blocked or not set up.
+    public var attemptsRemaining: Int
+
+    public init(_ outcome: Outcome, attemptsRemaining: Int) {
+        self.outcome = outcome
+        self.attemptsRemaining = attemptsRemaining
+    }
+}

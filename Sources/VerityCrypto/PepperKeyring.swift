@@ -1,0 +1,157 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// The pepper keys of the keyed step: 32-byte HMAC keys, each under a short id.
+///
+/// The pepper never enters the database, so a stolen database alone cannot be attacked
+/// offline. The id of the key used is part of every ``SecretHash``; rotating means adding a
+/// new current key and keeping the old ones until every hash made with them has been rehashed
+/// (which happens on the next successful check).
+///
+/// On disk it is a JSON file that only its owner may read or write:
+/// ```json
+/// {"version": 1, "current": "k2", "keys": [{"id": "k1", "key": "<base64>"}, {"id": "k2", "key": "<base64>"}]}
+/// ```
+public struct PepperKeyring: Sendable {
+    /// The length of every key, in bytes.
+    public static let keyLength = 32
+
+    /// The id of the key that new hashes use.
+    public let currentKeyID: String
+    private let keys: [String: [UInt8]]
+
+    /// Creates a keyring from keys already in memory.
+    public init(currentKeyID: String, keys: [String: [UInt8]]) throws(PepperKeyringError) {
+        for (id, key) in keys {
+            guard Self.isValidKeyID(id) else { throw .invalidKeyID }
+            guard key.count == Self.keyLength else { throw .wrongKeyLength(keyID: id) }
+        }
+        guard keys[currentKeyID] != nil else { throw .unknownCurrentKey(currentKeyID) }
+        self.currentKeyID = currentKeyID
+        self.keys = keys
+    }
+
+    /// Makes a keyring with one new random key.
+    public static func random(keyID: String = "k1") throws(PepperKeyringError) -> PepperKeyring {
+        try PepperKeyring(currentKeyID: keyID, keys: [keyID: SecureRandom.bytes(count: keyLength)])
+    }
+
+    /// The key with the given id, if this keyring holds it.
+    public func key(id: String) -> [UInt8]? { keys[id] }
+
+    /// The key that new hashes use.
+    public var currentKey: [UInt8] { keys[currentKeyID]! }
+
+    /// The ids of every key held, sorted.
+    public var keyIDs: [String] { keys.keys.sorted() }
+
+    /// A keyring holding these keys plus a new random key under `newKeyID`, which becomes current.
+    public func rotated(to newKeyID: String) throws(PepperKeyringError) -> PepperKeyring {
+        guard keys[newKeyID] == nil else { throw .duplicateKeyID(newKeyID) }
+        var keys = self.keys
+        keys[newKeyID] = SecureRandom.bytes(count: Self.keyLength)
+        return try PepperKeyring(currentKeyID: newKeyID, keys: keys)
+    }
+
+    /// Whether `id` can name a key: 1 to 32 characters of letters, digits, `-` and `_`, so
+    /// that it fits a PHC parameter value.
+    public static func isValidKeyID(_ id: some StringProtocol) -> Bool {
+        (1...32).contains(id.utf8.count)
+            && id.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+}
+
+extension PepperKeyring {
+    /// Reads a keyring file.
+    ///
+    /// - Throws: ``PepperKeyringError/insecurePermissions(path:mode:)`` when the group or
+    ///   others may read or write the file: a pepper that others can read protects nothing,
+    ///   so we refuse to start rather than run with it.
+    public static func load(from path: String) throws(PepperKeyringError) -> PepperKeyring {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw .unreadable(path: path) }
+        let mode = Int(status.st_mode) & 0o777
+        guard mode & 0o077 == 0 else { throw .insecurePermissions(path: path, mode: mode) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path) }
+        guard let file = try? JSONDecoder().decode(KeyringFile.self, from: data), file.version == 1 else {
+            throw .malformed(path: path)
+        }
+        var keys: [String: [UInt8]] = [:]
+        for entry in file.keys {
+            guard let key = Data(base64Encoded: entry.key) else { throw .malformed(path: path) }
+            guard keys.updateValue(Array(key), forKey: entry.id) == nil else { throw .duplicateKeyID(entry.id) }
+        }
+        return try PepperKeyring(currentKeyID: file.current, keys: keys)
+    }
+
+    /// Writes this keyring to a new file that only its owner can read and write.
+    ///
+    /// The file is created with mode 0600 in one step (`O_CREAT | O_EXCL`), so there is no
+    /// moment when it exists with wider permissions, and an existing file is never overwritten.
+    public func write(to path: String) throws(PepperKeyringError) {
+        let file = KeyringFile(
+            version: 1,
+            current: currentKeyID,
+            keys: keyIDs.map { KeyringFile.Entry(id: $0, key: Data(keys[$0]!).base64EncodedString()) }
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let data = try? encoder.encode(file) else { throw .malformed(path: path) }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .unwritable(path: path, errno: errno) }
+        defer { close(descriptor) }
+        let written = data.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        guard written == data.count, fsync(descriptor) == 0 else { throw .unwritable(path: path, errno: errno) }
+    }
+
+    private struct KeyringFile: Codable {
+        struct Entry: Codable {
+            var id: String
+            var key: String
+        }
+        var version: Int
+        var current: String
+        var keys: [Entry]
+    }
+}
+
+/// Why a pepper keyring could not be used. No case ever carries key material.
+public enum PepperKeyringError: Error, Equatable, CustomStringConvertible, Sendable {
+    case unreadable(path: String)
+    case unwritable(path: String, errno: Int32)
+    case insecurePermissions(path: String, mode: Int)
+    case malformed(path: String)
+    case invalidKeyID
+    case duplicateKeyID(String)
+    case wrongKeyLength(keyID: String)
+    case unknownCurrentKey(String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path): "cannot read the pepper keyring at \(path)"
+        case let .unwritable(path, code): "cannot create the pepper keyring at \(path) (errno \(code)); an existing file is never overwritten"
+        case let .insecurePermissions(path, mode):
+            "the pepper keyring \(path) has mode \(String(mode, radix: 8)); only its owner may read it: chmod 600 \(path)"
+        case let .malformed(path): "the pepper keyring \(path) is not a version 1 keyring file"
+        case .invalidKeyID: "a pepper key id must be 1 to 32 letters, digits, '-' or '_'"
+        case let .duplicateKeyID(id): "the pepper key id \(id) is used twice"
+        case let .wrongKeyLength(id): "the pepper key \(id) is not \(PepperKeyring.keyLength) bytes long"
+        case let .unknownCurrentKey(id): "the current pepper key \(id) is not in the keyring"
+        }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIIAlphanumeric: Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
+    }
+}

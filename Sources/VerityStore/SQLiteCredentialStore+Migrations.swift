@@ -1,0 +1,66 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import GRDB
+
+extension SQLiteCredentialStore {
+    /// The schema's history.
+    ///
+    /// - Important: A migration that has shipped is never edited: databases in the field have
+    ///   already run it. Every change is a new migration appended here.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: subjects and the audit trail") { db in
+            try db.execute(sql: """
+                CREATE TABLE subject (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('CLIENT', 'REPRESENTATIVE')),
+                    represents_subject_id TEXT REFERENCES subject(id),
+                    state TEXT NOT NULL CHECK (state IN ('NOT_SET_UP', 'DEFAULTS_APPLIED', 'ACTIVE', 'BLOCKED')),
+                    consecutive_failures INTEGER NOT NULL DEFAULT 0 CHECK (consecutive_failures >= 0),
+                    blocked_at_ms INTEGER,
+                    block_reason TEXT,
+                    pin_hash TEXT,
+                    password_hash TEXT,
+                    spoken_password_hash TEXT,
+                    ivr_pin_hash TEXT,
+                    ivr_pin_updated_at_ms INTEGER,
+                    contacts TEXT NOT NULL,
+                    created_at_ms INTEGER NOT NULL,
+                    updated_at_ms INTEGER NOT NULL
+                ) STRICT;
+
+                CREATE INDEX subject_by_represented ON subject(represents_subject_id);
+
+                CREATE TABLE audit_event (
+                    seq INTEGER PRIMARY KEY,
+                    time_ms INTEGER NOT NULL,
+                    caller TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    actor TEXT,
+                    subject_id TEXT,
+                    method TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    facts TEXT NOT NULL,
+                    previous_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                ) STRICT;
+
+                CREATE INDEX audit_event_by_subject ON audit_event(subject_id, seq);
+
+                CREATE TRIGGER audit_event_is_append_only_update BEFORE UPDATE ON audit_event
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+
+                CREATE TRIGGER audit_event_is_append_only_delete BEFORE DELETE ON audit_event
+                BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                """)
+        }
+        return migrator
+    }
+}

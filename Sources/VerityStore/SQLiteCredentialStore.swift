@@ -1,0 +1,117 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import GRDB
+import VerityCore
+
+/// The ``CredentialStore`` on SQLite, through GRDB: the embedded default.
+///
+/// One file in WAL mode, every commit durable (`synchronous = FULL`), because a lost failure
+/// count is a security bug. Several processes may share the file: writes take SQLite's write
+/// lock at once (`BEGIN IMMEDIATE`) and wait up to ``busyTimeout`` for it.
+public final class SQLiteCredentialStore: CredentialStore {
+    /// How long a write waits for another process's write lock before failing.
+    public static let busyTimeout: TimeInterval = 10
+
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public convenience init(path: String) throws {
+        try self.init(writer: DatabasePool(path: path, configuration: Self.configuration()))
+    }
+
+    /// Opens a store that lives in memory, for tests and tools.
+    public static func inMemory() throws -> SQLiteCredentialStore {
+        try SQLiteCredentialStore(writer: DatabaseQueue(configuration: configuration()))
+    }
+
+    private init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Closes the database files. The store must not be used afterwards.
+    public func close() throws {
+        if let pool = writer as? DatabasePool { try pool.close() }
+        if let queue = writer as? DatabaseQueue { try queue.close() }
+    }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Replaced hashes are overwritten on disk rather than left in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        return configuration
+    }
+
+    public func insert(_ subject: Subject, audit: AuditDraft) async throws {
+        do {
+            try await writer.write { db in
+                try SubjectRow.insert(subject, db)
+                try AuditTrail.append([audit], db)
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw CredentialError.alreadyExists(subject.id)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+            throw CredentialError.notFound(subject.representsSubjectID ?? subject.id)
+        }
+    }
+
+    public func subject(_ id: SubjectID) async throws -> Subject? {
+        try await writer.read { db in try SubjectRow.fetch(id, db) }
+    }
+
+    public func modify<Value: Sendable>(
+        _ id: SubjectID,
+        _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>
+    ) async throws -> Value {
+        try await writer.write { db in
+            guard var subject = try SubjectRow.fetch(id, db) else { throw CredentialError.notFound(id) }
+            let modification = try change(&subject)
+            try SubjectRow.update(subject, db)
+            try AuditTrail.append(modification.audit, db)
+            return modification.value
+        }
+    }
+
+    public func reserveAttempt(_ id: SubjectID, limit: Int) async throws -> AttemptReservation {
+        try await writer.write { db in
+            // The reservation is this one statement: it counts the attempt and answers whether
+            // one was allowed, so no two checks can both see room below the limit.
+            let reserved = try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE subject SET consecutive_failures = consecutive_failures + 1
+                    WHERE id = ? AND state = 'ACTIVE' AND consecutive_failures < ?
+                    RETURNING *
+                    """,
+                arguments: [id.rawValue, limit]
+            )
+            if let reserved { return .reserved(try SubjectRow.decode(reserved)) }
+            guard let subject = try SubjectRow.fetch(id, db) else { return .notFound }
+            return .refused(subject)
+        }
+    }
+
+    public func append(_ audit: [AuditDraft]) async throws {
+        try await writer.write { db in try AuditTrail.append(audit, db) }
+    }
+
+    public func auditEvents(subjectID: SubjectID?, afterSeq: Int64, limit: Int) async throws -> [AuditEvent] {
+        try await writer.read { db in try AuditTrail.events(subjectID: subjectID, afterSeq: afterSeq, limit: limit, db) }
+    }
+
+    public func verifyAuditChain() async throws -> AuditChainReport {
+        try await writer.read { db in try AuditTrail.verify(db) }
+    }
+}

@@ -1,0 +1,100 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Testing
+@testable import VerityCrypto
+
+@Suite("Peppered secret hashing")
+struct SecretHasherTests {
+    let cheap = KeyDerivation.scrypt(logN: 4, r: 1, p: 1)
+
+    @Test func hashesVerifyAndRejectOtherSecrets() throws {
+        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: cheap)
+        let stored = try hasher.hash("4829157")
+        #expect(try hasher.verify("4829157", against: stored) == .match(needsRehash: false))
+        #expect(try hasher.verify("4829158", against: stored) == .mismatch)
+        #expect(!stored.contains("4829157"))
+    }
+
+    @Test func everyHashHasItsOwnSalt() throws {
+        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: cheap)
+        #expect(try hasher.hash("same secret") != hasher.hash("same secret"))
+    }
+
+    @Test func theHashStringDescribesItself() throws {
+        let hasher = PepperedSecretHasher(keyring: try .random(keyID: "dev-1"), derivation: cheap)
+        let stored = try SecretHash(encoded: try hasher.hash("x"))
+        #expect(stored.derivation == cheap)
+        #expect(stored.pepperKeyID == "dev-1")
+        #expect(stored.salt.count == 16)
+        #expect(stored.hash.count == 32)
+        #expect(try SecretHash(encoded: stored.encoded) == stored)
+    }
+
+    @Test func aDifferentPepperDoesNotMatch() throws {
+        let stored = try PepperedSecretHasher(keyring: try .random(), derivation: cheap).hash("secret")
+        let other = PepperedSecretHasher(keyring: try .random(), derivation: cheap)
+        #expect(try other.verify("secret", against: stored) == .mismatch)
+    }
+
+    @Test func olderParametersAskForARehash() throws {
+        let keyring = try PepperKeyring.random()
+        let old = try PepperedSecretHasher(keyring: keyring, derivation: .scrypt(logN: 3, r: 1, p: 1)).hash("secret")
+        let current = PepperedSecretHasher(keyring: keyring, derivation: cheap)
+        #expect(try current.verify("secret", against: old) == .match(needsRehash: true))
+        #expect(try current.verify("wrong", against: old) == .mismatch)
+    }
+
+    @Test func aRotatedPepperAsksForARehashAndKeepsOldHashesWorking() throws {
+        let keyring = try PepperKeyring.random(keyID: "k1")
+        let old = try PepperedSecretHasher(keyring: keyring, derivation: cheap).hash("secret")
+        let rotated = PepperedSecretHasher(keyring: try keyring.rotated(to: "k2"), derivation: cheap)
+        #expect(try rotated.verify("secret", against: old) == .match(needsRehash: true))
+        #expect(try rotated.verify("secret", against: try rotated.hash("secret")) == .match(needsRehash: false))
+    }
+
+    @Test func aHashUnderAnUnknownPepperKeyIsAnError() throws {
+        let stored = try PepperedSecretHasher(keyring: try .random(keyID: "gone"), derivation: cheap).hash("secret")
+        let hasher = PepperedSecretHasher(keyring: try .random(keyID: "k9"), derivation: cheap)
+        #expect(throws: UnknownPepperKeyError.self) { try hasher.verify("secret", against: stored) }
+    }
+
+    @Test func pbkdf2WorksThroughTheSameInterface() throws {
+        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: .pbkdf2SHA256(iterations: 1000))
+        let stored = try hasher.hash("secret")
+        #expect(stored.hasPrefix("$hmac-sha256-pbkdf2-sha256$v=1$k=k1,i=1000$"))
+        #expect(try hasher.verify("secret", against: stored) == .match(needsRehash: false))
+        #expect(try hasher.verify("Secret", against: stored) == .mismatch)
+    }
+
+    @Test func theDefaultCostHashesAndVerifies() throws {
+        let hasher = PepperedSecretHasher(keyring: try .random())
+        #expect(hasher.derivation == .scrypt(logN: 15, r: 8, p: 1))
+        let stored = try hasher.hash("correct horse")
+        #expect(stored.contains("ln=15,r=8,p=1"))
+        #expect(try hasher.verify("correct horse", against: stored) == .match(needsRehash: false))
+    }
+
+    @Test(arguments: [
+        "", "plain", "$hmac-sha256-scrypt$v=1$k=k1,ln=4,r=1,p=1$c2FsdHNhbHRzYWx0$",
+        "$hmac-sha256-scrypt$v=2$k=k1,ln=4,r=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$md5$v=1$k=k1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$hmac-sha256-scrypt$v=1$ln=4,r=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$hmac-sha256-scrypt$v=1$k=k1,ln=99,r=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$hmac-sha256-scrypt$v=1$k=k1,ln=4,r=1,p=1,x=2$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$hmac-sha256-scrypt$v=1$k=k1,ln=4,r=1,p=1$!!!$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ])
+    func malformedHashStringsAreRefused(_ encoded: String) {
+        #expect(throws: SecretHashFormatError.self) { try SecretHash(encoded: encoded) }
+    }
+
+    @Test func aDecoyCostsAHashAndMatchesNothing() throws {
+        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: cheap)
+        hasher.performDecoyVerification(of: "anything")
+    }
+}
