@@ -36,7 +36,8 @@ let package = Package(
             dependencies: [
                 "VerityCrypto",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["Policy/generate-word-lists.py"]
         ),
         .target(
             name: "VerityStore",
@@ -45,15 +46,24 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Helpers the test targets share: a counting hasher, log capture, temporary folders.
+        .target(
+            name: "VerityTestSupport",
+            dependencies: [
+                "VerityCore", "VerityStore", "VerityCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/VerityTestSupport"
+        ),
         .testTarget(name: "VerityCryptoTests", dependencies: ["VerityCrypto", "COpenSSLShims"]),
         .testTarget(
             name: "VerityCoreTests",
-            dependencies: ["VerityCore", "VerityStore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["VerityCore", "VerityStore", "VerityTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "VerityStoreTests",
             dependencies: [
-                "VerityCore", "VerityStore", "VerityCrashProbe",
+                "VerityCore", "VerityStore", "VerityTestSupport", "VerityCrashProbe",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -42,6 +42,11 @@ public final class SQLiteCredentialStore: CredentialStore {
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }
 
+    /// The value of an integer `PRAGMA` on the store's connections, for diagnostics.
+    func pragma(_ name: String) async throws -> Int? {
+        try await writer.read { db in try Int.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
     private static func configuration() -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)

@@ -61,7 +61,7 @@ struct PepperKeyringTests {
 
     @Test func refusesMalformedAndMissingFiles() throws {
         #expect(throws: PepperKeyringError.unreadable(path: path)) { try PepperKeyring.load(from: path) }
-        FileManager.default.createFile(atPath: path, contents: Data("{\"version\":1}".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: Data("{\"version\":1}".utf8), attributes: [.posixPermissions: 0o600])
         #expect(throws: PepperKeyringError.malformed(path: path)) { try PepperKeyring.load(from: path) }
     }
 

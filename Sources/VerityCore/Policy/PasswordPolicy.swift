@@ -6,12 +6,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
+
 /// The rules for a special password chosen by a person.
 ///
 /// 8 to 64 characters; no inappropriate language (matched on normalised words, so `Sh1t`
 /// and `s.h.i.t` are caught while `Scunthorpe` is not); never containing the PIN; not one of
 /// the most common passwords. The word lists ship with the package
-/// (`Scripts/generate-word-lists.py` says where they come from).
+/// (`Policy/generate-word-lists.py` says where they come from).
 public struct PasswordPolicy: Sendable {
     public static let minimumLength = 8
     public static let maximumLength = 64
@@ -35,15 +37,16 @@ public struct PasswordPolicy: Sendable {
         guard length <= Self.maximumLength else {
             throw refuse(.tooLong, "a password has at most \(Self.maximumLength) characters")
         }
-        let spoken = PasswordForm.spoken.normalize(password)
-        guard !Self.containsInappropriateLanguage(spoken) else {
+        let folded = password.precomposedStringWithCompatibilityMapping.lowercased()
+        guard !Self.containsInappropriateLanguage(folded) else {
             throw refuse(.inappropriateLanguage, "a password cannot contain inappropriate language")
         }
+        let spoken = PasswordForm.spoken.normalize(password)
         if let pin, !pin.isEmpty, spoken.contains(pin) {
             throw refuse(.containsPIN, "a password cannot contain the PIN")
         }
         guard !Self.isCommon(spoken) else {
-            throw refuse(.tooCommon, "this password is among the most commonly used; choose a less predictable one")
+            throw refuse(.tooCommon, "this choice is among the most common; pick something less predictable")
         }
     }
 
@@ -61,8 +64,10 @@ public struct PasswordPolicy: Sendable {
             || (stem.count >= minimumLength && commonPasswords.contains(Substring(String(stem))))
     }
 
-    static func containsInappropriateLanguage(_ spoken: String) -> Bool {
-        for reading in LetterSubstitution.readings(of: spoken) {
+    /// Whether any word of the case-folded password, or all its letters run together
+    /// (`s.h.i.t`), is an offensive word, or holds one of the roots offensive anywhere.
+    static func containsInappropriateLanguage(_ folded: String) -> Bool {
+        for reading in LetterSubstitution.readings(of: folded) {
             let words = reading.split { !$0.isLetter }
             let squashed = Substring(String(reading.filter(\.isLetter)))
             if words.contains(where: inappropriateWords.contains) || inappropriateWords.contains(squashed) {

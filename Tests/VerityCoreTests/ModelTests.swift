@@ -1,0 +1,53 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Testing
+import VerityCore
+
+@Suite("Subject ids and contacts")
+struct ModelTests {
+    @Test(arguments: ["case-1234567/PWC", "a", "A.b_c:d/e-f", String(repeating: "x", count: 128)])
+    func acceptsValidSubjectIDs(_ id: String) throws {
+        #expect(try SubjectID(id).rawValue == id)
+    }
+
+    @Test(arguments: ["", "has space", "semi;colon", "ünïcode", String(repeating: "x", count: 129), "new\nline"])
+    func refusesInvalidSubjectIDs(_ id: String) {
+        #expect(throws: CredentialError.self) { try SubjectID(id) }
+    }
+
+    @Test func validatesAndDeduplicatesContacts() throws {
+        let contacts = Contacts(
+            emails: ["pat@example.org", "PAT@example.org"],
+            phones: [Phone(number: "+1 (602) 555-0100", type: .cell), Phone(number: "+1 (602) 555-0100", type: .cell)]
+        )
+        let valid = try contacts.validated()
+        #expect(valid.emails == ["pat@example.org"])
+        #expect(valid.phones.count == 1)
+    }
+
+    @Test(arguments: [
+        (Contacts(emails: ["not-an-address"]), "contacts.emails[0]"),
+        (Contacts(emails: ["a@b.org", "a@nodot"]), "contacts.emails[1]"),
+        (Contacts(phones: [Phone(number: "12345", type: .cell)]), "contacts.phones[0].number"),
+        (Contacts(phones: [Phone(number: "555-CALL-NOW", type: .home)]), "contacts.phones[0].number"),
+    ])
+    func refusesImplausibleContacts(_ contacts: Contacts, field: String) {
+        #expect {
+            try contacts.validated()
+        } throws: { error in
+            guard case let .invalidArgument(actual, _, _) = error as? CredentialError else { return false }
+            return actual == field
+        }
+    }
+
+    @Test func textMessagesGoOnlyToEligibleLines() {
+        let eligible = PhoneType.allCases.filter(\.acceptsTextMessages)
+        #expect(Set(eligible) == [.cell, .main, .message, .home, .work])
+    }
+}

@@ -1,0 +1,142 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import GRDB
+import Testing
+import VerityCore
+@testable import VerityStore
+import VerityTestSupport
+
+@Suite("The SQLite store")
+struct SQLiteCredentialStoreTests {
+    let fixture: ServiceFixture
+
+    init() throws {
+        fixture = try ServiceFixture()
+    }
+
+    /// A separate, plain connection to the same file: what someone with file access could do.
+    func rawConnection() throws -> DatabaseQueue {
+        try DatabaseQueue(path: fixture.databasePath)
+    }
+
+    @Test func commitsAreDurableAndTheJournalIsWAL() async throws {
+        _ = try await fixture.activeClient()
+        let pool = try DatabasePool(path: fixture.databasePath)
+        #expect(try await pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        // The store's own connections: synchronous=FULL is per connection, so we ask through a
+        // fresh store opened the way the service opens it.
+        let store = try SQLiteCredentialStore(path: fixture.databasePath)
+        #expect(try await store.pragma("synchronous") == 2)
+        #expect(try await store.pragma("secure_delete") == 1)
+        #expect(try await store.pragma("busy_timeout") == 10_000)
+    }
+
+    @Test func reopeningKeepsDataAndMigratesOnce() async throws {
+        let id = try await fixture.activeClient(pin: "4829157")
+        try fixture.store.close()
+        let reopened = try SQLiteCredentialStore(path: fixture.databasePath)
+        #expect(try await reopened.subject(id)?.state == .active)
+        let migrations = try await rawConnection().read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") }
+        #expect(migrations == 1)
+    }
+
+    @Test func theAuditTableRefusesUpdatesAndDeletes() async throws {
+        _ = try await fixture.activeClient()
+        let db = try rawConnection()
+        #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "UPDATE audit_event SET outcome = 'X' WHERE seq = 1") } }
+        #expect(throws: DatabaseError.self) { try db.write { try $0.execute(sql: "DELETE FROM audit_event WHERE seq = 1") } }
+        #expect(try await fixture.service.verifyAuditChain().ok)
+    }
+
+    @Test func tamperingWithOneRowByHandIsNamedByTheChainCheck() async throws {
+        let id = try await fixture.activeClient(pin: "4829157")
+        for _ in 0..<3 { _ = try await fixture.service.verify(id, SecurityFactors(pin: "1111112"), channel: .phone, context: .verifier) }
+        _ = try await fixture.service.unblock(id, reason: "identity confirmed", context: .admin)
+        #expect(try await fixture.service.verifyAuditChain().ok)
+        // Someone with file access removes the guard and rewrites a failed check as a success.
+        try await rawConnection().write { db in
+            try db.execute(sql: "DROP TRIGGER audit_event_is_append_only_update")
+            try db.execute(sql: "UPDATE audit_event SET outcome = 'VERIFIED' WHERE seq = 4")
+        }
+        let report = try await fixture.service.verifyAuditChain()
+        #expect(report.firstBadSeq == 4)
+        #expect(report.headSeq == 3)
+        #expect(!report.ok)
+    }
+
+    @Test func deletingARowIsNamedByTheChainCheck() async throws {
+        let id = try await fixture.activeClient(pin: "4829157")
+        _ = try await fixture.service.verify(id, SecurityFactors(pin: "1111112"), channel: .phone, context: .verifier)
+        _ = try await fixture.service.verify(id, SecurityFactors(pin: "4829157"), channel: .phone, context: .verifier)
+        try await rawConnection().write { db in
+            try db.execute(sql: "DROP TRIGGER audit_event_is_append_only_delete")
+            try db.execute(sql: "DELETE FROM audit_event WHERE seq = 3")
+        }
+        #expect(try await fixture.service.verifyAuditChain().firstBadSeq == 4)
+    }
+
+    @Test func aRowThatNoLongerDecodesIsNamedToo() async throws {
+        _ = try await fixture.activeClient(pin: "4829157")
+        try await rawConnection().write { db in
+            try db.execute(sql: "DROP TRIGGER audit_event_is_append_only_update")
+            try db.execute(sql: "UPDATE audit_event SET facts = 'not json' WHERE seq = 2")
+        }
+        #expect(try await fixture.service.verifyAuditChain().firstBadSeq == 2)
+    }
+
+    @Test func theReservationStopsAtTheLimitAndOnlyForActiveSubjects() async throws {
+        let store = fixture.store
+        let id = try await fixture.activeClient(pin: "4829157")
+        for expected in 1...3 {
+            guard case let .reserved(subject) = try await store.reserveAttempt(id, limit: 3) else {
+                Issue.record("attempt \(expected) was not reserved")
+                return
+            }
+            #expect(subject.consecutiveFailures == expected)
+        }
+        guard case let .refused(subject) = try await store.reserveAttempt(id, limit: 3) else {
+            Issue.record("a fourth attempt was reserved")
+            return
+        }
+        #expect(subject.consecutiveFailures == 3)
+        #expect(try await store.reserveAttempt(try SubjectID("ghost"), limit: 3) == .notFound)
+        let fresh = try SubjectID("fresh")
+        _ = try await fixture.service.enroll(fresh, kind: .client, context: .agent)
+        guard case .refused = try await store.reserveAttempt(fresh, limit: 3) else {
+            Issue.record("a NOT_SET_UP subject got a reservation")
+            return
+        }
+    }
+
+    @Test func aFailedModificationWritesNothing() async throws {
+        let id = try await fixture.activeClient(pin: "4829157")
+        let before = try await fixture.store.subject(id)
+        let eventsBefore = try await fixture.service.auditEvents().count
+        await #expect(throws: CredentialError.self) {
+            try await fixture.store.modify(id) { subject -> SubjectModification<Void> in
+                subject.state = .blocked
+                subject.consecutiveFailures = 3
+                throw CredentialError.failedPrecondition(reason: "TEST", message: "abandoned half-way")
+            }
+        }
+        #expect(try await fixture.store.subject(id) == before)
+        #expect(try await fixture.service.auditEvents().count == eventsBefore)
+    }
+
+    @Test func theSchemaRefusesValuesTheCodeCannotRead() async throws {
+        _ = try await fixture.activeClient("checked")
+        #expect(throws: DatabaseError.self) {
+            try rawConnection().write { try $0.execute(sql: "UPDATE subject SET state = 'HALF_BLOCKED'") }
+        }
+        #expect(throws: DatabaseError.self) {
+            try rawConnection().write { try $0.execute(sql: "UPDATE subject SET consecutive_failures = -1") }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Logging
+import VerityCore
+import VerityStore
+
+/// What most tests need: a service over a real SQLite store in a temporary directory, with a
+/// counting hasher and captured logs.
+public struct ServiceFixture: Sendable {
+    public let directory: TemporaryDirectory
+    public let store: SQLiteCredentialStore
+    public let hasher: CountingHasher
+    public let logs: LogCapture
+    public let service: CredentialService
+
+    public init(hasher: CountingHasher? = nil, configuration: CredentialService.Configuration = .init()) throws {
+        directory = try TemporaryDirectory()
+        store = try SQLiteCredentialStore(path: directory.path("verity.sqlite"))
+        self.hasher = try hasher ?? CountingHasher()
+        logs = LogCapture()
+        service = CredentialService(store: store, hasher: self.hasher, configuration: configuration, logger: logs.logger())
+    }
+
+    /// The path of the SQLite file; its WAL and shared-memory files sit beside it.
+    public var databasePath: String { directory.path("verity.sqlite") }
+
+    /// Enrols a client and sets the given details.
+    @discardableResult
+    public func activeClient(_ id: String = "case-1234567/PWC", pin: String? = "4829157", password: String? = nil) async throws -> SubjectID {
+        let subject = try SubjectID(id)
+        _ = try await service.enroll(subject, kind: .client, context: .agent)
+        _ = try await service.setSecurityDetails(subject, SecurityFactors(pin: pin, password: password), context: .agent)
+        return subject
+    }
+}
+
+extension CallContext {
+    public static let agent = CallContext(caller: "casework-system", role: "agent", actor: "agent:4711")
+    public static let verifier = CallContext(caller: "portal", role: "verifier")
+    public static let admin = CallContext(caller: "ops-console", role: "admin", actor: "admin:1")
+}
+
+/// Waits until `condition` holds, checking every few milliseconds, or fails after `timeout`.
+public func waitUntil(
+    timeout: Duration = .seconds(10),
+    _ condition: @Sendable () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut() }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+public struct TimedOut: Error {
+    public init() {}
+}
