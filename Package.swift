@@ -16,10 +16,20 @@ let package = Package(
         .library(name: "VerityCrypto", targets: ["VerityCrypto"]),
         .library(name: "VerityCore", targets: ["VerityCore"]),
         .library(name: "VerityStore", targets: ["VerityStore"]),
+        .library(name: "VerityTLS", targets: ["VerityTLS"]),
+        .library(name: "VerityProtocol", targets: ["VerityProtocol"]),
+        .library(name: "VerityServer", targets: ["VerityServer"]),
+        .executable(name: "verityd", targets: ["verityd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // The system's OpenSSL 3 (libssl-dev), found through pkg-config.
@@ -46,6 +56,41 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .target(
+            name: "VerityTLS",
+            dependencies: [
+                "COpenSSL", "COpenSSLShims",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "VerityProtocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
+        ),
+        .target(
+            name: "VerityServer",
+            dependencies: [
+                "VerityCore", "VerityStore", "VerityTLS", "VerityProtocol", "VerityCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "verityd",
+            dependencies: [
+                "VerityServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Helpers the test targets share: a counting hasher, log capture, temporary folders.
         .target(
             name: "VerityTestSupport",
@@ -54,6 +99,33 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/VerityTestSupport"
+        ),
+        .testTarget(
+            name: "VerityTLSTests",
+            dependencies: [
+                "VerityTLS", "VerityTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "VerityProtocolTests",
+            dependencies: [
+                "VerityProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "VerityIntegrationTests",
+            dependencies: [
+                "VerityServer", "VerityTLS", "VerityProtocol", "VerityTestSupport", "verityd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "VerityCryptoTests", dependencies: ["VerityCrypto", "COpenSSLShims"]),
         .testTarget(

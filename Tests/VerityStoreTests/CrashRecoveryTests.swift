@@ -43,51 +43,20 @@ struct CrashRecoveryTests {
 /// once it has reserved an attempt and started evaluating the secret.
 enum CrashProbe {
     static func killMidCheck(database: String, subject: SubjectID, guessing pin: String) async throws {
-        let process = Process()
-        process.executableURL = try executable()
-        process.arguments = [database, subject.rawValue]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data("\(pin)\n".utf8))
-        try input.fileHandleForWriting.close()
-        defer {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        try await waitForLine("evaluating", from: output.fileHandleForReading.fileDescriptor, timeout: .seconds(30))
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal)
-    }
-
-    /// Reads `descriptor` until `line` appears, polling so that the wait is bounded.
-    private static func waitForLine(_ line: String, from descriptor: Int32, timeout: Duration) async throws {
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let deadline = ContinuousClock.now + timeout
-        while !String(decoding: received, as: UTF8.self).contains(line) {
-            guard ContinuousClock.now < deadline else { throw TimedOut() }
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 50) > 0 else { continue }
-            let count = read(descriptor, &buffer, buffer.count)
-            guard count > 0 else { throw ProbeExited() }
-            received += buffer.prefix(count)
-        }
+        let probe = try ChildProcess(try executable(), [database, subject.rawValue])
+        probe.send("\(pin)\n")
+        try probe.closeInput()
+        try probe.waitForOutput(containing: "evaluating")
+        probe.signal(SIGKILL)
+        #expect(try probe.waitForExit().reason == .uncaughtSignal)
     }
 
     private static func executable() throws -> URL {
         let testBinary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let candidates = [testBinary.deletingLastPathComponent(), Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
-        for directory in candidates {
-            let probe = directory.appendingPathComponent("VerityCrashProbe")
-            if FileManager.default.isExecutableFile(atPath: probe.path) { return probe }
-        }
-        throw ProbeNotBuilt()
+        let probe = testBinary.deletingLastPathComponent().appendingPathComponent("VerityCrashProbe")
+        guard FileManager.default.isExecutableFile(atPath: probe.path) else { throw ProbeNotBuilt() }
+        return probe
     }
 
-    struct ProbeExited: Error {}
     struct ProbeNotBuilt: Error {}
 }

@@ -19,6 +19,7 @@ extension CredentialService {
         contacts: Contacts = Contacts(),
         context: CallContext
     ) async throws -> SubjectStatus {
+        let contacts = try contacts.validated()
         switch (kind, represented) {
         case (.representative, nil):
             throw CredentialError.invalidArgument(
@@ -37,7 +38,6 @@ extension CredentialService {
         case (.client, nil):
             break
         }
-        let contacts = try contacts.validated()
         let time = now()
         let subject = Subject(id: id, kind: kind, representsSubjectID: represented, contacts: contacts, createdAt: time, updatedAt: time)
         var facts = ["kind: \(kind.rawValue)"]

@@ -1,0 +1,310 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import NIOTLS
+
+/// Terminates TLS with the system's OpenSSL, for servers and clients alike.
+///
+/// Ciphertext arrives from the network as `ByteBuffer`s and plaintext goes on down the
+/// pipeline; plaintext written by the pipeline leaves as ciphertext. The handler follows
+/// swift-nio-ssl's `NIOSSLHandler`: writes are buffered until the handshake completes, the write
+/// BIO is drained after every OpenSSL call (session tickets and alerts included), decoded
+/// plaintext is delivered on `channelReadComplete`, and closing sends a close_notify and waits,
+/// for a bounded time, for the peer's.
+///
+/// After the handshake it fires a ``TLSPeerVerifiedEvent`` and NIO's
+/// `TLSUserEvent.handshakeCompleted`; after a clean close, `TLSUserEvent.shutdownCompleted`.
+public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case idle
+        case handshaking
+        case active
+        /// Our close_notify is sent; we wait for the peer's.
+        case closing
+        case closed
+    }
+
+    private var state = State.idle
+    private let connection: SSLConnection
+    private let configuration: TLSConfiguration
+    private var pendingWrites: [(buffer: ByteBuffer, promise: EventLoopPromise<Void>?)] = []
+    /// How many of `pendingWrites` have been flushed by the pipeline.
+    private var flushedWrites = 0
+    private var decodedPlaintext: [ByteBuffer] = []
+    private var timer: Scheduled<Void>?
+    private var closePromise: EventLoopPromise<Void>?
+
+    /// The verified peer, once the handshake has completed.
+    public private(set) var peer: PeerIdentity?
+
+    public init(context: TLSContext) throws {
+        connection = try SSLConnection(context: context)
+        configuration = context.configuration
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { startHandshake(context: context) }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        failPendingWrites(ChannelError.ioOnClosedChannel)
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        context.fireChannelActive()
+        startHandshake(context: context)
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var ciphertext = unwrapInboundIn(data)
+        connection.consume(&ciphertext)
+        switch state {
+        case .handshaking:
+            runHandshake(context: context)
+        case .active, .closing:
+            decodePlaintext(context: context)
+        case .idle, .closed:
+            // Nothing can be done with bytes before the handshake starts or after the close.
+            break
+        }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        deliverPlaintext(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        let previous = state
+        state = .closed
+        timer?.cancel()
+        switch previous {
+        case .handshaking:
+            context.fireErrorCaught(TLSError.eofDuringHandshake)
+        case .active:
+            deliverPlaintext(context: context)
+            context.fireErrorCaught(TLSError.uncleanShutdown)
+        case .closing:
+            closePromise?.succeed()
+            closePromise = nil
+        case .idle, .closed:
+            break
+        }
+        failPendingWrites(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch state {
+        case .closing, .closed:
+            promise?.fail(ChannelError.ioOnClosedChannel)
+        case .idle, .handshaking, .active:
+            pendingWrites.append((unwrapOutboundIn(data), promise))
+        }
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        flushedWrites = pendingWrites.count
+        if case .active = state { writePendingData(context: context) }
+    }
+
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode != .input else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        switch state {
+        case .idle, .handshaking:
+            state = .closed
+            timer?.cancel()
+            failPendingWrites(ChannelError.ioOnClosedChannel)
+            context.close(mode: .all, promise: promise)
+        case .active:
+            beginShutdown(context: context, promise: promise)
+        case .closing:
+            if let promise {
+                if let closePromise { closePromise.futureResult.cascade(to: promise) } else { closePromise = promise }
+            }
+        case .closed:
+            context.close(mode: .all, promise: promise)
+        }
+    }
+
+    // MARK: Handshake
+
+    private func startHandshake(context: ChannelHandlerContext) {
+        guard case .idle = state else { return }
+        state = .handshaking
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.handshakeTimeout) {
+            guard case .handshaking = self.state else { return }
+            self.state = .closed
+            context.fireErrorCaught(TLSError.handshakeTimedOut)
+            self.failPendingWrites(ChannelError.ioOnClosedChannel)
+            context.close(promise: nil)
+        }
+        runHandshake(context: context)
+    }
+
+    private func runHandshake(context: ChannelHandlerContext) {
+        switch connection.doHandshake() {
+        case .complete:
+            timer?.cancel()
+            timer = nil
+            state = .active
+            peer = connection.peerIdentity()
+            writeCiphertext(context: context)
+            let protocolName = connection.negotiatedProtocol
+            context.fireUserInboundEventTriggered(
+                TLSPeerVerifiedEvent(peer: peer, applicationProtocol: protocolName, protocolVersion: connection.protocolVersion)
+            )
+            context.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: protocolName))
+            // Application data may have arrived in the same flight as the Finished message.
+            decodePlaintext(context: context)
+            if case .active = state { writePendingData(context: context) }
+        case .incomplete:
+            writeCiphertext(context: context)
+        case let .failed(errors):
+            fail(context: context, with: .handshakeFailed(errors))
+        case .closed:
+            fail(context: context, with: .eofDuringHandshake)
+        }
+    }
+
+    // MARK: Reading
+
+    private func decodePlaintext(context: ChannelHandlerContext) {
+        // Each round either produces a record or stops; the bound only guards against a
+        // misbehaving library, as swift-nio-ssl does.
+        for _ in 0..<1_000 {
+            var buffer = context.channel.allocator.buffer(capacity: 16_384)
+            switch connection.read(into: &buffer) {
+            case .complete:
+                if case .active = state { decodedPlaintext.append(buffer) }
+            case .incomplete:
+                writeCiphertext(context: context)
+                return
+            case .closed:
+                peerSentCloseNotify(context: context)
+                return
+            case let .failed(errors):
+                fail(context: context, with: .connectionFailed(errors))
+                return
+            }
+        }
+        writeCiphertext(context: context)
+    }
+
+    private func deliverPlaintext(context: ChannelHandlerContext) {
+        let buffers = decodedPlaintext
+        decodedPlaintext.removeAll(keepingCapacity: true)
+        for buffer in buffers { context.fireChannelRead(wrapInboundOut(buffer)) }
+    }
+
+    // MARK: Writing
+
+    private func writePendingData(context: ChannelHandlerContext) {
+        guard flushedWrites > 0 else { return }
+        let writes = pendingWrites.prefix(flushedWrites)
+        pendingWrites.removeFirst(flushedWrites)
+        flushedWrites = 0
+        var promises: [EventLoopPromise<Void>] = []
+        for write in writes {
+            if let promise = write.promise { promises.append(promise) }
+            guard write.buffer.readableBytes > 0 else { continue }
+            if case let .failed(errors) = connection.write(write.buffer) {
+                promises.forEach { $0.fail(TLSError.connectionFailed(errors)) }
+                fail(context: context, with: .connectionFailed(errors))
+                return
+            }
+        }
+        let combined = promises.isEmpty ? nil : context.eventLoop.makePromise(of: Void.self)
+        let written = promises
+        combined?.futureResult.whenComplete { result in written.forEach { $0.completeWith(result) } }
+        // We always write, even nothing, so that the promises complete in the order they were given.
+        let ciphertext = connection.takeCiphertext(allocator: context.channel.allocator) ?? context.channel.allocator.buffer(capacity: 0)
+        context.writeAndFlush(wrapOutboundOut(ciphertext), promise: combined)
+    }
+
+    private func writeCiphertext(context: ChannelHandlerContext) {
+        guard let ciphertext = connection.takeCiphertext(allocator: context.channel.allocator) else { return }
+        context.writeAndFlush(wrapOutboundOut(ciphertext), promise: nil)
+    }
+
+    // MARK: Closing
+
+    private func beginShutdown(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        writePendingData(context: context)
+        failPendingWrites(ChannelError.outputClosed)
+        state = .closing
+        closePromise = promise
+        switch connection.shutdown() {
+        case .complete:
+            finishShutdown(context: context)
+        case .incomplete, .closed:
+            writeCiphertext(context: context)
+            timer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.shutdownTimeout) {
+                guard case .closing = self.state else { return }
+                self.state = .closed
+                context.fireErrorCaught(TLSError.shutdownTimedOut)
+                context.close(promise: self.takeClosePromise())
+            }
+        case let .failed(errors):
+            fail(context: context, with: .connectionFailed(errors))
+        }
+    }
+
+    private func peerSentCloseNotify(context: ChannelHandlerContext) {
+        if case .active = state {
+            // The peer closes first: we answer with our own close_notify.
+            deliverPlaintext(context: context)
+            state = .closing
+        }
+        _ = connection.shutdown()
+        finishShutdown(context: context)
+    }
+
+    private func finishShutdown(context: ChannelHandlerContext) {
+        timer?.cancel()
+        state = .closed
+        writeCiphertext(context: context)
+        context.fireUserInboundEventTriggered(TLSUserEvent.shutdownCompleted)
+        context.close(promise: takeClosePromise())
+    }
+
+    private func takeClosePromise() -> EventLoopPromise<Void>? {
+        defer { closePromise = nil }
+        return closePromise
+    }
+
+    private func fail(context: ChannelHandlerContext, with error: TLSError) {
+        timer?.cancel()
+        state = .closed
+        // The alert, if OpenSSL made one, goes out before the connection closes.
+        writeCiphertext(context: context)
+        failPendingWrites(error)
+        context.fireErrorCaught(error)
+        context.close(promise: takeClosePromise())
+    }
+
+    private func failPendingWrites(_ error: Error) {
+        let writes = pendingWrites
+        pendingWrites.removeAll()
+        flushedWrites = 0
+        writes.forEach { $0.promise?.fail(error) }
+    }
+}
+
+@available(*, unavailable)
+extension TLSHandler: Sendable {}
