@@ -1,0 +1,39 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// Every v1 method, by its path `verity.v1.Service/Method`.
+public enum Method: String, CaseIterable, Sendable {
+    case enroll = "verity.v1.Subjects/Enroll"
+    case updateContacts = "verity.v1.Subjects/UpdateContacts"
+    case getStatus = "verity.v1.Subjects/GetStatus"
+    case setSecurityDetails = "verity.v1.Credentials/SetSecurityDetails"
+    case applyDefaults = "verity.v1.Credentials/ApplyDefaults"
+    case verify = "verity.v1.Credentials/Verify"
+    case change = "verity.v1.Credentials/Change"
+    case generatePin = "verity.v1.Ivr/GeneratePin"
+    case verifyPin = "verity.v1.Ivr/VerifyPin"
+    case issueCode = "verity.v1.Mfa/IssueCode"
+    case verifyCode = "verity.v1.Mfa/VerifyCode"
+    case lease = "verity.v1.Notifications/Lease"
+    case ack = "verity.v1.Notifications/Ack"
+    case unblock = "verity.v1.Admin/Unblock"
+    case listAudit = "verity.v1.Admin/ListAudit"
+    case verifyAuditChain = "verity.v1.Admin/VerifyAuditChain"
+    case healthCheck = "verity.v1.Health/Check"
+
+    /// The path on the wire.
+    public var path: String { rawValue }
+
+    /// Whether the method's work includes hashing a secret, and so runs on the hashing pool.
+    public var hashesSecrets: Bool {
+        switch self {
+        case .setSecurityDetails, .verify, .change, .generatePin, .verifyPin: true
+        default: false
+        }
+    }
+}

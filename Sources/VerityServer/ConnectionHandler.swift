@@ -1,0 +1,152 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Logging
+import NIOCore
+import VerityProtocol
+import VerityTLS
+
+/// Serves the requests of one connection: parses envelopes, runs each request as its own task
+/// so that requests on one connection run concurrently, and writes responses as they finish.
+///
+/// A protocol violation is answered once, with id 0, and the connection is closed; an error in
+/// one well-formed request is answered with that request's id and the connection carries on.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        /// Waiting for the TLS handshake to name the caller.
+        case awaitingCaller
+        case serving(Caller)
+        /// A protocol violation was answered; nothing more is read.
+        case violated
+    }
+
+    private var state = State.awaitingCaller
+    private var inFlight = Set<Int64>()
+    private var draining = false
+    private let dispatcher: RequestDispatcher
+    private let progress: FrameProgress
+    private let maximumInFlight: Int
+    private var logger: Logger
+
+    init(dispatcher: RequestDispatcher, progress: FrameProgress, maximumInFlight: Int, logger: Logger) {
+        self.dispatcher = dispatcher
+        self.progress = progress
+        self.maximumInFlight = maximumInFlight
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case let .serving(caller) = state else { return }
+        let parsed: Result<RequestEnvelope, RejectedRequest>
+        do {
+            parsed = try RequestEnvelope.parse(unwrapInboundIn(data))
+        } catch {
+            violate(error, context: context)
+            return
+        }
+        switch parsed {
+        case let .failure(rejected):
+            guard !inFlight.contains(rejected.id) else { return violate(.duplicateID(rejected.id), context: context) }
+            write(dispatcher.errorFrame(id: rejected.id, rejected.error), context: context)
+        case let .success(request):
+            guard !inFlight.contains(request.id) else { return violate(.duplicateID(request.id), context: context) }
+            if draining {
+                write(dispatcher.errorFrame(id: request.id, RPCError(.unavailable, "the server is shutting down")), context: context)
+            } else if inFlight.count >= maximumInFlight {
+                let error = RPCError(.resourceExhausted, "at most \(maximumInFlight) requests in flight per connection", details: ["reason": "TOO_MANY_IN_FLIGHT"])
+                write(dispatcher.errorFrame(id: request.id, error), context: context)
+            } else {
+                start(request, from: caller, context: context)
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case let verified as TLSPeerVerifiedEvent:
+            let caller = Caller(identity: verified.peer ?? PeerIdentity(commonName: nil, organizationalUnit: nil))
+            logger[metadataKey: "caller"] = "\(caller.name)"
+            logger.debug("connection verified", metadata: ["role": "\(caller.identity.organizationalUnit ?? "-")", "tls": "\(verified.protocolVersion)"])
+            state = .serving(caller)
+        case let idle as IdleStateHandler.IdleStateEvent:
+            closeIfIdle(idle, context: context)
+        case is ServerDrainingEvent:
+            draining = true
+            if inFlight.isEmpty { context.close(promise: nil) }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        switch error {
+        case let violation as FrameViolation:
+            violate(violation, context: context)
+        case is ByteToMessageDecoderError:
+            // A frame cut off by the end of the connection: dropped without an answer.
+            logger.debug("connection ended inside a frame")
+        case let tls as TLSError:
+            logger.info("TLS connection failed", metadata: ["reason": "\(tls)"])
+        default:
+            logger.info("connection failed", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    private func start(_ request: RequestEnvelope, from caller: Caller, context: ChannelHandlerContext) {
+        inFlight.insert(request.id)
+        let dispatcher = self.dispatcher
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let boundContext = NIOLoopBound(context, eventLoop: loop)
+        Task {
+            let body = await dispatcher.respond(to: request, from: caller)
+            loop.execute { handler.value.finish(request.id, body: body, context: boundContext.value) }
+        }
+    }
+
+    private func finish(_ id: Int64, body: ByteBuffer, context: ChannelHandlerContext) {
+        inFlight.remove(id)
+        guard context.channel.isActive else { return }
+        write(body, context: context)
+        if draining, inFlight.isEmpty { context.close(promise: nil) }
+    }
+
+    private func write(_ body: ByteBuffer, context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(body), promise: nil)
+    }
+
+    private func violate(_ violation: FrameViolation, context: ChannelHandlerContext) {
+        guard case .serving = state else { return }
+        state = .violated
+        logger.info("protocol violation; closing the connection", metadata: ["reason": "\(violation)"])
+        // The TLS handler writes this frame, then its close_notify, before the connection closes.
+        write(dispatcher.errorFrame(id: 0, violation.rpcError), context: context)
+        context.close(promise: nil)
+    }
+
+    private func closeIfIdle(_ event: IdleStateHandler.IdleStateEvent, context: ChannelHandlerContext) {
+        switch event {
+        case .read where progress.hasPartialFrame:
+            logger.info("closing a connection whose frame stalled past the read timeout")
+            context.close(promise: nil)
+        case .all where inFlight.isEmpty:
+            logger.debug("closing an idle connection")
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+}
+
+/// Tells every connection that the server is shutting down: answer what is in flight, refuse
+/// anything new with UNAVAILABLE, then close.
+struct ServerDrainingEvent: Sendable {}

@@ -1,0 +1,81 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import VerityProtocol
+
+/// Admission to the work that hashes secrets: at most `concurrency` jobs run at once, at most
+/// `queueLimit` wait, and a job whose deadline passes while it waits never starts.
+///
+/// The jobs themselves run on Swift's cooperative thread pool, which is sized to the cores,
+/// never on a NIO event loop, so connections keep being served while secrets are hashed. When
+/// the queue is full the request is refused with RESOURCE_EXHAUSTED instead of growing memory.
+public actor HashingPool {
+    public let concurrency: Int
+    public let queueLimit: Int
+    private var running = 0
+    private var waiting: [(id: Int, continuation: CheckedContinuation<Void, Error>)] = []
+    private var nextWaiterID = 0
+    private let metrics: ServerMetrics
+
+    public init(concurrency: Int, queueLimit: Int, metrics: ServerMetrics) {
+        self.concurrency = max(1, concurrency)
+        self.queueLimit = max(0, queueLimit)
+        self.metrics = metrics
+    }
+
+    /// Runs `job` once a place is free, unless `deadline` passes first.
+    ///
+    /// - Throws: RESOURCE_EXHAUSTED when the queue is full, DEADLINE_EXCEEDED when the deadline
+    ///   passes before the job starts; in both cases the job has not run and changed nothing.
+    public func run<Value: Sendable>(deadline: NIODeadline, _ job: @Sendable () async throws -> Value) async throws -> Value {
+        try await admit(deadline: deadline)
+        defer { release() }
+        guard NIODeadline.now() < deadline else { throw RPCError(.deadlineExceeded, "the deadline passed before the work started") }
+        return try await job()
+    }
+
+    public var queueDepth: Int { waiting.count }
+
+    private func admit(deadline: NIODeadline) async throws {
+        if running < concurrency, waiting.isEmpty {
+            running += 1
+            return
+        }
+        guard waiting.count < queueLimit else {
+            throw RPCError(.resourceExhausted, "the hashing queue is full; retry later", details: ["reason": "HASHING_QUEUE_FULL"])
+        }
+        let id = nextWaiterID
+        nextWaiterID += 1
+        let timeout = Task { [weak self] in
+            try await Task.sleep(for: .nanoseconds(max(0, (deadline - .now()).nanoseconds)))
+            await self?.expire(id)
+        }
+        defer { timeout.cancel() }
+        try await withCheckedThrowingContinuation { continuation in
+            waiting.append((id, continuation))
+            metrics.hashingQueueDepth.record(waiting.count)
+        }
+    }
+
+    private func release() {
+        if waiting.isEmpty {
+            running -= 1
+        } else {
+            // The place passes straight to the next job; `running` stays the same.
+            waiting.removeFirst().continuation.resume()
+            metrics.hashingQueueDepth.record(waiting.count)
+        }
+    }
+
+    private func expire(_ id: Int) {
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
+        waiting.remove(at: index).continuation.resume(throwing: RPCError(.deadlineExceeded, "the deadline passed while the work waited for the hashing pool"))
+        metrics.hashingQueueDepth.record(waiting.count)
+    }
+}

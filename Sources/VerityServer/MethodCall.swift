@@ -1,0 +1,165 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import VerityCore
+import VerityProtocol
+
+/// One call of one method: reads the method's message, runs the use case, builds the answer.
+struct MethodCall: Sendable {
+    let service: CredentialService
+    let message: JSONValue
+    let context: CallContext
+    let maximumFrameBytes: Int
+
+    func perform(_ method: Method, metrics: ServerMetrics) async throws -> any Encodable & Sendable {
+        switch method {
+        case .enroll: try await enroll()
+        case .updateContacts: try await updateContacts()
+        case .getStatus: try await getStatus()
+        case .setSecurityDetails: try await setSecurityDetails()
+        case .applyDefaults: try await applyDefaults()
+        case .verify: try await verify(metrics: metrics)
+        case .change: try await change(metrics: metrics)
+        case .unblock: try await unblock(metrics: metrics)
+        case .listAudit: try await listAudit()
+        case .verifyAuditChain: try await verifyAuditChain()
+        case .healthCheck: HealthCheckResponse(status: "SERVING")
+        case .generatePin, .verifyPin, .issueCode, .verifyCode, .lease, .ack:
+            throw RPCError(.unimplemented, "\(method.path) is not available in this version of verityd")
+        }
+    }
+
+    private func enroll() async throws -> EnrollResponse {
+        let request = try message.decode(as: EnrollRequest.self)
+        let id = try SubjectID(request.subjectId)
+        let kind = try Self.enumValue(SubjectKind.self, request.kind, field: "kind")
+        let represented = try request.representsSubjectId.map { try SubjectID($0, field: "representsSubjectId") }
+        let contacts = try Self.contacts(request.contacts ?? ContactsMessage())
+        let status = try await service.enroll(id, kind: kind, representing: represented, contacts: contacts, context: context)
+        return EnrollResponse(subjectId: status.subjectID.rawValue, state: status.state.rawValue)
+    }
+
+    private func updateContacts() async throws -> EmptyMessage {
+        let request = try message.decode(as: UpdateContactsRequest.self)
+        try await service.updateContacts(try SubjectID(request.subjectId), to: try Self.contacts(request.contacts), context: context)
+        return EmptyMessage()
+    }
+
+    private func getStatus() async throws -> GetStatusResponse {
+        let request = try message.decode(as: SubjectRequest.self)
+        let status = try await service.status(of: try SubjectID(request.subjectId))
+        return GetStatusResponse(
+            subjectId: status.subjectID.rawValue, kind: status.kind.rawValue,
+            representsSubjectId: status.representsSubjectID?.rawValue, state: status.state.rawValue,
+            consecutiveFailures: status.consecutiveFailures, blockedAt: status.blockedAt.map(Timestamp.string(from:)),
+            blockReason: status.blockReason, hasPin: status.hasPIN, hasPassword: status.hasPassword,
+            ivrPinUpdatedAt: status.ivrPINUpdatedAt.map(Timestamp.string(from:)), updatedAt: Timestamp.string(from: status.updatedAt)
+        )
+    }
+
+    private func setSecurityDetails() async throws -> StateResponse {
+        let request = try message.decode(as: SetSecurityDetailsRequest.self)
+        let state = try await service.setSecurityDetails(
+            try SubjectID(request.subjectId), SecurityFactors(pin: request.pin, password: request.password), context: context
+        )
+        return StateResponse(state: state.rawValue)
+    }
+
+    private func applyDefaults() async throws -> StateResponse {
+        let request = try message.decode(as: SubjectRequest.self)
+        return StateResponse(state: try await service.applyDefaults(try SubjectID(request.subjectId), context: context).rawValue)
+    }
+
+    private func verify(metrics: ServerMetrics) async throws -> VerificationResponse {
+        let request = try message.decode(as: VerifyRequest.self)
+        let channel = try Self.enumValue(VerificationChannel.self, request.channel, field: "channel")
+        let result = try await service.verify(
+            try SubjectID(request.subjectId), SecurityFactors(pin: request.pin, password: request.password), channel: channel, context: context
+        )
+        return Self.response(result, metrics: metrics)
+    }
+
+    private func change(metrics: ServerMetrics) async throws -> VerificationResponse {
+        let request = try message.decode(as: ChangeRequest.self)
+        let channel = try request.channel.map { try Self.enumValue(VerificationChannel.self, $0, field: "channel") } ?? .portal
+        let result = try await service.change(
+            try SubjectID(request.subjectId),
+            current: SecurityFactors(pin: request.currentPin, password: request.currentPassword),
+            new: SecurityFactors(pin: request.newPin, password: request.newPassword),
+            channel: channel, context: context
+        )
+        return Self.response(result, metrics: metrics)
+    }
+
+    private func unblock(metrics: ServerMetrics) async throws -> StateResponse {
+        let request = try message.decode(as: UnblockRequest.self)
+        let state = try await service.unblock(try SubjectID(request.subjectId), reason: request.reason, context: context)
+        metrics.unblocks.increment()
+        return StateResponse(state: state.rawValue)
+    }
+
+    private func listAudit() async throws -> ListAuditResponse {
+        let request = try message.decode(as: ListAuditRequest.self)
+        let afterSeq = request.afterSeq ?? 0
+        guard afterSeq >= 0 else { throw RPCError.invalidArgument(field: "afterSeq", reason: "OUT_OF_RANGE", "afterSeq is 0 or more") }
+        let limit = request.limit ?? 100
+        let subject = try request.subjectId.map { try SubjectID($0) }
+        var events = try await service.auditEvents(for: subject, afterSeq: afterSeq, limit: limit).map(Self.message(for:))
+        var more = events.count == limit
+        // A response never exceeds the frame size: we return fewer events and say where to go on.
+        while events.count > 1, try Self.encodedSize(ListAuditResponse(events: events, nextAfterSeq: events.last?.seq)) > maximumFrameBytes - 256 {
+            events.removeLast(events.count / 2)
+            more = true
+        }
+        return ListAuditResponse(events: events, nextAfterSeq: more ? events.last?.seq : nil)
+    }
+
+    private func verifyAuditChain() async throws -> VerifyAuditChainResponse {
+        let report = try await service.verifyAuditChain()
+        return VerifyAuditChainResponse(
+            ok: report.ok, checked: report.checked, headSeq: report.headSeq, headHash: report.headHash, firstBadSeq: report.firstBadSeq
+        )
+    }
+
+    // MARK: Mapping
+
+    private static func response(_ result: VerificationResult, metrics: ServerMetrics) -> VerificationResponse {
+        if result.outcome == .mismatch, result.attemptsRemaining == 0 { metrics.locks.increment() }
+        return VerificationResponse(result: result.outcome.rawValue, attemptsRemaining: result.attemptsRemaining)
+    }
+
+    private static func message(for event: AuditEvent) -> AuditEventMessage {
+        AuditEventMessage(
+            seq: event.seq, time: Timestamp.string(from: event.time), caller: event.caller, role: event.role, actor: event.actor,
+            subjectId: event.subjectID, method: event.method, action: event.action.rawValue, outcome: event.outcome,
+            facts: event.facts, hash: event.hash
+        )
+    }
+
+    private static func contacts(_ message: ContactsMessage) throws -> Contacts {
+        let phones = try (message.phones ?? []).enumerated().map { index, phone in
+            Phone(number: phone.number, type: try enumValue(PhoneType.self, phone.type, field: "contacts.phones[\(index)].type"))
+        }
+        return Contacts(emails: message.emails ?? [], phones: phones)
+    }
+
+    private static func enumValue<Value: RawRepresentable & CaseIterable>(_ type: Value.Type, _ raw: String, field: String) throws -> Value
+    where Value.RawValue == String {
+        guard let value = Value(rawValue: raw) else {
+            let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
+            throw RPCError.invalidArgument(field: field, reason: "INVALID_VALUE", "\(field) must be one of \(allowed)")
+        }
+        return value
+    }
+
+    private static func encodedSize(_ response: ListAuditResponse) throws -> Int {
+        try ResponseEnvelope.ok(id: RequestEnvelope.maximumID, response).encode(allocator: ByteBufferAllocator()).readableBytes
+    }
+}
+
+import NIOCore

@@ -1,0 +1,115 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Logging
+import NIOCore
+import VerityCore
+import VerityProtocol
+
+/// Turns one request into one response: role check, deadline, the method's handler, and the
+/// mapping of every failure to a status.
+///
+/// The order of checks is fixed (see `proto-spec/errors.md`): an unknown role is
+/// UNAUTHENTICATED, an unknown method UNIMPLEMENTED, a method the role may not call
+/// PERMISSION_DENIED (and audited); then the message is read and the use case runs.
+public struct RequestDispatcher: Sendable {
+    let service: CredentialService
+    let pool: HashingPool
+    let configuration: ServerConfiguration
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    public init(service: CredentialService, pool: HashingPool, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger) {
+        self.service = service
+        self.pool = pool
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Answers `request` with the body of its response frame.
+    public func respond(to request: RequestEnvelope, from caller: Caller) async -> ByteBuffer {
+        let started = ContinuousClock.now
+        let response: Result<any Encodable & Sendable, RPCError>
+        do {
+            response = .success(try await dispatch(request, from: caller))
+        } catch let error as any RPCErrorConvertible {
+            response = .failure(error.rpcError)
+        } catch {
+            logger.error("request failed", metadata: ["request-id": "\(request.metadata["requestId"] ?? "-")", "error": "\(String(reflecting: type(of: error)))"])
+            response = .failure(RPCError(.unknown, ""))
+        }
+        let status: StatusCode = (try? response.get()) == nil ? (response.failureValue?.code ?? .unknown) : .ok
+        let duration = ContinuousClock.now - started
+        metrics.recordRequest(method: request.method, status: status.name, duration: duration)
+        logger.info("request", metadata: [
+            "request-id": "\(request.metadata["requestId"] ?? "-")", "caller": "\(caller.name)", "method": "\(request.method)",
+            "status": "\(status.name)", "duration-ms": "\(duration.components.attoseconds / 1_000_000_000_000_000 + duration.components.seconds * 1000)",
+        ])
+        return encode(response, id: request.id)
+    }
+
+    /// The body of a response frame answering request `id` with `error`.
+    public func errorFrame(id: Int64, _ error: RPCError) -> ByteBuffer {
+        encode(.failure(error), id: id)
+    }
+
+    private func encode(_ response: Result<any Encodable & Sendable, RPCError>, id: Int64) -> ByteBuffer {
+        let allocator = ByteBufferAllocator()
+        do {
+            let body: ByteBuffer
+            switch response {
+            case let .success(message): body = try Self.okBody(id: id, message, allocator: allocator)
+            case let .failure(error): body = try ResponseEnvelope.error(id: id, error).encode(allocator: allocator)
+            }
+            guard body.readableBytes <= configuration.maximumFrameBytes else {
+                return try ResponseEnvelope.error(id: id, RPCError(.resourceExhausted, "the response would exceed the frame size")).encode(allocator: allocator)
+            }
+            return body
+        } catch {
+            return ByteBuffer(string: #"{"id":\#(id),"status":{"code":13,"name":"INTERNAL","message":"the response could not be encoded"}}"#)
+        }
+    }
+
+    private static func okBody<Message: Encodable & Sendable>(id: Int64, _ message: Message, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        try ResponseEnvelope.ok(id: id, message).encode(allocator: allocator)
+    }
+
+    private func dispatch(_ request: RequestEnvelope, from caller: Caller) async throws -> any Encodable & Sendable {
+        guard let role = caller.role else {
+            throw RPCError(.unauthenticated, "certificate OU \(caller.identity.organizationalUnit ?? "(none)") is not a Verity role")
+        }
+        guard let method = Method(rawValue: request.method) else {
+            throw RPCError(.unimplemented, "unknown method \(request.method)")
+        }
+        let context = CallContext(
+            caller: caller.name, role: role.rawValue, actor: request.metadata["actor"], method: method.path,
+            requestID: request.metadata["requestId"]
+        )
+        guard RoleTable.allows(role, method) else {
+            let subject = request.message.objectValue?["subjectId"]?.stringValue.flatMap { try? SubjectID($0) }
+            try await service.recordDenial(subject: subject, context: context)
+            throw RPCError(.permissionDenied, "role \(role.rawValue) may not call \(method.path)")
+        }
+        let timeout = min(request.timeoutMs.map { TimeAmount.milliseconds($0) } ?? configuration.defaultDeadline, configuration.maximumDeadline)
+        let deadline = NIODeadline.now() + timeout
+        let call = MethodCall(service: service, message: request.message, context: context, maximumFrameBytes: configuration.maximumFrameBytes)
+        guard method.hashesSecrets else {
+            guard NIODeadline.now() < deadline else { throw RPCError(.deadlineExceeded, "the deadline passed before the work started") }
+            return try await call.perform(method, metrics: metrics)
+        }
+        let metrics = self.metrics
+        return try await pool.run(deadline: deadline) { try await call.perform(method, metrics: metrics) }
+    }
+}
+
+extension Result {
+    var failureValue: Failure? {
+        if case let .failure(error) = self { error } else { nil }
+    }
+}

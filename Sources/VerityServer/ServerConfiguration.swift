@@ -1,0 +1,65 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import VerityCrypto
+
+/// Everything `verityd` can be told: where to listen, which certificates, keys, store and
+/// pepper to use, and every limit.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 7443 by default; 0 asks the system for a free port (tests).
+    public var port = 7443
+
+    public var certificateChainPath: String
+    public var privateKeyPath: String
+    public var clientCAPath: String
+    public var storePath: String
+    public var pepperKeyringPath: String
+
+    /// The KDF for new hashes; older hashes are upgraded on their next successful check.
+    public var keyDerivation = KeyDerivation.recommended
+    /// Consecutive failed checks that block a subject.
+    public var attemptLimit = 3
+    public var allowTLS12 = true
+
+    public var maximumFrameBytes = 65_536
+    public var maximumConnections = 10_000
+    public var maximumInFlightPerConnection = 256
+    public var handshakeTimeout = TimeAmount.seconds(10)
+    /// How long a half-received frame may stall before the connection is closed.
+    public var readTimeout = TimeAmount.seconds(30)
+    /// How long a connection may sit with nothing in flight and nothing received.
+    public var idleTimeout = TimeAmount.seconds(300)
+    /// The deadline of a request that names none.
+    public var defaultDeadline = TimeAmount.seconds(10)
+    /// The longest deadline honoured; longer ones are cut to this.
+    public var maximumDeadline = TimeAmount.seconds(60)
+    /// Hashing work running at once; the cores of the machine by default.
+    public var hashingConcurrency = System.coreCount
+    /// Hashing work allowed to wait; beyond it requests are answered RESOURCE_EXHAUSTED.
+    public var hashingQueueLimit = 1_024
+    /// How long a graceful shutdown waits for requests in flight.
+    public var shutdownGracePeriod = TimeAmount.seconds(10)
+    /// Where the Prometheus metrics are served (`/metrics`); `nil` serves none.
+    public var metricsPort: Int? = nil
+
+    public init(
+        certificateChainPath: String,
+        privateKeyPath: String,
+        clientCAPath: String,
+        storePath: String,
+        pepperKeyringPath: String
+    ) {
+        self.certificateChainPath = certificateChainPath
+        self.privateKeyPath = privateKeyPath
+        self.clientCAPath = clientCAPath
+        self.storePath = storePath
+        self.pepperKeyringPath = pepperKeyringPath
+    }
+}

@@ -1,0 +1,29 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import CoreMetrics
+import Foundation
+
+/// The service's metrics, through swift-metrics (exported for Prometheus by `verityd`).
+public struct ServerMetrics: Sendable {
+    public let openConnections = Gauge(label: "verity_open_connections")
+    public let hashingQueueDepth = Gauge(label: "verity_hashing_queue_depth")
+    public let locks = Counter(label: "verity_locks_total")
+    public let unblocks = Counter(label: "verity_unblocks_total")
+
+    public init() {}
+
+    /// Counts one finished request and its duration, by method and status.
+    public func recordRequest(method: String, status: String, duration: Duration) {
+        let dimensions = [("method", method), ("status", status)]
+        Counter(label: "verity_requests_total", dimensions: dimensions).increment()
+        Timer(label: "verity_request_duration_seconds", dimensions: dimensions).recordNanoseconds(
+            Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        )
+    }
+}

@@ -1,0 +1,125 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Logging
+import NIOCore
+import NIOExtras
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import VerityCore
+import VerityCrypto
+import VerityProtocol
+import VerityStore
+import VerityTLS
+
+/// The Verity service: mutual TLS on SwiftNIO, the framed JSON protocol, the role table and
+/// the credential core, run as a swift-service-lifecycle `Service`.
+///
+/// Each connection's pipeline is TLS, idle and read timeouts, the frame codec, then the
+/// ``ConnectionHandler``, which hands each request to the ``RequestDispatcher``. A graceful
+/// shutdown stops accepting, lets connections answer what they have (new requests get
+/// UNAVAILABLE), closes them with close_notify, and closes the store.
+public final class VerityServer: Service, Sendable {
+    public let configuration: ServerConfiguration
+    private let store: SQLiteCredentialStore
+    private let tls: TLSContext
+    private let dispatcher: RequestDispatcher
+    private let registry: ConnectionRegistry
+    private let logger: Logger
+    private let address = Mutex<SocketAddress?>(nil)
+
+    /// Opens the store, loads the pepper keyring and the TLS certificates.
+    ///
+    /// - Throws: when any of them cannot be used; the message says which and why.
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "verityd"), metrics: ServerMetrics = ServerMetrics()) throws {
+        self.configuration = configuration
+        self.logger = logger
+        var tlsConfiguration = TLSConfiguration.server(
+            certificateChainPath: configuration.certificateChainPath, privateKeyPath: configuration.privateKeyPath,
+            clientCAPath: configuration.clientCAPath
+        )
+        tlsConfiguration.allowTLS12 = configuration.allowTLS12
+        tlsConfiguration.handshakeTimeout = configuration.handshakeTimeout
+        tls = try TLSContext(tlsConfiguration)
+        let keyring = try PepperKeyring.load(from: configuration.pepperKeyringPath)
+        store = try SQLiteCredentialStore(path: configuration.storePath)
+        var rules = CredentialService.Configuration()
+        rules.attemptLimit = configuration.attemptLimit
+        let service = CredentialService(
+            store: store, hasher: PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation),
+            configuration: rules, logger: logger
+        )
+        let pool = HashingPool(concurrency: configuration.hashingConcurrency, queueLimit: configuration.hashingQueueLimit, metrics: metrics)
+        dispatcher = RequestDispatcher(service: service, pool: pool, configuration: configuration, metrics: metrics, logger: logger)
+        registry = ConnectionRegistry(maximum: configuration.maximumConnections, metrics: metrics)
+    }
+
+    /// Serves until a graceful shutdown is triggered (SIGTERM or SIGINT under a `ServiceGroup`).
+    public func run() async throws {
+        let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in self.initialize(channel) }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        address.withLock { $0 = serverChannel.localAddress }
+        logger.notice("serving", metadata: ["address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"])
+        try await withGracefulShutdownHandler {
+            try await serverChannel.closeFuture.get()
+        } onGracefulShutdown: {
+            serverChannel.close(promise: nil)
+        }
+        await drainConnections()
+        try store.close()
+        logger.notice("stopped")
+    }
+
+    /// The address the server listens on, once it does.
+    public func waitUntilListening(timeout: Duration = .seconds(30)) async throws -> SocketAddress {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let address = address.withLock({ $0 }) { return address }
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    private func initialize(_ channel: Channel) -> EventLoopFuture<Void> {
+        guard registry.admit(channel) else {
+            logger.warning("connection refused: the connection limit is reached", metadata: ["limit": "\(configuration.maximumConnections)"])
+            return channel.close()
+        }
+        return channel.eventLoop.makeCompletedFuture {
+            let progress = FrameProgress()
+            var connectionLogger = logger
+            connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+            try channel.pipeline.syncOperations.addHandlers([
+                try TLSHandler(context: tls),
+                IdleStateHandler(readTimeout: configuration.readTimeout, allTimeout: configuration.idleTimeout),
+                LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
+                ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes, progress: progress)),
+                ConnectionHandler(
+                    dispatcher: dispatcher, progress: progress, maximumInFlight: configuration.maximumInFlightPerConnection,
+                    logger: connectionLogger
+                ),
+            ])
+        }
+    }
+
+    private func drainConnections() async {
+        logger.notice("shutting down: finishing requests in flight", metadata: ["connections": "\(registry.count)"])
+        registry.drainAll()
+        let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGracePeriod.nanoseconds)
+        while registry.count > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        registry.closeAll()
+    }
+}

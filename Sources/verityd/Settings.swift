@@ -1,0 +1,127 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import VerityCrypto
+import VerityServer
+
+/// The flags of `verityd`, each falling back to its environment variable, then to its default.
+struct Settings {
+    let command: Verityd
+    let environment: [String: String]
+
+    func string(_ flag: String?, _ variable: String) -> String? {
+        flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func integer(_ flag: Int?, _ variable: String) throws -> Int? {
+        if let flag { return flag }
+        guard let text = environment[variable], !text.isEmpty else { return nil }
+        guard let value = Int(text) else { throw ValidationError("\(variable) must be an integer, not \(text)") }
+        return value
+    }
+
+    func logLevel() throws -> Logger.Level {
+        let text = string(command.logLevel, "VERITY_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: text) else { throw ValidationError("unknown log level \(text)") }
+        return level
+    }
+
+    func metricsAddress() throws -> (String, Int)? {
+        let text = string(command.metricsListen, "VERITY_METRICS_LISTEN") ?? "127.0.0.1:9464"
+        return text == "off" ? nil : try Self.hostAndPort(text, flag: "--metrics-listen")
+    }
+
+    func serverConfiguration(logger: Logger) throws -> ServerConfiguration {
+        let dataDirectory = URL(fileURLWithPath: string(command.dataDir, "VERITY_DATA_DIR") ?? ".verity")
+        var configuration = try tlsAndFiles(dataDirectory: dataDirectory, logger: logger)
+        (configuration.host, configuration.port) = try Self.hostAndPort(string(command.listen, "VERITY_LISTEN") ?? "127.0.0.1:7443", flag: "--listen")
+        configuration.keyDerivation = try keyDerivation()
+        configuration.allowTLS12 = !(command.tls13Only || environment["VERITY_TLS13_ONLY"] == "1")
+        func seconds(_ value: Int?) -> TimeAmount? { value.map { .seconds(Int64($0)) } }
+        func milliseconds(_ value: Int?) -> TimeAmount? { value.map { .milliseconds(Int64($0)) } }
+        configuration.maximumFrameBytes = try integer(command.maxFrameBytes, "VERITY_MAX_FRAME_BYTES") ?? configuration.maximumFrameBytes
+        configuration.maximumConnections = try integer(command.maxConnections, "VERITY_MAX_CONNECTIONS") ?? configuration.maximumConnections
+        configuration.maximumInFlightPerConnection = try integer(command.maxInFlight, "VERITY_MAX_IN_FLIGHT") ?? configuration.maximumInFlightPerConnection
+        configuration.handshakeTimeout = try seconds(integer(command.handshakeTimeout, "VERITY_HANDSHAKE_TIMEOUT")) ?? configuration.handshakeTimeout
+        configuration.readTimeout = try seconds(integer(command.readTimeout, "VERITY_READ_TIMEOUT")) ?? configuration.readTimeout
+        configuration.idleTimeout = try seconds(integer(command.idleTimeout, "VERITY_IDLE_TIMEOUT")) ?? configuration.idleTimeout
+        configuration.defaultDeadline = try milliseconds(integer(command.defaultDeadlineMs, "VERITY_DEFAULT_DEADLINE_MS")) ?? configuration.defaultDeadline
+        configuration.maximumDeadline = try milliseconds(integer(command.maxDeadlineMs, "VERITY_MAX_DEADLINE_MS")) ?? configuration.maximumDeadline
+        configuration.hashingConcurrency = try integer(command.hashingThreads, "VERITY_HASHING_THREADS") ?? configuration.hashingConcurrency
+        configuration.hashingQueueLimit = try integer(command.hashingQueue, "VERITY_HASHING_QUEUE") ?? configuration.hashingQueueLimit
+        configuration.shutdownGracePeriod = try seconds(integer(command.gracePeriod, "VERITY_GRACE_PERIOD")) ?? configuration.shutdownGracePeriod
+        guard configuration.maximumFrameBytes >= 1024 else { throw ValidationError("--max-frame-bytes must be at least 1024") }
+        return configuration
+    }
+
+    /// Development mode when no certificate is named; production mode when all three are.
+    private func tlsAndFiles(dataDirectory: URL, logger: Logger) throws -> ServerConfiguration {
+        let cert = string(command.cert, "VERITY_TLS_CERT")
+        let key = string(command.key, "VERITY_TLS_KEY")
+        let clientCA = string(command.clientCa, "VERITY_CLIENT_CA")
+        let store = string(command.store, "VERITY_STORE")
+        let pepper = string(command.pepper, "VERITY_PEPPER_FILE")
+        switch (cert, key, clientCA) {
+        case (nil, nil, nil):
+            let setup = try DevelopmentSetup.ensure(in: dataDirectory)
+            var configuration = setup.configuration()
+            configuration.storePath = store ?? configuration.storePath
+            configuration.pepperKeyringPath = pepper ?? configuration.pepperKeyringPath
+            announce(setup, logger: logger)
+            return configuration
+        case let (cert?, key?, clientCA?):
+            guard let pepper else { throw ValidationError("production mode needs --pepper (or VERITY_PEPPER_FILE): an existing keyring, mode 0600") }
+            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            return ServerConfiguration(
+                certificateChainPath: cert, privateKeyPath: key, clientCAPath: clientCA,
+                storePath: store ?? dataDirectory.appendingPathComponent("verity.sqlite").path, pepperKeyringPath: pepper
+            )
+        default:
+            throw ValidationError("name all of --cert, --key and --client-ca (production), or none of them (development)")
+        }
+    }
+
+    private func announce(_ setup: DevelopmentSetup, logger: Logger) {
+        let pki = setup.pki.directory.path
+        print("""
+            verityd: development mode\(setup.created ? " (first run: made a pepper keyring and a development PKI)" : "")
+              data:                \(setup.dataDirectory.path)
+              CA certificate:      \(pki)/ca.pem
+              client certificates: \(pki)/{verifier,ivr,agent,notifier,admin}.pem, keys in ROLE-key.pem
+              try it:              openssl s_client -connect 127.0.0.1:7443 -cert \(pki)/admin.pem -key \(pki)/admin-key.pem -CAfile \(pki)/ca.pem -alpn verity/1
+            These certificates are for this machine only; see certs/README.md for production.
+            """)
+    }
+
+    private func keyDerivation() throws -> KeyDerivation {
+        switch string(command.kdf, "VERITY_KDF") ?? "scrypt" {
+        case "scrypt":
+            let logN = try integer(command.scryptLogN, "VERITY_SCRYPT_LOG_N") ?? 15
+            guard (10...22).contains(logN) else { throw ValidationError("--scrypt-log-n must be 10 to 22") }
+            return .scrypt(logN: logN, r: 8, p: 1)
+        case "pbkdf2":
+            let iterations = try integer(command.pbkdf2Iterations, "VERITY_PBKDF2_ITERATIONS") ?? 600_000
+            guard iterations >= 100_000 else { throw ValidationError("--pbkdf2-iterations must be at least 100000") }
+            return .pbkdf2SHA256(iterations: iterations)
+        case let other:
+            throw ValidationError("unknown --kdf \(other): use scrypt or pbkdf2")
+        }
+    }
+
+    static func hostAndPort(_ text: String, flag: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+            throw ValidationError("\(flag) takes HOST:PORT, not \(text)")
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+}

@@ -1,0 +1,138 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import VerityCrypto
+import VerityProtocol
+import VerityServer
+
+/// `verityd`: the Verity credential service.
+@main
+struct Verityd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verityd",
+        abstract: "The Verity credential service: PIN and password checks over mutual TLS.",
+        discussion: """
+            With no certificate flags, verityd runs in development mode: it keeps everything in
+            --data-dir (./.verity), making on the first run a pepper keyring, a SQLite store and a
+            development PKI whose client certificates (one per role) are in DATA_DIR/pki.
+
+            In production, name the server certificate, its key and the client CA with --cert,
+            --key and --client-ca, and an existing pepper keyring with --pepper. Every flag has an
+            environment variable, named in its help; a flag wins over its variable.
+
+            SIGTERM or SIGINT stops verityd gracefully: it stops accepting connections, answers
+            the requests already received, refuses new ones with UNAVAILABLE, closes every
+            connection with a TLS close_notify, closes the store and exits 0.
+            """
+    )
+
+    @Option(help: "Address to serve on, HOST:PORT [VERITY_LISTEN]. Default 127.0.0.1:7443.")
+    var listen: String?
+
+    @Option(help: "Data directory for development mode and the default store [VERITY_DATA_DIR]. Default ./.verity.")
+    var dataDir: String?
+
+    @Option(help: "Server certificate chain, PEM [VERITY_TLS_CERT].")
+    var cert: String?
+
+    @Option(help: "Server private key, PEM [VERITY_TLS_KEY].")
+    var key: String?
+
+    @Option(help: "CA bundle that client certificates must chain to, PEM [VERITY_CLIENT_CA].")
+    var clientCa: String?
+
+    @Option(help: "SQLite store [VERITY_STORE]. Default DATA_DIR/verity.sqlite.")
+    var store: String?
+
+    @Option(help: "Pepper keyring file, mode 0600 [VERITY_PEPPER_FILE]. Default DATA_DIR/pepper.json (made in development mode).")
+    var pepper: String?
+
+    @Option(help: "KDF for new hashes: scrypt, or pbkdf2 for FIPS deployments [VERITY_KDF]. Default scrypt.")
+    var kdf: String?
+
+    @Option(help: "scrypt cost: N = 2^VALUE [VERITY_SCRYPT_LOG_N]. Default 15.")
+    var scryptLogN: Int?
+
+    @Option(help: "PBKDF2-HMAC-SHA256 iterations [VERITY_PBKDF2_ITERATIONS]. Default 600000.")
+    var pbkdf2Iterations: Int?
+
+    @Option(help: "Largest frame in bytes [VERITY_MAX_FRAME_BYTES]. Default 65536.")
+    var maxFrameBytes: Int?
+
+    @Option(help: "Most open connections [VERITY_MAX_CONNECTIONS]. Default 10000.")
+    var maxConnections: Int?
+
+    @Option(help: "Most requests in flight per connection [VERITY_MAX_IN_FLIGHT]. Default 256.")
+    var maxInFlight: Int?
+
+    @Option(help: "Seconds a TLS handshake may take [VERITY_HANDSHAKE_TIMEOUT]. Default 10.")
+    var handshakeTimeout: Int?
+
+    @Option(help: "Seconds a half-received frame may stall [VERITY_READ_TIMEOUT]. Default 30.")
+    var readTimeout: Int?
+
+    @Option(help: "Seconds an idle connection is kept [VERITY_IDLE_TIMEOUT]. Default 300.")
+    var idleTimeout: Int?
+
+    @Option(help: "Deadline in ms of requests that name none [VERITY_DEFAULT_DEADLINE_MS]. Default 10000.")
+    var defaultDeadlineMs: Int?
+
+    @Option(help: "Longest deadline in ms honoured [VERITY_MAX_DEADLINE_MS]. Default 60000.")
+    var maxDeadlineMs: Int?
+
+    @Option(help: "Secrets hashed at once [VERITY_HASHING_THREADS]. Default: the number of cores.")
+    var hashingThreads: Int?
+
+    @Option(help: "Hashing jobs allowed to wait before RESOURCE_EXHAUSTED [VERITY_HASHING_QUEUE]. Default 1024.")
+    var hashingQueue: Int?
+
+    @Option(help: "Seconds a graceful shutdown waits for requests in flight [VERITY_GRACE_PERIOD]. Default 10.")
+    var gracePeriod: Int?
+
+    @Option(help: "Prometheus metrics address HOST:PORT, or 'off' [VERITY_METRICS_LISTEN]. Default 127.0.0.1:9464.")
+    var metricsListen: String?
+
+    @Flag(help: "Refuse TLS 1.2; accept TLS 1.3 only [VERITY_TLS13_ONLY=1].")
+    var tls13Only = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error [VERITY_LOG_LEVEL]. Default info.")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings = Settings(command: self, environment: environment)
+        var logger = Logger(label: "verityd")
+        logger.logLevel = try settings.logLevel()
+        let level = logger.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let configuration = try settings.serverConfiguration(logger: logger)
+        let server = try VerityServer(configuration: configuration, logger: logger)
+        var services: [any Service] = [server]
+        if let (host, port) = try settings.metricsAddress() {
+            services.append(MetricsEndpoint(registry: registry, host: host, port: port, logger: logger))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}
