@@ -17,6 +17,11 @@ import Foundation
 public struct DevelopmentPKI: Sendable {
     public let directory: URL
 
+    /// The PKI laid out in `directory`, as `ensure(in:roles:)` writes it; nothing is read or made.
+    public init(existingIn directory: URL) {
+        self.directory = directory
+    }
+
     public var caCertificatePath: String { path("ca.pem") }
     public var serverCertificatePath: String { path("server.pem") }
     public var serverKeyPath: String { path("server-key.pem") }
@@ -27,7 +32,7 @@ public struct DevelopmentPKI: Sendable {
     ///
     /// - Parameter roles: the roles that get a client certificate (CN `dev-<role>`, OU `<role>`).
     public static func ensure(in directory: URL, roles: [String]) throws -> DevelopmentPKI {
-        let pki = DevelopmentPKI(directory: directory)
+        let pki = DevelopmentPKI(existingIn: directory)
         guard !FileManager.default.fileExists(atPath: pki.caCertificatePath) else { return pki }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try pki.create(roles: roles)

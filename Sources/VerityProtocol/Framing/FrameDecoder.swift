@@ -21,6 +21,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
     public let maximumFrameBytes: Int
     private var frames = LengthFieldBasedFrameDecoder(lengthFieldBitLength: .thirtyTwoBits)
     private let progress: FrameProgress
+    /// Whether the extras decoder has read a length field and waits for that frame's body.
+    private var awaitingBody = false
 
     /// - Parameters:
     ///   - maximumFrameBytes: the largest frame body accepted.
@@ -31,11 +33,21 @@ public struct FrameDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        defer { progress.hasPartialFrame = buffer.readableBytes > 0 }
-        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
-        guard length > 0 else { throw FrameViolation.emptyFrame }
-        guard length <= maximumFrameBytes else { throw FrameViolation.frameTooLarge(maximum: maximumFrameBytes) }
-        return try frames.decode(context: context, buffer: &buffer)
+        defer { progress.hasPartialFrame = awaitingBody || buffer.readableBytes > 0 }
+        // The extras decoder consumes a frame's length field before its body has arrived, so we
+        // check a length only when the next bytes are one.
+        if !awaitingBody {
+            guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
+            guard length > 0 else { throw FrameViolation.emptyFrame }
+            guard length <= maximumFrameBytes else { throw FrameViolation.frameTooLarge(maximum: maximumFrameBytes) }
+        }
+        let start = buffer.readerIndex
+        let state = try frames.decode(context: context, buffer: &buffer)
+        switch state {
+        case .continue: awaitingBody = false
+        case .needMoreData: awaitingBody = awaitingBody || buffer.readerIndex != start
+        }
+        return state
     }
 
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {

@@ -1,0 +1,253 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+import VerityTestSupport
+
+/// Each kind of bad input gets its specified answer, and other connections keep being served.
+@Suite("Bad input")
+struct BadInputTests {
+    /// Sends `bytes` on a fresh connection and expects one error frame with id 0, then a close.
+    func expectViolation(_ bytes: [UInt8], code: Int, reason: String, on server: TestServer) async throws {
+        let connection = try await server.connect(as: "agent")
+        try await connection.send(bytes: bytes)
+        try await connection.waitForClose()
+        let frame = try #require(connection.frames.first)
+        #expect(connection.frames.count == 1)
+        #expect((frame["id"] as? NSNumber)?.intValue == 0)
+        #expect(frame.code == code)
+        #expect(frame.details?["reason"] as? String == reason)
+        try await expectStillServing(server)
+    }
+
+    func expectStillServing(_ server: TestServer) async throws {
+        let other = try await server.connect(as: "verifier")
+        #expect(try await other.call("verity.v1.Health/Check").code == 0)
+        await other.close()
+    }
+
+    @Test func protocolViolationsAreAnsweredOnceAndClose() async throws {
+        let server = try await TestServer.start { $0.maximumFrameBytes = 4096 }
+        try await expectViolation([0, 0, 0x10, 0x01], code: 8, reason: "FRAME_TOO_LARGE", on: server)
+        try await expectViolation([0, 0, 0, 0], code: 3, reason: "EMPTY_FRAME", on: server)
+        try await expectViolation(TestConnection.frame([0x7B, 0xFF, 0xFE, 0x7D]), code: 3, reason: "INVALID_UTF8", on: server)
+        try await expectViolation(TestConnection.frame(Array("{\"id\": 1, ".utf8)), code: 3, reason: "INVALID_JSON", on: server)
+        try await expectViolation(TestConnection.frame(Array("[1, 2, 3]".utf8)), code: 3, reason: "NOT_AN_OBJECT", on: server)
+        try await expectViolation(TestConnection.frame(Array("{\"method\": \"verity.v1.Health/Check\"}".utf8)), code: 3, reason: "INVALID_ID", on: server)
+        try await expectViolation(TestConnection.frame(Array("{\"id\": \"7\", \"method\": \"x\"}".utf8)), code: 3, reason: "INVALID_ID", on: server)
+        try await expectViolation(TestConnection.frame(Array("{\"id\": 9007199254740992, \"method\": \"x\"}".utf8)), code: 3, reason: "INVALID_ID", on: server)
+        try await server.stop()
+    }
+
+    @Test func aDuplicateInFlightIDIsAViolation() async throws {
+        let server = try await TestServer.start { $0.keyDerivation = .scrypt(logN: 14, r: 8, p: 1) }
+        let agent = try await server.connect(as: "agent")
+        _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "dup", "kind": "CLIENT"])
+        let slow = TestConnection.request(id: 5, method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "dup", "pin": "4829157"])
+        // Both frames in one write, so the second arrives while the first is surely in flight.
+        try await agent.send(bytes: TestConnection.frame(Array(slow.utf8)) + TestConnection.frame(Array(slow.utf8)))
+        try await agent.waitForClose()
+        #expect(agent.frames.contains { ($0["id"] as? NSNumber)?.intValue == 0 && $0.details?["reason"] as? String == "DUPLICATE_ID" })
+        try await expectStillServing(server)
+        try await server.stop()
+    }
+
+    @Test func badRequestsAreAnsweredWithTheirIDAndTheConnectionStays() async throws {
+        let server = try await TestServer.start()
+        let agent = try await server.connect(as: "agent")
+        let missing = try await agent.call("verity.v1.Subjects/Enroll", ["kind": "CLIENT"])
+        #expect(missing.code == 3)
+        #expect(missing.details?["field"] as? String == "subjectId")
+        #expect(missing.details?["reason"] as? String == "REQUIRED")
+        let wrongType = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": 42, "kind": "CLIENT"])
+        #expect(wrongType.details?["field"] as? String == "subjectId")
+        #expect(wrongType.details?["reason"] as? String == "WRONG_TYPE")
+        let badEnum = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "e-1", "kind": "ROBOT"])
+        #expect(badEnum.details?["field"] as? String == "kind")
+        #expect(badEnum.details?["reason"] as? String == "INVALID_VALUE")
+        let badPhone = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "e-1", "kind": "CLIENT", "contacts": ["phones": [["number": "602 555 0100", "type": "PAGER"]]]])
+        #expect(badPhone.details?["field"] as? String == "contacts.phones[0].type")
+        let unknown = try await agent.call("verity.v1.Subjects/Teleport", [:])
+        #expect(unknown.code == 12)
+        let noMethod = try await agent.call("", [:], extra: ["method": 7])
+        #expect(noMethod.details?["field"] as? String == "method")
+        let badTimeout = try await agent.call("verity.v1.Health/Check", [:], extra: ["timeoutMs": -5])
+        #expect(badTimeout.details?["field"] as? String == "timeoutMs")
+        let badMetadata = try await agent.call("verity.v1.Health/Check", [:], extra: ["metadata": ["actor": 12]])
+        #expect(badMetadata.details?["field"] as? String == "metadata.actor")
+        let policy = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "has space", "kind": "CLIENT"])
+        #expect(policy.details?["reason"] as? String == "INVALID_SUBJECT_ID")
+        #expect(try await agent.call("verity.v1.Health/Check").code == 0)
+        #expect(!agent.isClosed)
+        try await server.stop()
+    }
+
+    @Test func aNumericPINIsAWrongTypeAndNeverEchoed() async throws {
+        let server = try await TestServer.start()
+        let agent = try await server.connect(as: "agent")
+        _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "p-1", "kind": "CLIENT"])
+        let numeric = try await agent.call("verity.v1.Credentials/SetSecurityDetails", ["subjectId": "p-1", "pin": 8316492])
+        #expect(numeric.details?["reason"] as? String == "WRONG_TYPE")
+        let weak = try await agent.call("verity.v1.Credentials/SetSecurityDetails", ["subjectId": "p-1", "pin": "7654321"])
+        #expect(weak.details?["reason"] as? String == "SEQUENCE")
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: [numeric, weak]), as: UTF8.self)
+        #expect(!text.contains("8316492") && !text.contains("7654321"))
+        #expect(!server.logs.text.contains("8316492") && !server.logs.text.contains("7654321"))
+        try await server.stop()
+    }
+
+    @Test func tenThousandPipelinedRequestsAreEachAnsweredOnce() async throws {
+        let server = try await TestServer.start()
+        let connection = try await server.connect(as: "verifier")
+        var bytes: [UInt8] = []
+        for id in 1...10_000 {
+            bytes += TestConnection.frame(Array(TestConnection.request(id: Int64(id), method: "verity.v1.Health/Check").utf8))
+        }
+        try await connection.send(bytes: bytes)
+        try await connection.waitForFrames(10_000, timeout: .seconds(120))
+        let frames = connection.frames
+        #expect(frames.count == 10_000)
+        #expect(Set(frames.compactMap { ($0["id"] as? NSNumber)?.int64Value }).count == 10_000)
+        // Beyond the in-flight limit a request is refused at once rather than queued.
+        #expect(frames.allSatisfy { $0.code == 0 || ($0.code == 8 && $0.details?["reason"] as? String == "TOO_MANY_IN_FLIGHT") })
+        #expect(frames.contains { $0.code == 0 })
+        #expect(try await connection.call("verity.v1.Health/Check").code == 0)
+        try await server.stop()
+    }
+
+    /// Connects, tries one request, and expects the connection to be closed without an answer.
+    func expectRefused(_ connection: TestConnection) async throws {
+        // With TLS 1.3 the client may finish its side before the server refuses its certificate.
+        try? await connection.send(json: TestConnection.request(id: 1, method: "verity.v1.Health/Check"))
+        try await connection.waitForClose()
+        #expect(connection.frames.isEmpty)
+    }
+
+    @Test func refusedHandshakes() async throws {
+        let server = try await TestServer.start()
+        try await expectRefused(try await server.connect(as: nil))
+        let foreignPKI = try DevelopmentSetup.ensureForeign(in: server.directory)
+        try await expectRefused(try await server.connect(as: "admin", issuer: foreignPKI))
+        try await expectRefused(try await server.connect(as: "admin", alpn: ["h2"]))
+        let noALPN = try await server.connect(as: "admin", alpn: [])
+        #expect(try await noALPN.call("verity.v1.Health/Check").code == 0)
+        try await expectStillServing(server)
+        try await server.stop()
+    }
+
+    @Test func plaintextOnTheTLSPortIsClosed() async throws {
+        let server = try await TestServer.start()
+        let socket = try ChildProcess(command: "python3", ["-c", """
+            import socket, struct, json
+            s = socket.create_connection(("127.0.0.1", \(server.port)))
+            body = json.dumps({"id": 1, "method": "verity.v1.Health/Check"}).encode()
+            s.sendall(struct.pack(">I", len(body)) + body)
+            s.settimeout(10)
+            data = s.recv(65536)
+            print("closed" if not data or data[0] == 0x15 else "answered", flush=True)
+            """])
+        try socket.waitForOutput(containing: "closed")
+        try await expectStillServing(server)
+        try await server.stop()
+    }
+
+    @Test func halfAFrameThatStallsIsClosedAfterTheReadTimeout() async throws {
+        let server = try await TestServer.start { $0.readTimeout = .milliseconds(300) }
+        let staller = try await server.connect(as: "agent")
+        try await staller.send(bytes: [0, 0, 0, 50] + Array("{\"id\": 1".utf8))
+        try await staller.waitForClose(timeout: .seconds(10))
+        #expect(staller.frames.isEmpty)
+        try await expectStillServing(server)
+        try await server.stop()
+    }
+
+    @Test func aFrameCutOffByTheConnectionEndIsDroppedQuietly() async throws {
+        let server = try await TestServer.start()
+        let cut = try await server.connect(as: "agent")
+        try await cut.send(bytes: [0, 0, 0, 50] + Array("{\"id\": 1".utf8))
+        await cut.close()
+        try await expectStillServing(server)
+        try await server.stop()
+    }
+
+    @Test func idleConnectionsAreClosed() async throws {
+        let server = try await TestServer.start { $0.idleTimeout = .milliseconds(300) }
+        let idle = try await server.connect(as: "agent")
+        #expect(try await idle.call("verity.v1.Health/Check").code == 0)
+        try await idle.waitForClose(timeout: .seconds(10))
+        try await server.stop()
+    }
+
+    @Test func theConnectionLimitRefusesTheExtraConnection() async throws {
+        let server = try await TestServer.start { $0.maximumConnections = 2 }
+        let first = try await server.connect(as: "agent")
+        let second = try await server.connect(as: "agent")
+        #expect(try await first.call("verity.v1.Health/Check").code == 0)
+        #expect(try await second.call("verity.v1.Health/Check").code == 0)
+        let third = try await server.connect(as: "agent")
+        try await third.waitForClose()
+        await first.close()
+        try await waitUntil { (try? await server.connect(as: "agent").call("verity.v1.Health/Check").code) == 0 }
+        try await server.stop()
+    }
+
+    @Test func aFullHashingQueueAnswersResourceExhausted() async throws {
+        let server = try await TestServer.start {
+            $0.keyDerivation = .scrypt(logN: 14, r: 8, p: 1)
+            $0.hashingConcurrency = 1
+            $0.hashingQueueLimit = 1
+        }
+        let agent = try await server.connect(as: "agent")
+        for id in 1...4 { _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "q-\(id)", "kind": "CLIENT"]) }
+        var bytes: [UInt8] = []
+        for id in 1...4 {
+            bytes += TestConnection.frame(Array(TestConnection.request(id: Int64(id), method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "q-\(id)", "pin": "4829157"]).utf8))
+        }
+        try await agent.send(bytes: bytes)
+        let answers = try await (1...4).asyncMap { try await agent.response(id: Int64($0)) }
+        #expect(answers.filter { $0.code == 0 }.count == 2)
+        #expect(answers.filter { $0.code == 8 && $0.details?["reason"] as? String == "HASHING_QUEUE_FULL" }.count == 2)
+        try await server.stop()
+    }
+
+    @Test func workNotStartedBeforeItsDeadlineIsNotStarted() async throws {
+        let server = try await TestServer.start {
+            $0.keyDerivation = .scrypt(logN: 15, r: 8, p: 1)
+            $0.hashingConcurrency = 1
+        }
+        let agent = try await server.connect(as: "agent")
+        for id in 1...2 { _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "d-\(id)", "kind": "CLIENT"]) }
+        let first = TestConnection.request(id: 1, method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "d-1", "pin": "4829157"])
+        let second = TestConnection.request(id: 2, method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "d-2", "pin": "4829157"], extra: ["timeoutMs": 1])
+        try await agent.send(bytes: TestConnection.frame(Array(first.utf8)) + TestConnection.frame(Array(second.utf8)))
+        #expect(try await agent.response(id: 2).code == 4)
+        #expect(try await agent.response(id: 1).code == 0)
+        let status = try await agent.call("verity.v1.Subjects/GetStatus", ["subjectId": "d-2"])
+        #expect(status.body?["hasPin"] as? Bool == false)
+        try await server.stop()
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
+
+import VerityServer
+import VerityTLS
+
+extension DevelopmentSetup {
+    /// A second development PKI, from another CA, which the test server does not trust.
+    static func ensureForeign(in directory: TemporaryDirectory) throws -> DevelopmentPKI {
+        try DevelopmentPKI.ensure(in: directory.url.appendingPathComponent("foreign-pki"), roles: ["admin"])
+    }
+}

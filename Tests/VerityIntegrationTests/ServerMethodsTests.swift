@@ -1,0 +1,144 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+import VerityTestSupport
+
+@Suite("Every method through a real TLS connection")
+struct ServerMethodsTests {
+    @Test func theWholeStoryOfOneSubject() async throws {
+        let server = try await TestServer.start()
+        let agent = try await server.connect(as: "agent")
+        let admin = try await server.connect(as: "admin")
+        let portal = try await server.connect(as: "verifier")
+        let subject = "case-7/PWC"
+
+        #expect(try await agent.call("verity.v1.Health/Check").body?["status"] as? String == "SERVING")
+        let enrolled = try await agent.call("verity.v1.Subjects/Enroll", [
+            "subjectId": subject, "kind": "CLIENT",
+            "contacts": ["emails": ["pat@example.org"], "phones": [["number": "+1 602 555 0100", "type": "CELL"]]],
+        ])
+        #expect(enrolled.body?["state"] as? String == "NOT_SET_UP")
+        #expect(try await agent.call("verity.v1.Subjects/UpdateContacts", ["subjectId": subject, "contacts": ["emails": ["pat@example.net"]]]).code == 0)
+        #expect(try await agent.call("verity.v1.Credentials/SetSecurityDetails", ["subjectId": subject, "pin": "4829157", "password": "Blue kettle 1987"]).body?["state"] as? String == "ACTIVE")
+        let verified = try await portal.call("verity.v1.Credentials/Verify", ["subjectId": subject, "password": "Blue kettle 1987", "channel": "PORTAL"])
+        #expect(verified.body?["result"] as? String == "VERIFIED")
+        #expect(verified.body?["attemptsRemaining"] as? Int == 3)
+        let changed = try await portal.call("verity.v1.Credentials/Change", ["subjectId": subject, "currentPin": "4829157", "newPin": "5937261"])
+        #expect(changed.body?["result"] as? String == "VERIFIED")
+        for remaining in [2, 1, 0] {
+            let wrong = try await portal.call("verity.v1.Credentials/Verify", ["subjectId": subject, "pin": "4829157", "channel": "PHONE"])
+            #expect(wrong.body?["result"] as? String == "MISMATCH")
+            #expect(wrong.body?["attemptsRemaining"] as? Int == remaining)
+        }
+        let status = try await portal.call("verity.v1.Subjects/GetStatus", ["subjectId": subject])
+        #expect(status.body?["state"] as? String == "BLOCKED")
+        #expect(status.body?["blockedAt"] is String)
+        #expect(status.body?["hasPin"] as? Bool == true)
+        let refused = try await agent.call("verity.v1.Credentials/SetSecurityDetails", ["subjectId": subject, "pin": "6150283"])
+        #expect(refused.code == 9)
+        #expect(refused.details?["reason"] as? String == "BLOCKED")
+        #expect(try await admin.call("verity.v1.Admin/Unblock", ["subjectId": subject, "reason": "confirmed by phone"]).body?["state"] as? String == "ACTIVE")
+        #expect(try await agent.call("verity.v1.Credentials/ApplyDefaults", ["subjectId": subject]).body?["state"] as? String == "DEFAULTS_APPLIED")
+        let notSetUp = try await portal.call("verity.v1.Credentials/Verify", ["subjectId": subject, "pin": "5937261", "channel": "PHONE"])
+        #expect(notSetUp.body?["result"] as? String == "NOT_SET_UP")
+
+        let audit = try await admin.call("verity.v1.Admin/ListAudit", ["subjectId": subject, "limit": 5])
+        let events = try #require(audit.body?["events"] as? [[String: Any]])
+        #expect(events.count == 5)
+        #expect(events.first?["action"] as? String == "ENROLL")
+        #expect(events.first?["caller"] as? String == "dev-agent")
+        let next = try #require(audit.body?["nextAfterSeq"] as? Int)
+        let rest = try await admin.call("verity.v1.Admin/ListAudit", ["subjectId": subject, "afterSeq": next, "limit": 1000])
+        #expect(((rest.body?["events"] as? [[String: Any]])?.count ?? 0) > 5)
+        let chain = try await admin.call("verity.v1.Admin/VerifyAuditChain")
+        #expect(chain.body?["ok"] as? Bool == true)
+        #expect((chain.body?["headHash"] as? String)?.count == 64)
+        try await server.stop()
+    }
+
+    @Test func requestsOnOneConnectionRunConcurrentlyAndAnswersComeAsTheyFinish() async throws {
+        let server = try await TestServer.start { $0.keyDerivation = .scrypt(logN: 14, r: 8, p: 1) }
+        let agent = try await server.connect(as: "agent")
+        _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "slow", "kind": "CLIENT"])
+        // A slow hashing call, then a cheap one: the cheap answer overtakes the slow one.
+        try await agent.send(json: TestConnection.request(id: 1, method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "slow", "pin": "4829157"]))
+        try await agent.send(json: TestConnection.request(id: 2, method: "verity.v1.Health/Check"))
+        try await agent.waitForFrames(3)
+        let order = agent.frames.compactMap { ($0["id"] as? NSNumber)?.int64Value }
+        #expect(order.suffix(2) == [2, 1])
+        try await server.stop()
+    }
+}
+
+@Suite("The role table, method by method")
+struct RoleMatrixTests {
+    /// The table of `proto-spec/auth.md`, written out again here so that the code's table is
+    /// checked against the specification rather than against itself.
+    static let allowed: [String: Set<String>] = [
+        "verity.v1.Subjects/Enroll": ["agent"],
+        "verity.v1.Subjects/UpdateContacts": ["agent"],
+        "verity.v1.Subjects/GetStatus": ["verifier", "ivr", "agent"],
+        "verity.v1.Credentials/SetSecurityDetails": ["agent"],
+        "verity.v1.Credentials/ApplyDefaults": ["agent"],
+        "verity.v1.Credentials/Verify": ["verifier", "agent"],
+        "verity.v1.Credentials/Change": ["verifier", "agent"],
+        "verity.v1.Ivr/GeneratePin": ["agent"],
+        "verity.v1.Ivr/VerifyPin": ["ivr", "agent"],
+        "verity.v1.Mfa/IssueCode": ["verifier", "agent"],
+        "verity.v1.Mfa/VerifyCode": ["verifier", "agent"],
+        "verity.v1.Notifications/Lease": ["notifier"],
+        "verity.v1.Notifications/Ack": ["notifier"],
+        "verity.v1.Admin/Unblock": [],
+        "verity.v1.Admin/ListAudit": [],
+        "verity.v1.Admin/VerifyAuditChain": [],
+        "verity.v1.Health/Check": ["verifier", "ivr", "agent", "notifier"],
+    ]
+
+    @Test(arguments: ["verifier", "ivr", "agent", "notifier", "admin"])
+    func eachRoleGetsExactlyItsMethods(role: String) async throws {
+        let server = try await TestServer.start()
+        let connection = try await server.connect(as: role)
+        for (method, roles) in Self.allowed.sorted(by: { $0.key < $1.key }) {
+            let response = try await connection.call(method, ["subjectId": "matrix-subject"])
+            let mayCall = role == "admin" || roles.contains(role)
+            if mayCall {
+                #expect(response.code != 7, "\(role) should be allowed \(method)")
+            } else {
+                #expect(response.code == 7, "\(role) should be denied \(method)")
+                #expect((response["status"] as? [String: Any])?["message"] as? String == "role \(role) may not call \(method)")
+            }
+        }
+        try await server.stop()
+    }
+
+    @Test func deniedCallsAreAudited() async throws {
+        let server = try await TestServer.start()
+        let ivr = try await server.connect(as: "ivr")
+        #expect(try await ivr.call("verity.v1.Admin/Unblock", ["subjectId": "someone", "reason": "x"]).code == 7)
+        let admin = try await server.connect(as: "admin")
+        let events = try await admin.call("verity.v1.Admin/ListAudit").body?["events"] as? [[String: Any]] ?? []
+        let denial = try #require(events.last)
+        #expect(denial["action"] as? String == "PERMISSION_DENIED")
+        #expect(denial["role"] as? String == "ivr")
+        #expect(denial["method"] as? String == "verity.v1.Admin/Unblock")
+        #expect(denial["subjectId"] as? String == "someone")
+        try await server.stop()
+    }
+
+    @Test func anUnknownRoleIsUnauthenticatedForEveryRequest() async throws {
+        let server = try await TestServer.start()
+        // The test PKI issues certificates for the five roles; we add one for an unknown OU.
+        let auditor = try await server.connectWithExtraRole("auditor")
+        for method in ["verity.v1.Health/Check", "verity.v1.Subjects/GetStatus", "verity.v1.Nope/Nothing"] {
+            #expect(try await auditor.call(method, ["subjectId": "x"]).code == 16)
+        }
+        try await server.stop()
+    }
+}
