@@ -28,12 +28,4 @@ public enum Method: String, CaseIterable, Sendable {
 
     /// The path on the wire.
     public var path: String { rawValue }
-
-    /// Whether the method's work includes hashing a secret, and so runs on the hashing pool.
-    public var hashesSecrets: Bool {
-        switch self {
-        case .setSecurityDetails, .verify, .change, .generatePin, .verifyPin: true
-        default: false
-        }
-    }
 }

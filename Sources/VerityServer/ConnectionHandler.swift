@@ -52,19 +52,20 @@ final class ConnectionHandler: ChannelInboundHandler {
             violate(error, context: context)
             return
         }
-        switch parsed {
-        case let .failure(rejected):
-            guard !inFlight.contains(rejected.id) else { return violate(.duplicateID(rejected.id), context: context) }
-            write(dispatcher.errorFrame(id: rejected.id, rejected.error), context: context)
-        case let .success(request):
-            guard !inFlight.contains(request.id) else { return violate(.duplicateID(request.id), context: context) }
-            if draining {
-                write(dispatcher.errorFrame(id: request.id, RPCError(.unavailable, "the server is shutting down")), context: context)
-            } else if inFlight.count >= maximumInFlight {
-                let error = RPCError(.resourceExhausted, "at most \(maximumInFlight) requests in flight per connection", details: ["reason": "TOO_MANY_IN_FLIGHT"])
-                write(dispatcher.errorFrame(id: request.id, error), context: context)
-            } else {
-                start(request, from: caller, context: context)
+        let id = parsed.requestID
+        guard !inFlight.contains(id) else { return violate(.duplicateID(id), context: context) }
+        // The order of checks of proto-spec/errors.md: in-flight limit, shutdown, role, envelope.
+        if inFlight.count >= maximumInFlight {
+            let error = RPCError(.resourceExhausted, "at most \(maximumInFlight) requests in flight per connection", details: ["reason": "TOO_MANY_IN_FLIGHT"])
+            write(dispatcher.errorFrame(id: id, error), context: context)
+        } else if draining {
+            write(dispatcher.errorFrame(id: id, RPCError(.unavailable, "the server is shutting down")), context: context)
+        } else if caller.role == nil {
+            write(dispatcher.errorFrame(id: id, RequestDispatcher.unauthenticated(caller)), context: context)
+        } else {
+            switch parsed {
+            case let .failure(rejected): write(dispatcher.errorFrame(id: id, rejected.error), context: context)
+            case let .success(request): start(request, from: caller, context: context)
             }
         }
     }
@@ -150,3 +151,12 @@ final class ConnectionHandler: ChannelInboundHandler {
 /// Tells every connection that the server is shutting down: answer what is in flight, refuse
 /// anything new with UNAVAILABLE, then close.
 struct ServerDrainingEvent: Sendable {}
+
+extension Result where Success == RequestEnvelope, Failure == RejectedRequest {
+    var requestID: Int64 {
+        switch self {
+        case let .success(request): request.id
+        case let .failure(rejected): rejected.id
+        }
+    }
+}

@@ -16,7 +16,7 @@ extension CredentialError: RPCErrorConvertible {
         case let .invalidArgument(field, reason, message):
             .invalidArgument(field: field, reason: reason, message)
         case let .notFound(id):
-            RPCError(.notFound, "no subject \(id)")
+            RPCError(.notFound, "no subject \(id)", details: ["field": "subjectId"])
         case let .alreadyExists(id):
             RPCError(.alreadyExists, "subject \(id) is already enrolled")
         case let .failedPrecondition(reason, message):

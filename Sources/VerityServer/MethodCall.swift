@@ -15,6 +15,8 @@ struct MethodCall: Sendable {
     let message: JSONValue
     let context: CallContext
     let maximumFrameBytes: Int
+    /// Runs work that hashes secrets on the hashing pool, once the message has been checked.
+    let admitted: @Sendable (@Sendable () async throws -> any Encodable & Sendable) async throws -> any Encodable & Sendable
 
     func perform(_ method: Method, metrics: ServerMetrics) async throws -> any Encodable & Sendable {
         switch method {
@@ -40,8 +42,12 @@ struct MethodCall: Sendable {
         let kind = try Self.enumValue(SubjectKind.self, request.kind, field: "kind")
         let represented = try request.representsSubjectId.map { try SubjectID($0, field: "representsSubjectId") }
         let contacts = try Self.contacts(request.contacts ?? ContactsMessage())
-        let status = try await service.enroll(id, kind: kind, representing: represented, contacts: contacts, context: context)
-        return EnrollResponse(subjectId: status.subjectID.rawValue, state: status.state.rawValue)
+        do {
+            let status = try await service.enroll(id, kind: kind, representing: represented, contacts: contacts, context: context)
+            return EnrollResponse(subjectId: status.subjectID.rawValue, state: status.state.rawValue)
+        } catch let CredentialError.notFound(missing) where missing == represented {
+            throw RPCError(.notFound, "no subject \(missing)", details: ["field": "representsSubjectId"])
+        }
     }
 
     private func updateContacts() async throws -> EmptyMessage {
@@ -62,12 +68,15 @@ struct MethodCall: Sendable {
         )
     }
 
-    private func setSecurityDetails() async throws -> StateResponse {
+    private func setSecurityDetails() async throws -> any Encodable & Sendable {
         let request = try message.decode(as: SetSecurityDetailsRequest.self)
-        let state = try await service.setSecurityDetails(
-            try SubjectID(request.subjectId), SecurityFactors(pin: request.pin, password: request.password), context: context
-        )
-        return StateResponse(state: state.rawValue)
+        let id = try SubjectID(request.subjectId)
+        let details = SecurityFactors(pin: request.pin, password: request.password)
+        try service.checkPolicies(details)
+        let (service, context) = (self.service, self.context)
+        return try await admitted {
+            StateResponse(state: try await service.setSecurityDetails(id, details, context: context).rawValue)
+        }
     }
 
     private func applyDefaults() async throws -> StateResponse {
@@ -75,25 +84,32 @@ struct MethodCall: Sendable {
         return StateResponse(state: try await service.applyDefaults(try SubjectID(request.subjectId), context: context).rawValue)
     }
 
-    private func verify(metrics: ServerMetrics) async throws -> VerificationResponse {
+    private func verify(metrics: ServerMetrics) async throws -> any Encodable & Sendable {
         let request = try message.decode(as: VerifyRequest.self)
+        let id = try SubjectID(request.subjectId)
         let channel = try Self.enumValue(VerificationChannel.self, request.channel, field: "channel")
-        let result = try await service.verify(
-            try SubjectID(request.subjectId), SecurityFactors(pin: request.pin, password: request.password), channel: channel, context: context
-        )
-        return Self.response(result, metrics: metrics)
+        let factors = SecurityFactors(pin: request.pin, password: request.password)
+        guard !factors.isEmpty else { throw RPCError.invalidArgument(field: "pin", reason: "REQUIRED", "give a PIN, a password or both") }
+        let (service, context) = (self.service, self.context)
+        return try await admitted {
+            Self.response(try await service.verify(id, factors, channel: channel, context: context), metrics: metrics)
+        }
     }
 
-    private func change(metrics: ServerMetrics) async throws -> VerificationResponse {
+    private func change(metrics: ServerMetrics) async throws -> any Encodable & Sendable {
         let request = try message.decode(as: ChangeRequest.self)
+        let id = try SubjectID(request.subjectId)
         let channel = try request.channel.map { try Self.enumValue(VerificationChannel.self, $0, field: "channel") } ?? .portal
-        let result = try await service.change(
-            try SubjectID(request.subjectId),
-            current: SecurityFactors(pin: request.currentPin, password: request.currentPassword),
-            new: SecurityFactors(pin: request.newPin, password: request.newPassword),
-            channel: channel, context: context
-        )
-        return Self.response(result, metrics: metrics)
+        let current = SecurityFactors(pin: request.currentPin, password: request.currentPassword)
+        let new = SecurityFactors(pin: request.newPin, password: request.newPassword)
+        guard !current.isEmpty else {
+            throw RPCError.invalidArgument(field: "currentPin", reason: "REQUIRED", "give the current PIN, password or both")
+        }
+        try service.checkPolicies(new, fieldPrefix: "new")
+        let (service, context) = (self.service, self.context)
+        return try await admitted {
+            Self.response(try await service.change(id, current: current, new: new, channel: channel, context: context), metrics: metrics)
+        }
     }
 
     private func unblock(metrics: ServerMetrics) async throws -> StateResponse {

@@ -81,9 +81,7 @@ public struct RequestDispatcher: Sendable {
     }
 
     private func dispatch(_ request: RequestEnvelope, from caller: Caller) async throws -> any Encodable & Sendable {
-        guard let role = caller.role else {
-            throw RPCError(.unauthenticated, "certificate OU \(caller.identity.organizationalUnit ?? "(none)") is not a Verity role")
-        }
+        guard let role = caller.role else { throw Self.unauthenticated(caller) }
         guard let method = Method(rawValue: request.method) else {
             throw RPCError(.unimplemented, "unknown method \(request.method)")
         }
@@ -98,13 +96,19 @@ public struct RequestDispatcher: Sendable {
         }
         let timeout = min(request.timeoutMs.map { TimeAmount.milliseconds($0) } ?? configuration.defaultDeadline, configuration.maximumDeadline)
         let deadline = NIODeadline.now() + timeout
-        let call = MethodCall(service: service, message: request.message, context: context, maximumFrameBytes: configuration.maximumFrameBytes)
-        guard method.hashesSecrets else {
-            guard NIODeadline.now() < deadline else { throw RPCError(.deadlineExceeded, "the deadline passed before the work started") }
-            return try await call.perform(method, metrics: metrics)
+        let pool = self.pool
+        let call = MethodCall(service: service, message: request.message, context: context, maximumFrameBytes: configuration.maximumFrameBytes) { work in
+            try await pool.run(deadline: deadline, work)
         }
-        let metrics = self.metrics
-        return try await pool.run(deadline: deadline) { try await call.perform(method, metrics: metrics) }
+        guard NIODeadline.now() < deadline else { throw RPCError(.deadlineExceeded, "the deadline passed before the work started") }
+        return try await call.perform(method, metrics: metrics)
+    }
+}
+
+extension RequestDispatcher {
+    /// The answer to every request from a certificate whose OU names no Verity role.
+    static func unauthenticated(_ caller: Caller) -> RPCError {
+        RPCError(.unauthenticated, "certificate OU \(caller.identity.organizationalUnit ?? "(none)") is not a Verity role")
     }
 }
 

@@ -106,8 +106,9 @@ extension CredentialService {
         return state
     }
 
-    /// Checks new secrets against the policies, before anything else happens.
-    func checkPolicies(_ details: SecurityFactors, fieldPrefix: String = "") throws(CredentialError) {
+    /// Checks new secrets against the policies without storing anything, so that a server can
+    /// refuse a bad choice before it queues any hashing work.
+    public func checkPolicies(_ details: SecurityFactors, fieldPrefix: String = "") throws(CredentialError) {
         guard !details.isEmpty else {
             throw .invalidArgument(field: "\(fieldPrefix)pin", reason: "REQUIRED", message: "give a PIN, a password or both")
         }

@@ -74,8 +74,8 @@ extension TestServer {
         )
         let extra = directory.url.appendingPathComponent("extra-\(role)")
         try FileManager.default.createDirectory(at: extra, withIntermediateDirectories: true)
-        try try certificate.pem().write(toFile: extra.appendingPathComponent("\(role).pem").path, atomically: true, encoding: .utf8)
-        try try key.pem().write(toFile: extra.appendingPathComponent("\(role)-key.pem").path, atomically: true, encoding: .utf8)
+        try certificate.pem().write(toFile: extra.appendingPathComponent("\(role).pem").path, atomically: true, encoding: .utf8)
+        try key.pem().write(toFile: extra.appendingPathComponent("\(role)-key.pem").path, atomically: true, encoding: .utf8)
         return try await connect(as: role, issuer: DevelopmentPKI(existingIn: extra))
     }
 }
