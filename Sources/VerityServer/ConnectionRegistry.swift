@@ -41,10 +41,12 @@ final class ConnectionRegistry: Sendable {
 
     var count: Int { channels.withLock { $0.count } }
 
-    /// Asks every connection to finish what it has and close.
-    func drainAll() {
+    /// Asks every connection to finish what it has and close, and returns once each has been told.
+    func drainAll() async {
         for channel in channels.withLock({ Array($0.values) }) {
-            channel.pipeline.fireUserInboundEventTriggered(ServerDrainingEvent())
+            try? await channel.eventLoop.submit {
+                channel.pipeline.fireUserInboundEventTriggered(ServerDrainingEvent())
+            }.get()
         }
     }
 

@@ -114,8 +114,8 @@ public final class VerityServer: Service, Sendable {
     }
 
     private func drainConnections() async {
+        await registry.drainAll()
         logger.notice("shutting down: finishing requests in flight", metadata: ["connections": "\(registry.count)"])
-        registry.drainAll()
         let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGracePeriod.nanoseconds)
         while registry.count > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))

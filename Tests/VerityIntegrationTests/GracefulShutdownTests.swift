@@ -1,0 +1,76 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+import VerityTLS
+import VerityTestSupport
+
+@Suite("verityd as a process")
+struct VeritydProcessTests {
+    static var verityd: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("verityd")
+    }
+
+    @Test func sigtermDuringLoadFinishesInFlightWorkRefusesNewWorkAndExitsZero() async throws {
+        let directory = try TemporaryDirectory("verityd-process")
+        let port = try freeLoopbackPort()
+        let process = try ChildProcess(Self.verityd, [
+            "--listen", "127.0.0.1:\(port)", "--data-dir", directory.path("data"), "--metrics-listen", "off",
+            "--hashing-threads", "1", "--scrypt-log-n", "15", "--grace-period", "60",
+        ])
+        try process.waitForOutput(containing: "serving")
+        let pki = DevelopmentPKI(existingIn: directory.url.appendingPathComponent("data/pki"))
+        let agent = try await TestConnection.open(port: port, pki: pki, role: "agent", issuer: nil, alpn: ["verity/1"])
+        var load: [UInt8] = []
+        for id in 1...8 {
+            _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "load-\(id)", "kind": "CLIENT"])
+            load += TestConnection.frame(Array(TestConnection.request(
+                id: Int64(id), method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "load-\(id)", "pin": "4829157"]
+            ).utf8))
+        }
+        try await agent.send(bytes: load)
+        // Eight hashes at about 185 ms each on one thread: most are still in flight now.
+        try await waitUntil { agent.frames.count >= 9 }
+        process.signal(SIGTERM)
+        try process.waitForOutput(containing: "shutting down")
+
+        let refused = try await agent.call("verity.v1.Health/Check", id: 100)
+        #expect(refused.code == 14)
+        #expect(refused.statusName == "UNAVAILABLE")
+        for id in 1...8 {
+            #expect(try await agent.response(id: Int64(id), timeout: .seconds(60)).code == 0, "request \(id) was not finished")
+        }
+        try await agent.waitForClose(timeout: .seconds(30))
+        let exit = try process.waitForExit(timeout: .seconds(60))
+        #expect(exit.reason == .exit && exit.status == 0)
+        #expect(process.text.contains("stopped"))
+    }
+
+    @Test func helpDocumentsEveryFlag() throws {
+        let help = try ChildProcess(Self.verityd, ["--help"])
+        #expect(try help.waitForExit().status == 0)
+        for flag in ["--listen", "--data-dir", "--cert", "--key", "--client-ca", "--store", "--pepper", "--kdf", "--max-frame-bytes",
+                     "--max-connections", "--max-in-flight", "--handshake-timeout", "--read-timeout", "--idle-timeout",
+                     "--hashing-threads", "--hashing-queue", "--grace-period", "--metrics-listen", "VERITY_TLS_CERT"] {
+            #expect(help.text.contains(flag), "--help does not mention \(flag)")
+        }
+    }
+
+    @Test func aPepperFileOthersCanReadStopsTheStart() throws {
+        let directory = try TemporaryDirectory("verityd-pepper")
+        let setup = try ChildProcess(Self.verityd, ["--data-dir", directory.path("data"), "--listen", "127.0.0.1:\(try freeLoopbackPort())", "--metrics-listen", "off"])
+        try setup.waitForOutput(containing: "serving")
+        setup.signal(SIGTERM)
+        #expect(try setup.waitForExit().status == 0)
+        chmod(directory.path("data/pepper.json"), 0o644)
+        let refused = try ChildProcess(Self.verityd, ["--data-dir", directory.path("data"), "--listen", "127.0.0.1:\(try freeLoopbackPort())", "--metrics-listen", "off"])
+        #expect(try refused.waitForExit().status != 0)
+        #expect(refused.text.contains("chmod 600"))
+    }
+}
