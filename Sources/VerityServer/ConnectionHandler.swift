@@ -34,13 +34,27 @@ final class ConnectionHandler: ChannelInboundHandler {
     private let dispatcher: RequestDispatcher
     private let progress: FrameProgress
     private let maximumInFlight: Int
+    private let readTimeout: TimeAmount
+    /// Closes the connection if the frame being received is not complete in time.
+    private var stalledFrameTimer: (frame: Int, timer: Scheduled<Void>)?
     private var logger: Logger
 
-    init(dispatcher: RequestDispatcher, progress: FrameProgress, maximumInFlight: Int, logger: Logger) {
+    init(dispatcher: RequestDispatcher, progress: FrameProgress, maximumInFlight: Int, readTimeout: TimeAmount, logger: Logger) {
         self.dispatcher = dispatcher
         self.progress = progress
         self.maximumInFlight = maximumInFlight
+        self.readTimeout = readTimeout
         self.logger = logger
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        watchForStalledFrame(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stalledFrameTimer?.timer.cancel()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -135,16 +149,28 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     private func closeIfIdle(_ event: IdleStateHandler.IdleStateEvent, context: ChannelHandlerContext) {
-        switch event {
-        case .read where progress.hasPartialFrame:
-            logger.info("closing a connection whose frame stalled past the read timeout")
-            context.close(promise: nil)
-        case .all where inFlight.isEmpty:
-            logger.debug("closing an idle connection")
-            context.close(promise: nil)
-        default:
-            break
+        guard case .all = event, inFlight.isEmpty, !progress.hasPartialFrame else { return }
+        logger.debug("closing an idle connection")
+        context.close(promise: nil)
+    }
+
+    /// Once the first bytes of a frame have arrived, the whole frame must arrive within the
+    /// read timeout, however slowly the rest trickles in.
+    private func watchForStalledFrame(context: ChannelHandlerContext) {
+        guard progress.hasPartialFrame else {
+            stalledFrameTimer?.timer.cancel()
+            stalledFrameTimer = nil
+            return
         }
+        let frame = progress.completedFrames
+        guard stalledFrameTimer?.frame != frame else { return }
+        stalledFrameTimer?.timer.cancel()
+        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: readTimeout) {
+            guard self.progress.hasPartialFrame, self.progress.completedFrames == frame else { return }
+            self.logger.info("closing a connection whose frame was not complete within the read timeout")
+            context.close(promise: nil)
+        }
+        stalledFrameTimer = (frame, timer)
     }
 }
 

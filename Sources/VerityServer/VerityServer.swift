@@ -102,12 +102,12 @@ public final class VerityServer: Service, Sendable {
             connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
             try channel.pipeline.syncOperations.addHandlers([
                 try TLSHandler(context: tls),
-                IdleStateHandler(readTimeout: configuration.readTimeout, allTimeout: configuration.idleTimeout),
+                IdleStateHandler(allTimeout: configuration.idleTimeout),
                 LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
                 ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes, progress: progress)),
                 ConnectionHandler(
                     dispatcher: dispatcher, progress: progress, maximumInFlight: configuration.maximumInFlightPerConnection,
-                    logger: connectionLogger
+                    readTimeout: configuration.readTimeout, logger: connectionLogger
                 ),
             ])
         }

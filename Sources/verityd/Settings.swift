@@ -42,8 +42,9 @@ struct Settings {
 
     func serverConfiguration(logger: Logger) throws -> ServerConfiguration {
         let dataDirectory = URL(fileURLWithPath: string(command.dataDir, "VERITY_DATA_DIR") ?? ".verity")
-        var configuration = try tlsAndFiles(dataDirectory: dataDirectory, logger: logger)
-        (configuration.host, configuration.port) = try Self.hostAndPort(string(command.listen, "VERITY_LISTEN") ?? "127.0.0.1:7443", flag: "--listen")
+        let listen = string(command.listen, "VERITY_LISTEN") ?? "127.0.0.1:7443"
+        var configuration = try tlsAndFiles(dataDirectory: dataDirectory, listen: listen, logger: logger)
+        (configuration.host, configuration.port) = try Self.hostAndPort(listen, flag: "--listen")
         configuration.keyDerivation = try keyDerivation()
         configuration.allowTLS12 = !(command.tls13Only || environment["VERITY_TLS13_ONLY"] == "1")
         func seconds(_ value: Int?) -> TimeAmount? { value.map { .seconds(Int64($0)) } }
@@ -64,7 +65,7 @@ struct Settings {
     }
 
     /// Development mode when no certificate is named; production mode when all three are.
-    private func tlsAndFiles(dataDirectory: URL, logger: Logger) throws -> ServerConfiguration {
+    private func tlsAndFiles(dataDirectory: URL, listen: String, logger: Logger) throws -> ServerConfiguration {
         let cert = string(command.cert, "VERITY_TLS_CERT")
         let key = string(command.key, "VERITY_TLS_KEY")
         let clientCA = string(command.clientCa, "VERITY_CLIENT_CA")
@@ -76,7 +77,7 @@ struct Settings {
             var configuration = setup.configuration()
             configuration.storePath = store ?? configuration.storePath
             configuration.pepperKeyringPath = pepper ?? configuration.pepperKeyringPath
-            announce(setup, logger: logger)
+            announce(setup, listen: listen)
             return configuration
         case let (cert?, key?, clientCA?):
             guard let pepper else { throw ValidationError("production mode needs --pepper (or VERITY_PEPPER_FILE): an existing keyring, mode 0600") }
@@ -90,14 +91,14 @@ struct Settings {
         }
     }
 
-    private func announce(_ setup: DevelopmentSetup, logger: Logger) {
+    private func announce(_ setup: DevelopmentSetup, listen: String) {
         let pki = setup.pki.directory.path
         print("""
             verityd: development mode\(setup.created ? " (first run: made a pepper keyring and a development PKI)" : "")
               data:                \(setup.dataDirectory.path)
               CA certificate:      \(pki)/ca.pem
               client certificates: \(pki)/{verifier,ivr,agent,notifier,admin}.pem, keys in ROLE-key.pem
-              try it:              openssl s_client -connect 127.0.0.1:7443 -cert \(pki)/admin.pem -key \(pki)/admin-key.pem -CAfile \(pki)/ca.pem -alpn verity/1
+              try it:              openssl s_client -connect \(listen) -cert \(pki)/admin.pem -key \(pki)/admin-key.pem -CAfile \(pki)/ca.pem -alpn verity/1
             These certificates are for this machine only; see certs/README.md for production.
             """)
     }

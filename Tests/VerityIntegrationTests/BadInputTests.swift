@@ -167,6 +167,21 @@ struct BadInputTests {
         try await server.stop()
     }
 
+    @Test func aFrameTricklingInSlowerThanTheReadTimeoutIsClosed() async throws {
+        let server = try await TestServer.start { $0.readTimeout = .milliseconds(500) }
+        let trickler = try await server.connect(as: "agent")
+        try await trickler.send(bytes: [0, 0, 0, 60])
+        // A byte every 100 ms keeps the connection busy but never finishes the frame.
+        for byte in Array("{\"id\": 1, \"method\": \"verity.v1.Health/Check\"".utf8) {
+            if trickler.isClosed { break }
+            try? await trickler.send(bytes: [byte])
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(trickler.isClosed)
+        #expect(trickler.frames.isEmpty)
+        try await server.stop()
+    }
+
     @Test func aFrameCutOffByTheConnectionEndIsDroppedQuietly() async throws {
         let server = try await TestServer.start()
         let cut = try await server.connect(as: "agent")

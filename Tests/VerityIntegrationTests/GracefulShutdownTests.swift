@@ -19,12 +19,11 @@ struct VeritydProcessTests {
 
     @Test func sigtermDuringLoadFinishesInFlightWorkRefusesNewWorkAndExitsZero() async throws {
         let directory = try TemporaryDirectory("verityd-process")
-        let port = try freeLoopbackPort()
         let process = try ChildProcess(Self.verityd, [
-            "--listen", "127.0.0.1:\(port)", "--data-dir", directory.path("data"), "--metrics-listen", "off",
+            "--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off",
             "--hashing-threads", "1", "--scrypt-log-n", "15", "--grace-period", "60",
         ])
-        try process.waitForOutput(containing: "serving")
+        let port = try Self.servingPort(of: process)
         let pki = DevelopmentPKI(existingIn: directory.url.appendingPathComponent("data/pki"))
         let agent = try await TestConnection.open(port: port, pki: pki, role: "agent", issuer: nil, alpn: ["verity/1"])
         var load: [UInt8] = []
@@ -52,6 +51,14 @@ struct VeritydProcessTests {
         #expect(process.text.contains("stopped"))
     }
 
+    /// Waits for verityd's "serving" log line and reads the port it bound.
+    static func servingPort(of process: ChildProcess) throws -> Int {
+        let output = try process.waitForOutput(containing: "] serving")
+        let line = try #require(output.split(separator: "\n").first { $0.hasSuffix("] serving") })
+        let match = try #require(line.firstMatch(of: #/127\.0\.0\.1:(\d+) /#))
+        return try #require(Int(match.1))
+    }
+
     @Test func helpDocumentsEveryFlag() throws {
         let help = try ChildProcess(Self.verityd, ["--help"])
         #expect(try help.waitForExit().status == 0)
@@ -64,12 +71,12 @@ struct VeritydProcessTests {
 
     @Test func aPepperFileOthersCanReadStopsTheStart() throws {
         let directory = try TemporaryDirectory("verityd-pepper")
-        let setup = try ChildProcess(Self.verityd, ["--data-dir", directory.path("data"), "--listen", "127.0.0.1:\(try freeLoopbackPort())", "--metrics-listen", "off"])
-        try setup.waitForOutput(containing: "serving")
+        let setup = try ChildProcess(Self.verityd, ["--data-dir", directory.path("data"), "--listen", "127.0.0.1:0", "--metrics-listen", "off"])
+        _ = try Self.servingPort(of: setup)
         setup.signal(SIGTERM)
         #expect(try setup.waitForExit().status == 0)
         chmod(directory.path("data/pepper.json"), 0o644)
-        let refused = try ChildProcess(Self.verityd, ["--data-dir", directory.path("data"), "--listen", "127.0.0.1:\(try freeLoopbackPort())", "--metrics-listen", "off"])
+        let refused = try ChildProcess(Self.verityd, ["--data-dir", directory.path("data"), "--listen", "127.0.0.1:0", "--metrics-listen", "off"])
         #expect(try refused.waitForExit().status != 0)
         #expect(refused.text.contains("chmod 600"))
     }

@@ -44,7 +44,9 @@ public struct FrameDecoder: ByteToMessageDecoder {
         let start = buffer.readerIndex
         let state = try frames.decode(context: context, buffer: &buffer)
         switch state {
-        case .continue: awaitingBody = false
+        case .continue:
+            awaitingBody = false
+            progress.completedFrames += 1
         case .needMoreData: awaitingBody = awaitingBody || buffer.readerIndex != start
         }
         return state
@@ -63,6 +65,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
 /// the connection handler that enforces the read timeout.
 public final class FrameProgress {
     public var hasPartialFrame = false
+    /// Frames completed so far; tells one half-received frame from the next.
+    public var completedFrames = 0
     public init() {}
 }
 
