@@ -194,8 +194,8 @@ struct BadInputTests {
     @Test func idleConnectionsAreClosed() async throws {
         let server = try await TestServer.start { $0.idleTimeout = .milliseconds(300) }
         let idle = try await server.connect(as: "agent")
-        #expect(try await idle.call("verity.v1.Health/Check").code == 0)
         try await idle.waitForClose(timeout: .seconds(10))
+        #expect(idle.frames.isEmpty)
         try await server.stop()
     }
 
