@@ -63,7 +63,8 @@ struct VeritydProcessTests {
         let directory = try TemporaryDirectory("verityd-metrics")
         let process = try ChildProcess(Self.verityd, ["--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "127.0.0.1:0"])
         let port = try Self.servingPort(of: process)
-        let metricsLine = try #require(process.text.split(separator: "\n").first { $0.hasSuffix("] metrics") })
+        let output = try process.waitForOutput(containing: "] metrics")
+        let metricsLine = try #require(output.split(separator: "\n").first { $0.hasSuffix("] metrics") })
         let metricsURL = try #require(metricsLine.firstMatch(of: #/(http://127\.0\.0\.1:\d+/metrics)/#)).1
         let pki = DevelopmentPKI(existingIn: directory.url.appendingPathComponent("data/pki"))
         let ivr = try await TestConnection.open(port: port, pki: pki, role: "ivr", issuer: nil, alpn: ["verity/1"])
