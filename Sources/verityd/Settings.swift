@@ -93,14 +93,16 @@ struct Settings {
 
     private func announce(_ setup: DevelopmentSetup, listen: String) {
         let pki = setup.pki.directory.path
-        print("""
+        let announcement = """
             verityd: development mode\(setup.created ? " (first run: made a pepper keyring and a development PKI)" : "")
               data:                \(setup.dataDirectory.path)
               CA certificate:      \(pki)/ca.pem
               client certificates: \(pki)/{verifier,ivr,agent,notifier,admin}.pem, keys in ROLE-key.pem
               try it:              openssl s_client -connect \(listen) -cert \(pki)/admin.pem -key \(pki)/admin-key.pem -CAfile \(pki)/ca.pem -alpn verity/1
             These certificates are for this machine only; see certs/README.md for production.
-            """)
+
+            """
+        FileHandle.standardOutput.write(Data(announcement.utf8))
     }
 
     private func keyDerivation() throws -> KeyDerivation {

@@ -55,7 +55,7 @@ public struct EmptyMessage: Codable, Equatable, Sendable {
 enum ResponseEncoding {
     static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         return encoder
     }
 }
