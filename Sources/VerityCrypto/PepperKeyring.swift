@@ -155,3 +155,11 @@ extension UInt8 {
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
     }
 }
+
+extension PepperKeyring {
+    /// A 32-byte key for `purpose`, derived from the pepper key `id` (HMAC-SHA256 of the purpose
+    /// under that key), so that one keyring serves several uses without reusing a key across them.
+    public func derivedKey(id: String, purpose: String) -> [UInt8]? {
+        key(id: id).map { HMACSHA256.authenticate(Array("verity/\(purpose)/v1".utf8), key: $0) }
+    }
+}

@@ -82,6 +82,7 @@ public struct PepperedSecretHasher: SecretHashing {
 /// A stored hash names a pepper key that the keyring no longer holds.
 public struct UnknownPepperKeyError: Error, CustomStringConvertible, Sendable {
     public let keyID: String
+    public init(keyID: String) { self.keyID = keyID }
     public var description: String { "the pepper key \(keyID) is not in the keyring; restore it to check hashes made with it" }
 }
 

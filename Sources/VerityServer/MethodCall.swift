@@ -31,8 +31,12 @@ struct MethodCall: Sendable {
         case .listAudit: try await listAudit()
         case .verifyAuditChain: try await verifyAuditChain()
         case .healthCheck: HealthCheckResponse(status: "SERVING")
-        case .generatePin, .verifyPin, .issueCode, .verifyCode, .lease, .ack:
-            throw RPCError(.unimplemented, "\(method.path) is not available in this version of verityd")
+        case .generatePin: try await generatePin()
+        case .verifyPin: try await verifyPin(metrics: metrics)
+        case .issueCode: try await issueCode()
+        case .verifyCode: try await verifyCode()
+        case .lease: try await lease()
+        case .ack: try await ack()
         }
     }
 
@@ -110,6 +114,59 @@ struct MethodCall: Sendable {
         return try await admitted {
             Self.response(try await service.change(id, current: current, new: new, channel: channel, context: context), metrics: metrics)
         }
+    }
+
+    private func generatePin() async throws -> any Encodable & Sendable {
+        let id = try SubjectID(try message.decode(as: SubjectRequest.self).subjectId)
+        let (service, context) = (self.service, self.context)
+        return try await admitted {
+            let generated = try await service.generateIVRPIN(for: id, context: context)
+            return GeneratePinResponse(pin: generated.pin, updatedAt: Timestamp.string(from: generated.updatedAt))
+        }
+    }
+
+    private func verifyPin(metrics: ServerMetrics) async throws -> any Encodable & Sendable {
+        let request = try message.decode(as: VerifyPinRequest.self)
+        let id = try SubjectID(request.subjectId)
+        let (service, context) = (self.service, self.context)
+        return try await admitted {
+            Self.response(try await service.verifyIVRPIN(id, pin: request.pin, context: context), metrics: metrics)
+        }
+    }
+
+    private func issueCode() async throws -> IssueCodeResponse {
+        let request = try message.decode(as: IssueCodeRequest.self)
+        let id = try SubjectID(request.subjectId)
+        let channel = try Self.enumValue(CodeChannel.self, request.channel, field: "channel")
+        let purpose = try Self.enumValue(CodePurpose.self, request.purpose, field: "purpose")
+        let issued = try await service.issueCode(to: id, channel: channel, purpose: purpose, destination: request.destination, context: context)
+        return IssueCodeResponse(
+            challengeId: issued.challengeID, maskedDestination: issued.maskedDestination, expiresAt: Timestamp.string(from: issued.expiresAt)
+        )
+    }
+
+    private func verifyCode() async throws -> VerifyCodeResponse {
+        let request = try message.decode(as: VerifyCodeRequest.self)
+        let result = try await service.verifyCode(challenge: request.challengeId, code: request.code, context: context)
+        return VerifyCodeResponse(result: result.outcome.rawValue, attemptsRemaining: result.attemptsRemaining)
+    }
+
+    private func lease() async throws -> LeaseResponse {
+        let request = try message.decode(as: LeaseRequest.self)
+        let deliveries = try await service.leaseDeliveries(max: request.max, leaseSeconds: request.leaseSeconds, context: context)
+        return LeaseResponse(deliveries: deliveries.map {
+            DeliveryMessage(
+                deliveryId: $0.id, channel: $0.channel.rawValue, destination: $0.content.destination,
+                template: $0.content.template, variables: $0.content.variables
+            )
+        })
+    }
+
+    private func ack() async throws -> EmptyMessage {
+        let request = try message.decode(as: AckRequest.self)
+        let outcome = try Self.enumValue(DeliveryState.self, request.outcome, field: "outcome")
+        try await service.acknowledgeDelivery(request.deliveryId, outcome: outcome, context: context)
+        return EmptyMessage()
     }
 
     private func unblock(metrics: ServerMetrics) async throws -> StateResponse {

@@ -46,8 +46,9 @@ public struct ServerConfiguration: Sendable {
     public var hashingQueueLimit = 1_024
     /// How long a graceful shutdown waits for requests in flight.
     public var shutdownGracePeriod = TimeAmount.seconds(10)
-    /// Where the Prometheus metrics are served (`/metrics`); `nil` serves none.
-    public var metricsPort: Int? = nil
+    /// Print every outbox delivery to standard output and acknowledge it, so that a developer
+    /// sees one-time codes arrive. Development mode only: it never runs in production.
+    public var developmentConsoleSink = false
 
     public init(
         certificateChainPath: String,

@@ -28,6 +28,7 @@ import VerityTLS
 public final class VerityServer: Service, Sendable {
     public let configuration: ServerConfiguration
     private let store: SQLiteCredentialStore
+    private let service: CredentialService
     private let tls: TLSContext
     private let dispatcher: RequestDispatcher
     private let registry: ConnectionRegistry
@@ -51,9 +52,9 @@ public final class VerityServer: Service, Sendable {
         store = try SQLiteCredentialStore(path: configuration.storePath)
         var rules = CredentialService.Configuration()
         rules.attemptLimit = configuration.attemptLimit
-        let service = CredentialService(
+        service = CredentialService(
             store: store, hasher: PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation),
-            configuration: rules, logger: logger
+            keyring: keyring, configuration: rules, logger: logger
         )
         let pool = HashingPool(concurrency: configuration.hashingConcurrency, queueLimit: configuration.hashingQueueLimit, metrics: metrics)
         dispatcher = RequestDispatcher(service: service, pool: pool, configuration: configuration, metrics: metrics, logger: logger)
@@ -71,11 +72,13 @@ public final class VerityServer: Service, Sendable {
             .get()
         address.withLock { $0 = serverChannel.localAddress }
         logger.notice("serving", metadata: ["address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"])
+        let sink = configuration.developmentConsoleSink ? Task { await DevelopmentConsoleSink(service: service, logger: logger).run() } : nil
         try await withGracefulShutdownHandler {
             try await serverChannel.closeFuture.get()
         } onGracefulShutdown: {
             serverChannel.close(promise: nil)
         }
+        sink?.cancel()
         await drainConnections()
         try store.close()
         logger.notice("stopped")

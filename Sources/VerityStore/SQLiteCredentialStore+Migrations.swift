@@ -61,6 +61,40 @@ extension SQLiteCredentialStore {
                 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v2: one-time codes and the notification outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE code_challenge (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    subject_id TEXT NOT NULL REFERENCES subject(id),
+                    purpose TEXT NOT NULL,
+                    channel TEXT NOT NULL CHECK (channel IN ('EMAIL', 'SMS')),
+                    masked_destination TEXT NOT NULL,
+                    code_mac TEXT NOT NULL,
+                    pepper_key_id TEXT NOT NULL,
+                    failed_attempts INTEGER NOT NULL DEFAULT 0 CHECK (failed_attempts >= 0),
+                    state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'USED', 'REPLACED', 'EXHAUSTED')),
+                    created_at_ms INTEGER NOT NULL,
+                    expires_at_ms INTEGER NOT NULL
+                ) STRICT;
+
+                CREATE INDEX code_challenge_by_subject ON code_challenge(subject_id, created_at_ms);
+
+                CREATE TABLE outbox (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    channel TEXT NOT NULL CHECK (channel IN ('EMAIL', 'SMS')),
+                    sealed_content BLOB,
+                    pepper_key_id TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('PENDING', 'SENT', 'FAILED', 'EXPIRED')),
+                    leased_until_ms INTEGER,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    created_at_ms INTEGER NOT NULL,
+                    expires_at_ms INTEGER NOT NULL,
+                    CHECK (state = 'PENDING' OR sealed_content IS NULL)
+                ) STRICT;
+
+                CREATE INDEX outbox_by_state ON outbox(state, created_at_ms);
+                """)
+        }
         return migrator
     }
 }

@@ -19,7 +19,7 @@ public final class SQLiteCredentialStore: CredentialStore {
     /// How long a write waits for another process's write lock before failing.
     public static let busyTimeout: TimeInterval = 10
 
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     public convenience init(path: String) throws {

@@ -75,6 +75,7 @@ struct Settings {
         case (nil, nil, nil):
             let setup = try DevelopmentSetup.ensure(in: dataDirectory)
             var configuration = setup.configuration()
+            configuration.developmentConsoleSink = true
             configuration.storePath = store ?? configuration.storePath
             configuration.pepperKeyringPath = pepper ?? configuration.pepperKeyringPath
             announce(setup, listen: listen)

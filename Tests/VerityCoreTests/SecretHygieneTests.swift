@@ -36,6 +36,8 @@ struct SecretHygieneTests {
         }
         for _ in 0..<3 { _ = try await service.verify(id, SecurityFactors(pin: Self.wrongPin), channel: .phone, context: .verifier) }
         _ = try await service.unblock(id, reason: "verified at the counter", context: .admin)
+        let ivrPIN = try await service.generateIVRPIN(for: id, context: .agent).pin
+        _ = try await service.verifyIVRPIN(id, pin: ivrPIN, context: .agent)
         await #expect(throws: CredentialError.self) {
             try await service.verify(try SubjectID("ghost"), SecurityFactors(pin: Self.pin), channel: .phone, context: .verifier)
         }
@@ -53,7 +55,7 @@ struct SecretHygieneTests {
             + files.map { ($0.name, String(decoding: $0.bytes, as: UTF8.self)) }
         for (place, text) in places {
             let searchable = Self.squashed(text)
-            for (index, secret) in Self.secrets.enumerated() {
+            for (index, secret) in (Self.secrets + [ivrPIN]).enumerated() {
                 // We compute the answer first so that a failure names the place, not the text.
                 let leaked = searchable.contains(Self.squashed(secret))
                 #expect(!leaked, "test secret #\(index) reached \(place)")

@@ -64,7 +64,7 @@ struct ServerMethodsTests {
     }
 
     @Test func requestsOnOneConnectionRunConcurrentlyAndAnswersComeAsTheyFinish() async throws {
-        let server = try await TestServer.start { $0.keyDerivation = .scrypt(logN: 14, r: 8, p: 1) }
+        let server = try await TestServer.start { $0.keyDerivation = .scrypt(logN: 17, r: 8, p: 1) }
         let agent = try await server.connect(as: "agent")
         _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "slow", "kind": "CLIENT"])
         // A slow hashing call, then a cheap one: the cheap answer overtakes the slow one.

@@ -44,7 +44,7 @@ struct SQLiteCredentialStoreTests {
         let reopened = try SQLiteCredentialStore(path: fixture.databasePath)
         #expect(try await reopened.subject(id)?.state == .active)
         let migrations = try await rawConnection().read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(migrations == 1)
+        #expect(migrations == SQLiteCredentialStore.migrator.migrations.count)
     }
 
     @Test func theAuditTableRefusesUpdatesAndDeletes() async throws {

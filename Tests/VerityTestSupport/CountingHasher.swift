@@ -26,6 +26,9 @@ public final class CountingHasher: SecretHashing {
         self.hasher = hasher
     }
 
+    /// The pepper keys the hasher uses.
+    public var keyring: PepperKeyring { hasher.keyring }
+
     /// Secrets compared against a stored hash.
     public var evaluations: Int { counts.withLock { $0.evaluations } }
     /// Decoy verifications spent on unknown subjects.

@@ -9,6 +9,7 @@
 import Foundation
 import Logging
 import VerityCore
+import Synchronization
 import VerityStore
 
 /// What most tests need: a service over a real SQLite store in a temporary directory, with a
@@ -20,12 +21,18 @@ public struct ServiceFixture: Sendable {
     public let logs: LogCapture
     public let service: CredentialService
 
-    public init(hasher: CountingHasher? = nil, configuration: CredentialService.Configuration = .init()) throws {
+    public init(
+        hasher: CountingHasher? = nil,
+        configuration: CredentialService.Configuration = .init(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
         directory = try TemporaryDirectory()
         store = try SQLiteCredentialStore(path: directory.path("verity.sqlite"))
         self.hasher = try hasher ?? CountingHasher()
         logs = LogCapture()
-        service = CredentialService(store: store, hasher: self.hasher, configuration: configuration, logger: logs.logger())
+        service = CredentialService(
+            store: store, hasher: self.hasher, keyring: self.hasher.keyring, configuration: configuration, logger: logs.logger(), now: now
+        )
     }
 
     /// The path of the SQLite file; its WAL and shared-memory files sit beside it.
@@ -61,4 +68,22 @@ public func waitUntil(
 
 public struct TimedOut: Error {
     public init() {}
+}
+
+/// A clock that stands still until a test moves it.
+public final class TestClock: Sendable {
+    private let current: Mutex<Date>
+
+    public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+        current = Mutex(start)
+    }
+
+    public var now: Date { current.withLock { $0 } }
+
+    public func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+
+    /// The clock as a use case's `now` closure.
+    public var closure: @Sendable () -> Date { { self.now } }
 }

@@ -104,6 +104,12 @@ public enum AuditAction: String, CaseIterable, Codable, Sendable {
     /// The subject was blocked: a third consecutive failure, or an attempt whose outcome was lost.
     case lock = "LOCK"
     case unblock = "UNBLOCK"
+    case generateIVRPIN = "GENERATE_IVR_PIN"
+    case verifyIVRPIN = "VERIFY_IVR_PIN"
+    case issueCode = "ISSUE_CODE"
+    case verifyCode = "VERIFY_CODE"
+    case leaseDeliveries = "LEASE_DELIVERIES"
+    case acknowledgeDelivery = "ACK_DELIVERY"
     case getStatus = "GET_STATUS"
     case permissionDenied = "PERMISSION_DENIED"
 }

@@ -33,9 +33,8 @@ public struct PINPolicy: Sendable {
             throw refuse(.allZeroes, "a PIN cannot be all zeroes")
         }
         guard pin != Self.knownDefault else { throw refuse(.knownDefault, "1234567 is a well-known default; choose another PIN") }
-        guard Set(digits).count > 1 else { throw refuse(.repeatedDigit, "a PIN cannot be one digit repeated") }
-        let steps = Set(zip(digits, digits.dropFirst()).map { Int($1) - Int($0) })
-        guard steps != [1], steps != [-1] else {
+        guard !DigitPatterns.isOneRepeatedDigit(digits) else { throw refuse(.repeatedDigit, "a PIN cannot be one digit repeated") }
+        guard !DigitPatterns.isStraightRun(digits) else {
             throw refuse(.sequence, "a PIN cannot be a straight run of digits up or down")
         }
     }

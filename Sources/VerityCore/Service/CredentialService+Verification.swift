@@ -29,7 +29,7 @@ extension CredentialService {
         guard !factors.isEmpty else {
             throw CredentialError.invalidArgument(field: "pin", reason: "REQUIRED", message: "give a PIN, a password or both")
         }
-        return try await check(id, factors, channel: channel, action: .verify, context: context)
+        return try await check(id, CredentialSlot.slots(for: factors, channel: channel), action: .verify, context: context)
     }
 
     /// Self-service change: the current details are verified first, and a failure counts
@@ -48,7 +48,7 @@ extension CredentialService {
             throw CredentialError.invalidArgument(field: "currentPin", reason: "REQUIRED", message: "give the current PIN, password or both")
         }
         try checkPolicies(new, fieldPrefix: "new")
-        let result = try await check(id, current, channel: channel, action: .change, context: context)
+        let result = try await check(id, CredentialSlot.slots(for: current, channel: channel), action: .change, context: context)
         guard result.outcome == .verified else { return result }
         let hashes = try hash(new)
         let audit = draft(.change, "OK", subject: id, context: context, facts: new.names.map { "\($0) changed" })
@@ -67,25 +67,24 @@ extension CredentialService {
     /// One security check: reserve, evaluate, record.
     func check(
         _ id: SubjectID,
-        _ factors: SecurityFactors,
-        channel: VerificationChannel,
+        _ slots: [(slot: CredentialSlot, secret: String)],
         action: AuditAction,
         context: CallContext
     ) async throws -> VerificationResult {
-        let slots = CredentialSlot.slots(for: factors, channel: channel)
+        let factorNames = slots.map(\.slot.auditName)
         guard let known = try await store.subject(id) else {
             spendDecoyWork(on: slots)
             throw CredentialError.notFound(id)
         }
         if known.state == .active, slots.contains(where: { $0.slot.hash(in: known.credentials) == nil }) {
-            return try await answerWithoutEvaluating(known, action: action, facts: factors.names, context: context)
+            return try await answerWithoutEvaluating(known, action: action, facts: factorNames, context: context)
         }
         switch try await store.reserveAttempt(id, limit: configuration.attemptLimit) {
         case .notFound:
             spendDecoyWork(on: slots)
             throw CredentialError.notFound(id)
         case let .refused(subject):
-            return try await answerWithoutEvaluating(subject, action: action, facts: factors.names, context: context)
+            return try await answerWithoutEvaluating(subject, action: action, facts: factorNames, context: context)
         case let .reserved(subject):
             return try await evaluate(slots, of: subject, action: action, context: context)
         }

@@ -23,12 +23,25 @@ public struct CredentialService: Sendable {
         public var attemptLimit = 3
         public var pinPolicy = PINPolicy()
         public var passwordPolicy = PasswordPolicy()
+        /// Digits in a generated IVR PIN.
+        public var ivrPINLength = 6
+        /// Digits in a one-time code.
+        public var codeLength = 6
+        /// How long a one-time code stays valid.
+        public var codeLifetime: TimeInterval = 600
+        /// Wrong tries that exhaust a one-time code.
+        public var codeAttemptLimit = 3
+        /// Codes a subject may be sent within ``codeRateWindow``.
+        public var codesPerWindow = 5
+        public var codeRateWindow: TimeInterval = 3600
 
         public init() {}
     }
 
     let store: any CredentialStore
     let hasher: any SecretHashing
+    /// The pepper keys: the MAC key of one-time codes and the outbox encryption key derive from them.
+    let keyring: PepperKeyring
     let configuration: Configuration
     let logger: Logger
     let now: @Sendable () -> Date
@@ -36,17 +49,20 @@ public struct CredentialService: Sendable {
     /// - Parameters:
     ///   - store: where subjects and the audit trail live.
     ///   - hasher: hashes and checks secrets; tests pass an instrumented one.
+    ///   - keyring: the pepper keys, for one-time codes and the outbox.
     ///   - logger: receives one line per act, never a secret.
     ///   - now: the clock, injectable for tests.
     public init(
         store: any CredentialStore,
         hasher: any SecretHashing,
+        keyring: PepperKeyring,
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "verity.core"),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.hasher = hasher
+        self.keyring = keyring
         self.configuration = configuration
         self.logger = logger
         self.now = now

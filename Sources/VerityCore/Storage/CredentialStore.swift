@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
+
 /// Where subjects, their hashed secrets, their failure counts and the audit trail are kept.
 ///
 /// The rules live in ``CredentialService``; a store only promises atomicity. Every method that
@@ -43,8 +45,57 @@ public protocol CredentialStore: Sendable {
     /// Events oldest first, after `afterSeq`, at most `limit`; only one subject's when `subjectID` is given.
     func auditEvents(subjectID: SubjectID?, afterSeq: Int64, limit: Int) async throws -> [AuditEvent]
 
-    /// Checks the whole audit chain (see ``AuditChain/verify(_:)``).
+    /// Checks the whole audit chain (see ``AuditChainVerifier``).
     func verifyAuditChain() async throws -> AuditChainReport
+
+    /// Stores a new one-time code and its delivery in one transaction, unless the subject has
+    /// already been sent `rateLimit.maximum` codes since `rateLimit.windowStart`. Any code still
+    /// active for the same subject and purpose is replaced.
+    func insertCode(_ challenge: CodeChallenge, delivery: Delivery, audit: AuditDraft, rateLimit: CodeRateLimit) async throws -> CodeIssueOutcome
+
+    /// Reserves one try of a code in a single atomic statement, as ``reserveAttempt(_:limit:)``
+    /// does for security checks: counted where the challenge is active, unexpired and below `limit`.
+    func reserveCodeAttempt(_ id: String, limit: Int, now: Date) async throws -> CodeReservation
+
+    /// Records the outcome of a reserved try: a match uses the code up; a mismatch that reached
+    /// `limit` exhausts it.
+    func finishCodeAttempt(_ id: String, matched: Bool, limit: Int, audit: AuditDraft) async throws
+
+    /// Hands out up to `max` pending deliveries whose lease is free, leased until `until`, and
+    /// erases the content of deliveries that expired unacknowledged.
+    func leaseDeliveries(max: Int, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery]
+
+    /// Records that a pending delivery was sent or failed, and erases its content.
+    ///
+    /// - Returns: `false` when no pending delivery has this id.
+    func acknowledgeDelivery(_ id: String, outcome: DeliveryState, audit: AuditDraft) async throws -> Bool
+}
+
+/// How many codes a subject may be sent since when.
+public struct CodeRateLimit: Equatable, Sendable {
+    public var windowStart: Date
+    public var maximum: Int
+
+    public init(windowStart: Date, maximum: Int) {
+        self.windowStart = windowStart
+        self.maximum = maximum
+    }
+}
+
+/// The answer to ``CredentialStore/insertCode(_:delivery:audit:rateLimit:)``.
+public enum CodeIssueOutcome: Equatable, Sendable {
+    case issued
+    /// Nothing was stored; the oldest code in the window was issued at this time.
+    case rateLimited(oldestInWindow: Date)
+}
+
+/// The answer to a code-try reservation.
+public enum CodeReservation: Equatable, Sendable {
+    /// The try is counted; the challenge as it stands after the increment.
+    case reserved(CodeChallenge)
+    /// Nothing was reserved: used, replaced, exhausted or expired.
+    case refused(CodeChallenge)
+    case notFound
 }
 
 /// What a ``CredentialStore/modify(_:_:)`` change returns: its result, and the events to append with it.

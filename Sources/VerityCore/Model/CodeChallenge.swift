@@ -1,0 +1,97 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// A one-time code sent to a contact on file, as stored: never the code itself, only its MAC.
+public struct CodeChallenge: Equatable, Sendable {
+    /// The id the caller quotes to verify the code: 128 random bits, hex.
+    public var id: String
+    public var subjectID: SubjectID
+    public var purpose: CodePurpose
+    public var channel: CodeChannel
+    public var maskedDestination: String
+    /// HMAC-SHA256 (hex) of the challenge id, purpose and code under the pepper key `pepperKeyID`.
+    public var codeMAC: String
+    public var pepperKeyID: String
+    /// Wrong tries so far, counted before each try is evaluated.
+    public var failedAttempts: Int
+    public var state: CodeChallengeState
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(
+        id: String, subjectID: SubjectID, purpose: CodePurpose, channel: CodeChannel, maskedDestination: String,
+        codeMAC: String, pepperKeyID: String, failedAttempts: Int = 0, state: CodeChallengeState = .active,
+        createdAt: Date, expiresAt: Date
+    ) {
+        self.id = id
+        self.subjectID = subjectID
+        self.purpose = purpose
+        self.channel = channel
+        self.maskedDestination = maskedDestination
+        self.codeMAC = codeMAC
+        self.pepperKeyID = pepperKeyID
+        self.failedAttempts = failedAttempts
+        self.state = state
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// What a one-time code is for.
+public enum CodePurpose: String, CaseIterable, Codable, Sendable {
+    case portalRegistration = "PORTAL_REGISTRATION"
+    case passwordReset = "PASSWORD_RESET"
+    case accountLink = "ACCOUNT_LINK"
+    case stepUp = "STEP_UP"
+
+    /// The notification template that carries a code for this purpose.
+    public var template: String { "CODE_\(rawValue)" }
+}
+
+/// How a one-time code travels.
+public enum CodeChannel: String, CaseIterable, Codable, Sendable {
+    case email = "EMAIL"
+    case sms = "SMS"
+}
+
+/// Where a challenge stands.
+public enum CodeChallengeState: String, CaseIterable, Codable, Sendable {
+    case active = "ACTIVE"
+    case used = "USED"
+    /// A newer code for the same subject and purpose replaced this one.
+    case replaced = "REPLACED"
+    case exhausted = "EXHAUSTED"
+}
+
+/// The answer to `IssueCode`: never the code.
+public struct IssuedCode: Equatable, Sendable {
+    public var challengeID: String
+    public var maskedDestination: String
+    public var expiresAt: Date
+}
+
+/// The answer to one try of a code.
+public struct CodeVerificationResult: Equatable, Sendable {
+    public enum Outcome: String, CaseIterable, Sendable {
+        case verified = "VERIFIED"
+        case mismatch = "MISMATCH"
+        case expired = "EXPIRED"
+        case exhausted = "EXHAUSTED"
+        case alreadyUsed = "ALREADY_USED"
+    }
+
+    public var outcome: Outcome
+    public var attemptsRemaining: Int
+
+    public init(_ outcome: Outcome, attemptsRemaining: Int) {
+        self.outcome = outcome
+        self.attemptsRemaining = attemptsRemaining
+    }
+}

@@ -1,0 +1,134 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// verity.v1.Ivr, verity.v1.Mfa and verity.v1.Notifications.
+
+/// `Ivr/GeneratePin` response: the only time the PIN ever leaves the service.
+public struct GeneratePinResponse: Codable, Equatable, Sendable {
+    public var pin: String
+    public var updatedAt: String
+
+    public init(pin: String, updatedAt: String) {
+        self.pin = pin
+        self.updatedAt = updatedAt
+    }
+}
+
+/// `Ivr/VerifyPin` request; the answer is a ``VerificationResponse``.
+public struct VerifyPinRequest: Codable, Equatable, Sendable {
+    public var subjectId: String
+    public var pin: String
+
+    public init(subjectId: String, pin: String) {
+        self.subjectId = subjectId
+        self.pin = pin
+    }
+}
+
+/// `Mfa/IssueCode` request.
+public struct IssueCodeRequest: Codable, Equatable, Sendable {
+    public var subjectId: String
+    /// `EMAIL` or `SMS`.
+    public var channel: String
+    /// `PORTAL_REGISTRATION`, `PASSWORD_RESET`, `ACCOUNT_LINK` or `STEP_UP`.
+    public var purpose: String
+    /// One contact on file, by its exact value; the first eligible one when absent.
+    public var destination: String?
+
+    public init(subjectId: String, channel: String, purpose: String, destination: String? = nil) {
+        self.subjectId = subjectId
+        self.channel = channel
+        self.purpose = purpose
+        self.destination = destination
+    }
+}
+
+/// `Mfa/IssueCode` response: never the code.
+public struct IssueCodeResponse: Codable, Equatable, Sendable {
+    public var challengeId: String
+    public var maskedDestination: String
+    public var expiresAt: String
+
+    public init(challengeId: String, maskedDestination: String, expiresAt: String) {
+        self.challengeId = challengeId
+        self.maskedDestination = maskedDestination
+        self.expiresAt = expiresAt
+    }
+}
+
+/// `Mfa/VerifyCode` request.
+public struct VerifyCodeRequest: Codable, Equatable, Sendable {
+    public var challengeId: String
+    public var code: String
+
+    public init(challengeId: String, code: String) {
+        self.challengeId = challengeId
+        self.code = code
+    }
+}
+
+/// `Mfa/VerifyCode` response: `VERIFIED`, `MISMATCH`, `EXPIRED`, `EXHAUSTED` or `ALREADY_USED`.
+public struct VerifyCodeResponse: Codable, Equatable, Sendable {
+    public var result: String
+    public var attemptsRemaining: Int
+
+    public init(result: String, attemptsRemaining: Int) {
+        self.result = result
+        self.attemptsRemaining = attemptsRemaining
+    }
+}
+
+/// `Notifications/Lease` request.
+public struct LeaseRequest: Codable, Equatable, Sendable {
+    /// 1 to 100.
+    public var max: Int
+    /// 1 to 3600.
+    public var leaseSeconds: Int
+
+    public init(max: Int, leaseSeconds: Int) {
+        self.max = max
+        self.leaseSeconds = leaseSeconds
+    }
+}
+
+/// `Notifications/Lease` response.
+public struct LeaseResponse: Codable, Equatable, Sendable {
+    public var deliveries: [DeliveryMessage]
+
+    public init(deliveries: [DeliveryMessage]) {
+        self.deliveries = deliveries
+    }
+}
+
+/// One message for the agency's mail or SMS system to send.
+public struct DeliveryMessage: Codable, Equatable, Sendable {
+    public var deliveryId: String
+    public var channel: String
+    public var destination: String
+    public var template: String
+    public var variables: [String: String]
+
+    public init(deliveryId: String, channel: String, destination: String, template: String, variables: [String: String]) {
+        self.deliveryId = deliveryId
+        self.channel = channel
+        self.destination = destination
+        self.template = template
+        self.variables = variables
+    }
+}
+
+/// `Notifications/Ack` request: `SENT` or `FAILED`; the response is empty.
+public struct AckRequest: Codable, Equatable, Sendable {
+    public var deliveryId: String
+    public var outcome: String
+
+    public init(deliveryId: String, outcome: String) {
+        self.deliveryId = deliveryId
+        self.outcome = outcome
+    }
+}

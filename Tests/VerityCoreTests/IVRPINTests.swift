@@ -1,0 +1,90 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+@testable import VerityCore
+import VerityTestSupport
+
+@Suite("IVR PINs")
+struct IVRPINTests {
+    @Test func generatedPINsAreUniformAndNeverWeak() {
+        var counts = [[Int]](repeating: [Int](repeating: 0, count: 10), count: 6)
+        let draws = 20_000
+        for _ in 0..<draws {
+            let pin = Array(CredentialService.drawIVRPIN(length: 6).utf8)
+            #expect(pin.count == 6)
+            #expect(Set(pin).count > 1)
+            #expect(!DigitPatterns.isStraightRun(pin))
+            for (position, digit) in pin.enumerated() { counts[position][Int(digit - UInt8(ascii: "0"))] += 1 }
+        }
+        // Chi-square with 9 degrees of freedom for each position; 27.88 is the 0.999 quantile.
+        let expected = Double(draws) / 10
+        for position in 0..<6 {
+            let chiSquare = counts[position].reduce(0) { $0 + pow(Double($1) - expected, 2) / expected }
+            #expect(chiSquare < 27.88, "position \(position) is not uniform")
+        }
+    }
+
+    @Test func theLengthIsConfigurable() async throws {
+        var configuration = CredentialService.Configuration()
+        configuration.ivrPINLength = 8
+        let fixture = try ServiceFixture(configuration: configuration)
+        let id = try await fixture.activeClient()
+        #expect(try await fixture.service.generateIVRPIN(for: id, context: .agent).pin.count == 8)
+    }
+
+    @Test func generatingAgainReplacesTheOldPINAndShowsWhen() async throws {
+        let clock = TestClock()
+        let fixture = try ServiceFixture(now: clock.closure)
+        let id = try await fixture.activeClient()
+        let first = try await fixture.service.generateIVRPIN(for: id, context: .agent)
+        clock.advance(by: 60)
+        let second = try await fixture.service.generateIVRPIN(for: id, context: .agent)
+        #expect(second.updatedAt == clock.now)
+        #expect(try await fixture.service.status(of: id).ivrPINUpdatedAt == clock.now)
+        if first.pin != second.pin {
+            #expect(try await fixture.service.verifyIVRPIN(id, pin: first.pin, context: .agent).outcome == .mismatch)
+        }
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: second.pin, context: .agent) == VerificationResult(.verified, attemptsRemaining: 3))
+        let facts = try await fixture.service.auditEvents(for: id).filter { $0.action == .generateIVRPIN }.map(\.facts)
+        #expect(facts == [["IVR PIN generated"], ["IVR PIN replaced"]])
+    }
+
+    @Test func ivrFailuresShareTheLockWithOtherChecks() async throws {
+        let fixture = try ServiceFixture()
+        let id = try await fixture.activeClient(pin: "4829157")
+        let pin = try await fixture.service.generateIVRPIN(for: id, context: .agent).pin
+        _ = try await fixture.service.verify(id, SecurityFactors(pin: "1111112"), channel: .phone, context: .verifier)
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: "000000", context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 1))
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: "000000", context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 0))
+        let evaluations = fixture.hasher.evaluations
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: pin, context: .agent).outcome == .blocked)
+        #expect(try await fixture.service.verify(id, SecurityFactors(pin: "4829157"), channel: .phone, context: .verifier).outcome == .blocked)
+        #expect(fixture.hasher.evaluations == evaluations)
+        await #expect(throws: CredentialError.blockedSubject) { try await fixture.service.generateIVRPIN(for: id, context: .agent) }
+    }
+
+    @Test func withoutAnIVRPINTheCheckIsNotSetUp() async throws {
+        let fixture = try ServiceFixture()
+        let id = try await fixture.activeClient()
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: "482915", context: .agent) == VerificationResult(.notSetUp, attemptsRemaining: 0))
+        #expect(try await fixture.service.status(of: id).consecutiveFailures == 0)
+    }
+
+    @Test func aNotSetUpSubjectCanGetAnIVRPIN() async throws {
+        let fixture = try ServiceFixture()
+        let id = try SubjectID("ivr-only")
+        _ = try await fixture.service.enroll(id, kind: .client, context: .agent)
+        let generated = try await fixture.service.generateIVRPIN(for: id, context: .agent)
+        #expect(generated.pin.count == 6)
+        await #expect(throws: CredentialError.notFound(try SubjectID("ghost"))) {
+            try await fixture.service.generateIVRPIN(for: try SubjectID("ghost"), context: .agent)
+        }
+    }
+}
