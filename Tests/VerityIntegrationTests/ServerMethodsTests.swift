@@ -63,6 +63,47 @@ struct ServerMethodsTests {
         try await server.stop()
     }
 
+    @Test func ivrPINsCodesAndTheOutbox() async throws {
+        let server = try await TestServer.start()
+        let agent = try await server.connect(as: "agent")
+        let ivr = try await server.connect(as: "ivr")
+        let portal = try await server.connect(as: "verifier")
+        let mailer = try await server.connect(as: "notifier")
+        let subject = "case-8/PWC"
+        _ = try await agent.call("verity.v1.Subjects/Enroll", [
+            "subjectId": subject, "kind": "CLIENT",
+            "contacts": ["emails": ["pat@example.org"], "phones": [["number": "602 555 0100", "type": "TDD"]]],
+        ])
+        _ = try await agent.call("verity.v1.Credentials/SetSecurityDetails", ["subjectId": subject, "pin": "4829157"])
+
+        let generated = try #require(try await agent.call("verity.v1.Ivr/GeneratePin", ["subjectId": subject]).body)
+        let pin = try #require(generated["pin"] as? String)
+        #expect(pin.count == 6)
+        #expect(try await ivr.call("verity.v1.Ivr/VerifyPin", ["subjectId": subject, "pin": pin]).body?["result"] as? String == "VERIFIED")
+        let status = try await ivr.call("verity.v1.Subjects/GetStatus", ["subjectId": subject])
+        #expect(status.body?["ivrPinUpdatedAt"] as? String == generated["updatedAt"] as? String)
+
+        let noText = try await portal.call("verity.v1.Mfa/IssueCode", ["subjectId": subject, "channel": "SMS", "purpose": "STEP_UP"])
+        #expect(noText.code == 9)
+        #expect(noText.details?["reason"] as? String == "NO_ELIGIBLE_CONTACT")
+        let issued = try #require(try await portal.call("verity.v1.Mfa/IssueCode", ["subjectId": subject, "channel": "EMAIL", "purpose": "PASSWORD_RESET"]).body)
+        #expect(issued["maskedDestination"] as? String == "p***@example.org")
+        #expect(issued["code"] == nil)
+        let leased = try #require(try await mailer.call("verity.v1.Notifications/Lease", ["max": 10, "leaseSeconds": 60]).body?["deliveries"] as? [[String: Any]])
+        let delivery = try #require(leased.first)
+        #expect(delivery["template"] as? String == "CODE_PASSWORD_RESET")
+        #expect(delivery["destination"] as? String == "pat@example.org")
+        let variables = try #require(delivery["variables"] as? [String: String])
+        let code = try #require(variables["code"])
+        #expect(variables["expiresAt"] == issued["expiresAt"] as? String)
+        let verified = try await portal.call("verity.v1.Mfa/VerifyCode", ["challengeId": try #require(issued["challengeId"] as? String), "code": code])
+        #expect(verified.body?["result"] as? String == "VERIFIED")
+        #expect(try await mailer.call("verity.v1.Notifications/Ack", ["deliveryId": try #require(delivery["deliveryId"] as? String), "outcome": "SENT"]).code == 0)
+        #expect(try await mailer.call("verity.v1.Notifications/Ack", ["deliveryId": try #require(delivery["deliveryId"] as? String), "outcome": "SENT"]).code == 5)
+        #expect(!server.logs.text.contains(code) && !server.logs.text.contains(pin))
+        try await server.stop()
+    }
+
     @Test func requestsOnOneConnectionRunConcurrentlyAndAnswersComeAsTheyFinish() async throws {
         let server = try await TestServer.start { $0.keyDerivation = .scrypt(logN: 17, r: 8, p: 1) }
         let agent = try await server.connect(as: "agent")
