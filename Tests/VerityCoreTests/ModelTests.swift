@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import Testing
 import VerityCore
 
@@ -49,5 +50,21 @@ struct ModelTests {
     @Test func textMessagesGoOnlyToEligibleLines() {
         let eligible = PhoneType.allCases.filter(\.acceptsTextMessages)
         #expect(Set(eligible) == [.cell, .main, .message, .home, .work])
+    }
+}
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test(arguments: [0.0, 1_800_000_000.1835, 1_800_000_000.9996, 1_800_000_000.0004, 1_799_999_999.999])
+    func aTimeReadsTheSameBeforeAndAfterStorage(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        let stored = Timestamp.date(milliseconds: Timestamp.milliseconds(of: date))
+        #expect(Timestamp.string(from: date) == Timestamp.string(from: stored))
+        #expect(Timestamp.date(from: Timestamp.string(from: date)).map(Timestamp.milliseconds(of:)) == Timestamp.milliseconds(of: date))
+    }
+
+    @Test func theFormatIsRFC3339WithMilliseconds() {
+        #expect(Timestamp.string(from: Date(timeIntervalSince1970: 1_795_363_469.123)) == "2026-11-22T16:04:29.123Z")
+        #expect(Timestamp.string(from: Date(timeIntervalSince1970: 1_795_363_469.9996)) == "2026-11-22T16:04:30.000Z")
     }
 }

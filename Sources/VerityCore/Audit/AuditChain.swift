@@ -100,8 +100,14 @@ public enum Timestamp {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
+    /// The date as RFC 3339 UTC with milliseconds, rounded as ``milliseconds(of:)`` rounds, so
+    /// that a time shows the same before and after the store keeps it.
     public static func string(from date: Date) -> String {
-        date.formatted(format)
+        let milliseconds = milliseconds(of: date)
+        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let whole = Date(timeIntervalSince1970: TimeInterval(fraction < 0 ? seconds - 1 : seconds))
+        let text = whole.formatted(secondsFormat)
+        return "\(text.dropLast())." + String(format: "%03d", (fraction + 1000) % 1000) + "Z"
     }
 
     public static func date(from string: String) -> Date? {
@@ -109,4 +115,5 @@ public enum Timestamp {
     }
 
     private static let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    private static let secondsFormat = Date.ISO8601FormatStyle(timeZone: .gmt)
 }
