@@ -19,7 +19,9 @@ let package = Package(
         .library(name: "VerityTLS", targets: ["VerityTLS"]),
         .library(name: "VerityProtocol", targets: ["VerityProtocol"]),
         .library(name: "VerityServer", targets: ["VerityServer"]),
+        .library(name: "VerityClient", targets: ["VerityClient"]),
         .executable(name: "verityd", targets: ["verityd"]),
+        .executable(name: "verityctl", targets: ["verityctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -85,6 +87,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "VerityClient",
+            dependencies: [
+                "VerityTLS", "VerityProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
+        ),
+        .executableTarget(
+            name: "verityctl",
+            dependencies: [
+                "VerityClient", "VerityProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "verityd",
             dependencies: [
@@ -123,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "VerityIntegrationTests",
             dependencies: [
-                "VerityServer", "VerityTLS", "VerityProtocol", "VerityTestSupport", "verityd",
+                "VerityServer", "VerityTLS", "VerityProtocol", "VerityClient", "VerityTestSupport", "verityd", "verityctl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

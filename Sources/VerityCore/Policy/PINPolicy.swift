@@ -32,7 +32,7 @@ public struct PINPolicy: Sendable {
         guard digits.contains(where: { $0 != UInt8(ascii: "0") }) else {
             throw refuse(.allZeroes, "a PIN cannot be all zeroes")
         }
-        guard pin != Self.knownDefault else { throw refuse(.knownDefault, "1234567 is a well-known default; choose another PIN") }
+        guard pin != Self.knownDefault else { throw refuse(.knownDefault, "this is a well-known default PIN; choose another") }
         guard !DigitPatterns.isOneRepeatedDigit(digits) else { throw refuse(.repeatedDigit, "a PIN cannot be one digit repeated") }
         guard !DigitPatterns.isStraightRun(digits) else {
             throw refuse(.sequence, "a PIN cannot be a straight run of digits up or down")

@@ -1,0 +1,77 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import NIOCore
+import NIOExtras
+import NIOPosix
+import VerityProtocol
+import VerityTLS
+
+/// One TLS connection to the server, with the calls waiting on it.
+final class ClientConnection: Sendable {
+    private let channel: Channel
+    private let router: ResponseRouter
+
+    private init(channel: Channel, router: ResponseRouter) {
+        self.channel = channel
+        self.router = router
+    }
+
+    var isActive: Bool { channel.isActive }
+
+    static func connect(_ configuration: VerityClient.Configuration) async throws -> ClientConnection {
+        let tls: TLSContext
+        do {
+            tls = try TLSContext(.client(
+                serverName: configuration.serverName, certificateChainPath: configuration.certificatePath,
+                privateKeyPath: configuration.privateKeyPath, serverCAPath: configuration.trustRootsPath
+            ))
+        } catch {
+            throw RPCError(.failedPrecondition, "the client's certificates cannot be used: \(error)")
+        }
+        let router = ResponseRouter()
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            try TLSHandler(context: tls),
+                            LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
+                            ByteToMessageHandler(FrameDecoder(maximumFrameBytes: 16 << 20)),
+                            ResponseRouterHandler(router: router),
+                        ])
+                    }
+                }
+                .connect(host: configuration.host, port: configuration.port)
+                .get()
+            return ClientConnection(channel: channel, router: router)
+        } catch {
+            throw RPCError(.unavailable, "cannot connect to \(configuration.host):\(configuration.port): \(error)")
+        }
+    }
+
+    /// Sends a request frame and waits for the response with its id.
+    func send(_ frame: ByteBuffer, id: Int64, localTimeout: Duration) async throws -> ByteBuffer {
+        try await withCheckedThrowingContinuation { continuation in
+            let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(localTimeout.components.seconds) * 1_000_000_000)) {
+                self.router.fail(id, RPCError(.deadlineExceeded, "no answer from the server in time"))
+            }
+            router.register(id, continuation, timeout: timeout)
+            channel.writeAndFlush(frame).whenFailure { error in
+                self.router.fail(id, RPCError(.unavailable, "the request could not be sent: \(error)"))
+            }
+        }
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+}

@@ -1,0 +1,111 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import VerityProtocol
+
+/// A typed method for every v1 method. Each takes an optional `timeout` (the call's deadline)
+/// and `actor` (the person on whose behalf the call is made; it goes into the audit trail).
+extension VerityClient {
+    private func metadata(_ actor: String?) -> [String: String] {
+        actor.map { ["actor": $0] } ?? [:]
+    }
+
+    // MARK: verity.v1.Subjects
+
+    public func enroll(
+        subjectId: String, kind: String = "CLIENT", representsSubjectId: String? = nil, contacts: ContactsMessage? = nil,
+        timeout: Duration? = nil, actor: String? = nil
+    ) async throws -> EnrollResponse {
+        try await call(.enroll, EnrollRequest(subjectId: subjectId, kind: kind, representsSubjectId: representsSubjectId, contacts: contacts), timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func updateContacts(subjectId: String, contacts: ContactsMessage, timeout: Duration? = nil, actor: String? = nil) async throws {
+        let _: EmptyMessage = try await call(.updateContacts, UpdateContactsRequest(subjectId: subjectId, contacts: contacts), timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func getStatus(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> GetStatusResponse {
+        try await call(.getStatus, SubjectRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+    }
+
+    // MARK: verity.v1.Credentials
+
+    public func setSecurityDetails(subjectId: String, pin: String? = nil, password: String? = nil, timeout: Duration? = nil, actor: String? = nil) async throws -> StateResponse {
+        try await call(.setSecurityDetails, SetSecurityDetailsRequest(subjectId: subjectId, pin: pin, password: password), timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func applyDefaults(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> StateResponse {
+        try await call(.applyDefaults, SubjectRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// Checks a PIN, a password or both. A mismatch is a result, not an error.
+    public func verify(
+        subjectId: String, pin: String? = nil, password: String? = nil, channel: String = "PHONE", timeout: Duration? = nil, actor: String? = nil
+    ) async throws -> VerificationResponse {
+        try await call(.verify, VerifyRequest(subjectId: subjectId, pin: pin, password: password, channel: channel), timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func change(_ request: ChangeRequest, timeout: Duration? = nil, actor: String? = nil) async throws -> VerificationResponse {
+        try await call(.change, request, timeout: timeout, metadata: metadata(actor))
+    }
+
+    // MARK: verity.v1.Ivr
+
+    /// Generates the subject's IVR PIN; this response is the only time it leaves the service.
+    public func generatePin(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> GeneratePinResponse {
+        try await call(.generatePin, SubjectRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func verifyPin(subjectId: String, pin: String, timeout: Duration? = nil, actor: String? = nil) async throws -> VerificationResponse {
+        try await call(.verifyPin, VerifyPinRequest(subjectId: subjectId, pin: pin), timeout: timeout, metadata: metadata(actor))
+    }
+
+    // MARK: verity.v1.Mfa
+
+    public func issueCode(
+        subjectId: String, channel: String, purpose: String, destination: String? = nil, timeout: Duration? = nil, actor: String? = nil
+    ) async throws -> IssueCodeResponse {
+        try await call(.issueCode, IssueCodeRequest(subjectId: subjectId, channel: channel, purpose: purpose, destination: destination), timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func verifyCode(challengeId: String, code: String, timeout: Duration? = nil, actor: String? = nil) async throws -> VerifyCodeResponse {
+        try await call(.verifyCode, VerifyCodeRequest(challengeId: challengeId, code: code), timeout: timeout, metadata: metadata(actor))
+    }
+
+    // MARK: verity.v1.Notifications
+
+    public func lease(max: Int = 10, leaseSeconds: Int = 60, timeout: Duration? = nil) async throws -> [DeliveryMessage] {
+        let response: LeaseResponse = try await call(.lease, LeaseRequest(max: max, leaseSeconds: leaseSeconds), timeout: timeout)
+        return response.deliveries
+    }
+
+    public func ack(deliveryId: String, outcome: String = "SENT", timeout: Duration? = nil) async throws {
+        let _: EmptyMessage = try await call(.ack, AckRequest(deliveryId: deliveryId, outcome: outcome), timeout: timeout)
+    }
+
+    // MARK: verity.v1.Admin
+
+    public func unblock(subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> StateResponse {
+        try await call(.unblock, UnblockRequest(subjectId: subjectId, reason: reason), timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func listAudit(subjectId: String? = nil, afterSeq: Int64? = nil, limit: Int? = nil, timeout: Duration? = nil) async throws -> ListAuditResponse {
+        try await call(.listAudit, ListAuditRequest(subjectId: subjectId, afterSeq: afterSeq, limit: limit), timeout: timeout)
+    }
+
+    public func verifyAuditChain(timeout: Duration? = nil) async throws -> VerifyAuditChainResponse {
+        try await call(.verifyAuditChain, EmptyMessage(), timeout: timeout)
+    }
+
+    // MARK: verity.v1.Health
+
+    /// `SERVING` or `NOT_SERVING`.
+    public func healthCheck(timeout: Duration? = nil) async throws -> String {
+        let response: HealthCheckResponse = try await call(.healthCheck, EmptyMessage(), timeout: timeout)
+        return response.status
+    }
+}

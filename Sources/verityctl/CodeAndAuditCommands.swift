@@ -1,0 +1,126 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import VerityClient
+import VerityProtocol
+
+struct IVRCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ivr", abstract: "The phone system's PIN.", subcommands: [GeneratePIN.self])
+
+    struct GeneratePIN: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate-pin",
+            abstract: "Generate (or replace) a subject's IVR PIN and show it this once, for the caseworker to read out."
+        )
+
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "The subject id.") var subject: String
+
+        func run() async throws {
+            try await Console.run(options) { client in
+                let generated = try await client.generatePin(subjectId: subject, actor: options.actorName)
+                if options.json { try Console.printJSON(generated); return 0 }
+                Console.printTable([("IVR PIN", generated.pin), ("updated at", generated.updatedAt)])
+                print("Read it to the caller now: it is not shown again.")
+                return 0
+            }
+        }
+    }
+}
+
+struct MFACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mfa", abstract: "One-time codes.", subcommands: [Issue.self, Verify.self])
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "issue", abstract: "Send a one-time code to a contact on file.")
+
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "The subject id.") var subject: String
+        @Option(help: "EMAIL or SMS.") var channel = "EMAIL"
+        @Option(help: "PORTAL_REGISTRATION, PASSWORD_RESET, ACCOUNT_LINK or STEP_UP.") var purpose = "STEP_UP"
+        @Option(help: "One contact on file, by its exact value; the first eligible one by default.") var destination: String?
+
+        func run() async throws {
+            try await Console.run(options) { client in
+                let issued = try await client.issueCode(subjectId: subject, channel: channel, purpose: purpose, destination: destination, actor: options.actorName)
+                if options.json { try Console.printJSON(issued); return 0 }
+                Console.printTable([("challenge", issued.challengeId), ("sent to", issued.maskedDestination), ("expires at", issued.expiresAt)])
+                print("Check it with: verityctl mfa verify \(issued.challengeId)")
+                return 0
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Check a one-time code; it is asked for without echo, or read from standard input. Exits 0 when VERIFIED."
+        )
+
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "The challenge id that `mfa issue` printed.") var challenge: String
+
+        func run() async throws {
+            let code = try Console.readSecret("Code")
+            try await Console.run(options) { client in
+                let result = try await client.verifyCode(challengeId: challenge, code: code, actor: options.actorName)
+                if options.json { try Console.printJSON(result) } else {
+                    Console.printTable([("result", result.result), ("attempts left", String(result.attemptsRemaining))])
+                }
+                return result.result == "VERIFIED" ? 0 : 1
+            }
+        }
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "The audit trail.", subcommands: [List.self, Verify.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List audit events, oldest first.")
+
+        @OptionGroup var options: ConnectionOptions
+        @Option(help: "Only this subject's events.") var subject: String?
+        @Option(help: "Events after this sequence number.") var after: Int64?
+        @Option(help: "At most this many events (1 to 1000).") var limit = 100
+
+        func run() async throws {
+            try await Console.run(options) { client in
+                let page = try await client.listAudit(subjectId: subject, afterSeq: after, limit: limit)
+                if options.json { try Console.printJSON(page); return 0 }
+                for event in page.events {
+                    let who = [event.caller, event.actor].compactMap { $0 }.joined(separator: "/")
+                    print("\(event.seq)\t\(event.time)\t\(who)\t\(event.subjectId ?? "-")\t\(event.action)\t\(event.outcome)\t\(event.facts.joined(separator: "; "))")
+                }
+                if let next = page.nextAfterSeq { print("More: verityctl audit list --after \(next)") }
+                return 0
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check the audit chain; exits 1 if it is broken.")
+
+        @OptionGroup var options: ConnectionOptions
+
+        func run() async throws {
+            try await Console.run(options) { client in
+                let report = try await client.verifyAuditChain()
+                if options.json { try Console.printJSON(report) } else {
+                    Console.printTable([
+                        ("chain", report.ok ? "intact" : "BROKEN"), ("events checked", String(report.checked)),
+                        ("head", "\(report.headSeq) \(report.headHash)"), ("first bad event", report.firstBadSeq.map(String.init)),
+                    ])
+                    if !report.ok { print("Event \(report.firstBadSeq ?? 0) no longer matches its hash: restore the database from a backup and investigate.") }
+                }
+                return report.ok ? 0 : 1
+            }
+        }
+    }
+}

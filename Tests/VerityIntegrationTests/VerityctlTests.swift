@@ -1,0 +1,114 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+import VerityTestSupport
+
+/// The built `verityctl` against a real development `verityd`, checking output and exit codes.
+@Suite("verityctl")
+struct VerityctlTests {
+    static let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+
+    /// A development verityd in its own directory, and a way to run verityctl next to it.
+    final class Setup: Sendable {
+        let directory: TemporaryDirectory
+        let verityd: ChildProcess
+        let port: Int
+
+        init() throws {
+            directory = try TemporaryDirectory("verityctl")
+            verityd = try ChildProcess(VerityctlTests.binaries.appendingPathComponent("verityd"), [
+                "--listen", "127.0.0.1:0", "--data-dir", directory.path(".verity"), "--metrics-listen", "off", "--scrypt-log-n", "10",
+            ])
+            port = try VeritydProcessTests.servingPort(of: verityd)
+        }
+
+        /// Runs verityctl in the directory holding `.verity`, as a newcomer would, feeding `input` to it.
+        func verityctl(_ arguments: [String], input: String? = nil, role: String? = nil) throws -> (status: Int32, output: String) {
+            let connection = ["--server", "127.0.0.1:\(port)", "--data-dir", directory.path(".verity")] + (role.map { ["--role", $0] } ?? [])
+            let process = try ChildProcess(VerityctlTests.binaries.appendingPathComponent("verityctl"), arguments + connection)
+            if let input { process.send(input) }
+            try process.closeInput()
+            let exit = try process.waitForExit()
+            return (exit.status, process.text)
+        }
+
+        func stop() throws {
+            verityd.signal(SIGTERM)
+            try verityd.waitForExit()
+        }
+    }
+
+    @Test func adminCommandsAndTheirExitCodes() throws {
+        let setup = try Setup()
+        #expect(try setup.verityctl(["health"]) == (0, "SERVING\n"))
+        let enrolled = try setup.verityctl(["enroll", "pat-1", "--email", "pat@example.org", "--phone", "602-555-0100=CELL"])
+        #expect(enrolled.status == 0 && enrolled.output.contains("NOT_SET_UP"))
+        // Secrets come on standard input, never as arguments.
+        #expect(try setup.verityctl(["set-details", "pat-1", "--pin", "--password"], input: "5937261\nBlue kettle 1987\n").status == 0)
+        let refused = try setup.verityctl(["set-details", "pat-1", "--pin"], input: "1234567\n")
+        #expect(refused.status == 64 && !refused.output.contains("1234567"))
+        #expect(refused.output.contains("(field pin, reason KNOWN_DEFAULT)"))
+        for _ in 0..<3 { #expect(try setup.verityctl(["verify", "pat-1", "--pin"], input: "1111112\n", role: "verifier").status == 1) }
+        let blocked = try setup.verityctl(["status", "pat-1"])
+        #expect(blocked.status == 0 && blocked.output.contains("BLOCKED") && blocked.output.contains("verityctl unblock pat-1"))
+        let denied = try setup.verityctl(["unblock", "pat-1", "--reason", "confirmed"], role: "ivr")
+        #expect(denied.status == 1 && denied.output.contains("PERMISSION_DENIED"))
+        #expect(try setup.verityctl(["unblock", "pat-1", "--reason", "confirmed"]).status == 0)
+        #expect(try setup.verityctl(["verify", "pat-1", "--pin"], input: "5937261\n", role: "verifier").status == 0)
+        let json = try setup.verityctl(["status", "pat-1", "--json"])
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        #expect(parsed?["state"] as? String == "ACTIVE")
+        let pin = try setup.verityctl(["ivr", "generate-pin", "pat-1", "--json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(pin.output.utf8)) as? [String: Any])?["pin"] is String)
+        let issued = try setup.verityctl(["mfa", "issue", "pat-1", "--channel", "SMS", "--json"])
+        let challenge = try #require((try JSONSerialization.jsonObject(with: Data(issued.output.utf8)) as? [String: Any])?["challengeId"] as? String)
+        let code = try Self.code(from: setup.verityd)
+        #expect(try setup.verityctl(["mfa", "verify", challenge], input: "\(code)\n").status == 0)
+        #expect(try setup.verityctl(["audit", "verify"]).output.contains("intact"))
+        let audit = try setup.verityctl(["audit", "list", "--subject", "pat-1"])
+        #expect(audit.status == 0 && audit.output.contains("UNBLOCK") && !audit.output.contains("5937261"))
+        try setup.stop()
+    }
+
+    @Test func usageErrorsAndAnUnreachableServer() throws {
+        let setup = try Setup()
+        #expect(try setup.verityctl(["status"]).status == 64)
+        #expect(try setup.verityctl(["unblock", "pat-1", "--reason", " "]).status == 64)
+        #expect(try setup.verityctl(["set-details", "pat-1"]).status == 64)
+        try setup.stop()
+        let unreachable = try setup.verityctl(["health"])
+        #expect(unreachable.status == 69)
+        #expect(unreachable.output.contains("swift run verityd"))
+        let elsewhere = try ChildProcess(Self.binaries.appendingPathComponent("verityctl"), ["health", "--data-dir", setup.directory.path("missing")])
+        #expect(try elsewhere.waitForExit().status == 64)
+        #expect(elsewhere.text.contains("--cert"))
+    }
+
+    @Test func theDemoTellsTheWholeStory() throws {
+        let setup = try Setup()
+        let demo = try ChildProcess(Self.binaries.appendingPathComponent("verityctl"), ["demo", "--server", "127.0.0.1:\(setup.port)", "--data-dir", setup.directory.path(".verity")])
+        try demo.waitForOutput(containing: "Type the code")
+        demo.send("\(try Self.code(from: setup.verityd))\n")
+        try demo.closeInput()
+        let exit = try demo.waitForExit()
+        #expect(exit.status == 0, "\(demo.text)")
+        for line in ["attempts left: 0", "BLOCKED", "state  ACTIVE", "IVR PIN", "VERIFIED", "chain  intact"] {
+            #expect(demo.text.contains(line), "the demo did not show \(line)")
+        }
+        try setup.stop()
+    }
+
+    /// The code the development console sink printed most recently.
+    static func code(from verityd: ChildProcess) throws -> String {
+        let output = try verityd.waitForOutput(containing: "│   code: ")
+        let line = try #require(output.split(separator: "\n").last { $0.contains("│   code: ") })
+        return String(line.split(separator: " ").last!)
+    }
+}

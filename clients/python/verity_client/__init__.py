@@ -1,0 +1,116 @@
+"""Python client of Verity, the credential service (wire protocol v1, ALPN ``verity/1``).
+
+Standard library only. Example::
+
+    from verity_client import Client, VerityError
+
+    with Client("127.0.0.1", 7443, cert="ivr.pem", key="ivr-key.pem", ca="ca.pem") as verity:
+        result = verity.verify_pin("case-1234567/PWC", "048151", timeout_ms=2000)
+        if result.result == "VERIFIED":
+            ...
+"""
+
+from .client import Client, PhoneLike
+from .errors import (
+    ERROR_CLASSES,
+    STATUS_NAMES,
+    Aborted,
+    AlreadyExists,
+    Cancelled,
+    ConnectionLost,
+    DataLoss,
+    DeadlineExceeded,
+    FailedPrecondition,
+    Internal,
+    InvalidArgument,
+    NotFound,
+    OutOfRange,
+    PermissionDenied,
+    ProtocolViolation,
+    ResourceExhausted,
+    Unauthenticated,
+    Unavailable,
+    Unimplemented,
+    Unknown,
+    VerityError,
+    error_class_for_code,
+    error_from_status,
+)
+from .types import (
+    AuditChainReport,
+    AuditEvent,
+    AuditPage,
+    Channel,
+    CodeChannel,
+    CodePurpose,
+    CodeResult,
+    CodeVerification,
+    Delivery,
+    DeliveryOutcome,
+    EnrollResult,
+    GeneratedPin,
+    IssuedCode,
+    Phone,
+    PhoneType,
+    ServingStatus,
+    SubjectKind,
+    SubjectState,
+    SubjectStatus,
+    Verification,
+    VerificationResult,
+    parse_timestamp,
+)
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "Client",
+    "PhoneLike",
+    # errors
+    "VerityError",
+    "Cancelled",
+    "Unknown",
+    "InvalidArgument",
+    "DeadlineExceeded",
+    "NotFound",
+    "AlreadyExists",
+    "PermissionDenied",
+    "ResourceExhausted",
+    "FailedPrecondition",
+    "Aborted",
+    "OutOfRange",
+    "Unimplemented",
+    "Internal",
+    "Unavailable",
+    "DataLoss",
+    "Unauthenticated",
+    "ConnectionLost",
+    "ProtocolViolation",
+    "ERROR_CLASSES",
+    "STATUS_NAMES",
+    "error_class_for_code",
+    "error_from_status",
+    # types
+    "SubjectKind",
+    "SubjectState",
+    "PhoneType",
+    "Channel",
+    "CodeChannel",
+    "CodePurpose",
+    "DeliveryOutcome",
+    "ServingStatus",
+    "VerificationResult",
+    "CodeResult",
+    "Phone",
+    "EnrollResult",
+    "SubjectStatus",
+    "Verification",
+    "GeneratedPin",
+    "IssuedCode",
+    "CodeVerification",
+    "Delivery",
+    "AuditEvent",
+    "AuditPage",
+    "AuditChainReport",
+    "parse_timestamp",
+]

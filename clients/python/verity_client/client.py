@@ -1,0 +1,575 @@
+"""The Verity client: one multiplexed TLS connection, a generic ``call`` and a typed method per
+v1 method."""
+
+from __future__ import annotations
+
+import itertools
+import ssl
+import threading
+import time
+from enum import Enum
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+from .connection import ALPN_PROTOCOL, Connection, NotSent
+from .errors import ConnectionLost, error_from_status
+from .types import (
+    AuditChainReport,
+    AuditEvent,
+    AuditPage,
+    CodeVerification,
+    Delivery,
+    EnrollResult,
+    GeneratedPin,
+    IssuedCode,
+    Phone,
+    SubjectStatus,
+    Verification,
+)
+
+__all__ = ["Client", "PhoneLike"]
+
+#: A phone: ``("602 555 0100", "CELL")``, ``{"number": ..., "type": ...}`` or a :class:`Phone`.
+PhoneLike = Union[Phone, Tuple[str, str], Mapping[str, Any]]
+
+#: The server's deadline for a request that names none (framing.md section 7).
+SERVER_DEFAULT_DEADLINE_MS = 10000
+#: How much longer than the deadline the client waits for an answer before giving up.
+LOCAL_GRACE_SECONDS = 5.0
+
+
+def _wire(value: Any) -> Any:
+    """An enum argument as its name on the wire; anything else unchanged."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def _phone_json(phone: PhoneLike) -> Dict[str, Any]:
+    if isinstance(phone, Phone):
+        return phone.to_json()
+    if isinstance(phone, Mapping):
+        return {key: _wire(value) for key, value in phone.items()}
+    number, kind = phone
+    return {"number": number, "type": _wire(kind)}
+
+
+def _contacts_json(emails: Optional[Iterable[str]], phones: Optional[Iterable[PhoneLike]]) -> Dict[str, Any]:
+    contacts: Dict[str, Any] = {}
+    if emails is not None:
+        contacts["emails"] = list(emails)
+    if phones is not None:
+        contacts["phones"] = [_phone_json(p) for p in phones]
+    return contacts
+
+
+def _message(**fields: Any) -> Dict[str, Any]:
+    """A request message from its camelCase fields, leaving out those that are None."""
+    return {key: _wire(value) for key, value in fields.items() if value is not None}
+
+
+class Client:
+    """A thread-safe client of verityd.
+
+    One TLS connection carries the calls of every thread. The connection is opened by the first
+    call; if it drops, the calls in flight raise :class:`~verity_client.ConnectionLost` and the
+    next call opens a new one. Use it as a context manager, or call :meth:`close`.
+
+    Args:
+        host, port: where verityd listens.
+        cert, key: the client certificate and its key (PEM files); the OU names the role.
+        ca: the CA (PEM) that signed the server's certificate.
+        server_hostname: the name checked against the server's certificate.
+        connect_timeout: seconds for the TCP connect and the TLS handshake.
+        default_timeout_ms: the deadline sent with calls that give no ``timeout_ms``
+            (None: send none; the server then applies its default, 10 s unless configured).
+        max_frame_bytes: the largest request frame sent (the server's ``maxFrameBytes``).
+        max_in_flight: most calls in flight on the connection (the server's limit is 256).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 7443,
+        *,
+        cert: str,
+        key: str,
+        ca: str,
+        server_hostname: str = "localhost",
+        connect_timeout: float = 10.0,
+        default_timeout_ms: Optional[int] = None,
+        max_frame_bytes: int = 65536,
+        max_in_flight: int = 256,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.server_hostname = server_hostname
+        self.connect_timeout = connect_timeout
+        self.default_timeout_ms = default_timeout_ms
+        self.max_frame_bytes = max_frame_bytes
+        self.max_in_flight = max_in_flight
+        self._context = self._make_context(cert, key, ca)
+        self._lock = threading.Lock()
+        self._connection: Optional[Connection] = None
+        self._closed = False
+        self._connects = 0
+        self._ids = itertools.count(1)
+        self._id_lock = threading.Lock()
+
+    @staticmethod
+    def _make_context(cert: str, key: str, ca: str) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the certificate and the name
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_verify_locations(cafile=ca)
+        context.load_cert_chain(certfile=cert, keyfile=key)
+        context.set_alpn_protocols([ALPN_PROTOCOL])
+        context.options |= ssl.OP_NO_COMPRESSION
+        if hasattr(ssl, "OP_NO_RENEGOTIATION"):
+            context.options |= ssl.OP_NO_RENEGOTIATION
+        # TLS 1.2 only with ECDHE and AEAD ciphers, as the server requires; TLS 1.3 suites are AEAD.
+        context.set_ciphers("ECDHE+AESGCM:ECDHE+CHACHA20")
+        return context
+
+    # ----------------------------------------------------------------------------------------
+    # Life cycle
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(host={self.host!r}, port={self.port!r})"
+
+    def close(self) -> None:
+        """Closes the connection. Calls still in flight raise ConnectionLost; later calls too."""
+        with self._lock:
+            self._closed = True
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open (the next call may still find it gone)."""
+        connection = self._connection
+        return connection is not None and not connection.dead
+
+    @property
+    def connects(self) -> int:
+        """How many connections this client has opened so far."""
+        return self._connects
+
+    def connect(self) -> None:
+        """Opens the connection now instead of at the first call (optional)."""
+        self._current_connection()
+
+    def _current_connection(self) -> Connection:
+        with self._lock:
+            if self._closed:
+                raise ConnectionLost("the client is closed", sent=False)
+            connection = self._connection
+            if connection is None or connection.dead:
+                self._connection = None
+                connection = Connection.open(
+                    self.host,
+                    self.port,
+                    self._context,
+                    server_hostname=self.server_hostname,
+                    connect_timeout=self.connect_timeout,
+                    max_in_flight=self.max_in_flight,
+                    max_frame_bytes=self.max_frame_bytes,
+                )
+                self._connection = connection
+                self._connects += 1
+            return connection
+
+    def _next_id(self) -> int:
+        with self._id_lock:
+            return next(self._ids)
+
+    # ----------------------------------------------------------------------------------------
+    # Generic calls
+
+    def call_raw(self, envelope: Mapping[str, Any]) -> Dict[str, Any]:
+        """Sends a request envelope as given and returns the response envelope as received.
+
+        ``envelope`` holds ``method``, ``timeoutMs``, ``metadata`` and ``message`` as they should go
+        on the wire (any of them may be left out or be malformed; this is for tests and tools).
+        Its ``id``, if any, is replaced by a fresh one. No status is turned into an exception:
+        only the loss of the connection (:class:`ConnectionLost`, :class:`ProtocolViolation`) and
+        the client's own deadline (:class:`DeadlineExceeded`) raise.
+        """
+        timeout_ms = envelope.get("timeoutMs")
+        if not isinstance(timeout_ms, int) or isinstance(timeout_ms, bool) or timeout_ms <= 0:
+            timeout_ms = SERVER_DEFAULT_DEADLINE_MS
+        deadline = time.monotonic() + timeout_ms / 1000.0 + LOCAL_GRACE_SECONDS
+        for _ in range(3):
+            connection = self._current_connection()
+            try:
+                return connection.call(self._next_id(), dict(envelope), deadline)
+            except NotSent:
+                continue  # it died before a byte was written: safe to send on a new connection
+        raise ConnectionLost(f"no usable connection to {self.host}:{self.port}", sent=False)
+
+    def call(
+        self,
+        method_path: str,
+        message: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Calls ``method_path`` (e.g. ``"verity.v1.Health/Check"``) with ``message`` (the request
+        message in its JSON mapping) and returns the response message.
+
+        A status other than OK raises its exception class (:class:`InvalidArgument`, ...).
+        ``timeout_ms`` is sent as the deadline (default: ``default_timeout_ms``); the client waits
+        at most that plus 5 seconds. ``actor`` and ``request_id`` go into the metadata as
+        ``actor`` and ``requestId``.
+        """
+        envelope: Dict[str, Any] = {"method": method_path}
+        if timeout_ms is None:
+            timeout_ms = self.default_timeout_ms
+        if timeout_ms is not None:
+            envelope["timeoutMs"] = timeout_ms
+        meta: Dict[str, Any] = dict(metadata) if metadata else {}
+        if actor is not None:
+            meta["actor"] = actor
+        if request_id is not None:
+            meta["requestId"] = request_id
+        if meta:
+            envelope["metadata"] = meta
+        envelope["message"] = dict(message) if message is not None else {}
+        response = self.call_raw(envelope)
+        status = response.get("status")
+        if not isinstance(status, dict):
+            status = {"code": 2, "name": "UNKNOWN", "message": "response without a status"}
+        if status.get("code") != 0 or isinstance(status.get("code"), bool):
+            raise error_from_status(status)
+        result = response.get("message")
+        return result if isinstance(result, dict) else {}
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Subjects
+
+    def enroll(
+        self,
+        subject_id: str,
+        kind: str = "CLIENT",
+        represents_subject_id: Optional[str] = None,
+        emails: Optional[Sequence[str]] = None,
+        phones: Optional[Sequence[PhoneLike]] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> EnrollResult:
+        """Subjects/Enroll. ``kind`` is ``"CLIENT"`` or ``"REPRESENTATIVE"`` (then
+        ``represents_subject_id`` names the client). ``phones``: ``(number, type)`` tuples or
+        ``{"number", "type"}`` dicts."""
+        message = _message(subjectId=subject_id, kind=kind, representsSubjectId=represents_subject_id)
+        if emails is not None or phones is not None:
+            message["contacts"] = _contacts_json(emails, phones)
+        reply = self.call("verity.v1.Subjects/Enroll", message, timeout_ms=timeout_ms, actor=actor,
+                          request_id=request_id, metadata=metadata)
+        return EnrollResult.from_json(reply)
+
+    def update_contacts(
+        self,
+        subject_id: str,
+        emails: Optional[Sequence[str]] = None,
+        phones: Optional[Sequence[PhoneLike]] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        """Subjects/UpdateContacts: replaces every contact on file (none given: removes them all)."""
+        message = _message(subjectId=subject_id)
+        message["contacts"] = _contacts_json(emails, phones)
+        self.call("verity.v1.Subjects/UpdateContacts", message, timeout_ms=timeout_ms, actor=actor,
+                  request_id=request_id, metadata=metadata)
+
+    def get_status(
+        self,
+        subject_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> SubjectStatus:
+        """Subjects/GetStatus."""
+        reply = self.call("verity.v1.Subjects/GetStatus", _message(subjectId=subject_id), timeout_ms=timeout_ms,
+                          actor=actor, request_id=request_id, metadata=metadata)
+        return SubjectStatus.from_json(reply)
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Credentials
+
+    def set_security_details(
+        self,
+        subject_id: str,
+        pin: Optional[str] = None,
+        password: Optional[str] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> str:
+        """Credentials/SetSecurityDetails. Returns the new state (``"ACTIVE"``)."""
+        reply = self.call("verity.v1.Credentials/SetSecurityDetails",
+                          _message(subjectId=subject_id, pin=pin, password=password), timeout_ms=timeout_ms,
+                          actor=actor, request_id=request_id, metadata=metadata)
+        return str(reply.get("state", ""))
+
+    def apply_defaults(
+        self,
+        subject_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> str:
+        """Credentials/ApplyDefaults. Returns the new state (``"DEFAULTS_APPLIED"``)."""
+        reply = self.call("verity.v1.Credentials/ApplyDefaults", _message(subjectId=subject_id),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return str(reply.get("state", ""))
+
+    def verify(
+        self,
+        subject_id: str,
+        pin: Optional[str] = None,
+        password: Optional[str] = None,
+        channel: str = "PHONE",
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Verification:
+        """Credentials/Verify: PIN, password or both. A mismatch is a result, not an error."""
+        reply = self.call("verity.v1.Credentials/Verify",
+                          _message(subjectId=subject_id, pin=pin, password=password, channel=channel),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return Verification.from_json(reply)
+
+    def change(
+        self,
+        subject_id: str,
+        current_pin: Optional[str] = None,
+        current_password: Optional[str] = None,
+        new_pin: Optional[str] = None,
+        new_password: Optional[str] = None,
+        channel: Optional[str] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Verification:
+        """Credentials/Change: self-service change; the new details are stored only when the
+        result is VERIFIED. ``channel`` (default on the server: PORTAL) says how the current
+        password is compared."""
+        reply = self.call("verity.v1.Credentials/Change",
+                          _message(subjectId=subject_id, currentPin=current_pin, currentPassword=current_password,
+                                   newPin=new_pin, newPassword=new_password, channel=channel),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return Verification.from_json(reply)
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Ivr
+
+    def generate_pin(
+        self,
+        subject_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> GeneratedPin:
+        """Ivr/GeneratePin. The PIN in the result is its only copy: read it out, never store it."""
+        reply = self.call("verity.v1.Ivr/GeneratePin", _message(subjectId=subject_id), timeout_ms=timeout_ms,
+                          actor=actor, request_id=request_id, metadata=metadata)
+        return GeneratedPin.from_json(reply)
+
+    def verify_pin(
+        self,
+        subject_id: str,
+        pin: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Verification:
+        """Ivr/VerifyPin: checks an IVR PIN; it shares the lock with Verify."""
+        reply = self.call("verity.v1.Ivr/VerifyPin", _message(subjectId=subject_id, pin=pin), timeout_ms=timeout_ms,
+                          actor=actor, request_id=request_id, metadata=metadata)
+        return Verification.from_json(reply)
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Mfa
+
+    def issue_code(
+        self,
+        subject_id: str,
+        channel: str,
+        purpose: str,
+        destination: Optional[str] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> IssuedCode:
+        """Mfa/IssueCode: ``channel`` ``"EMAIL"`` or ``"SMS"``; ``purpose`` e.g.
+        ``"PASSWORD_RESET"``; ``destination`` picks a contact on file (default: the first
+        eligible one). The code goes to the outbox, never into the response."""
+        reply = self.call("verity.v1.Mfa/IssueCode",
+                          _message(subjectId=subject_id, channel=channel, purpose=purpose, destination=destination),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return IssuedCode.from_json(reply)
+
+    def verify_code(
+        self,
+        challenge_id: str,
+        code: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> CodeVerification:
+        """Mfa/VerifyCode. A wrong code is a result (MISMATCH), not an error."""
+        reply = self.call("verity.v1.Mfa/VerifyCode", _message(challengeId=challenge_id, code=code),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return CodeVerification.from_json(reply)
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Notifications
+
+    def lease(
+        self,
+        max: int = 10,
+        lease_seconds: int = 60,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> List[Delivery]:
+        """Notifications/Lease: up to ``max`` (1-100) deliveries, hidden for ``lease_seconds``
+        (1-3600). Oldest first; possibly empty."""
+        reply = self.call("verity.v1.Notifications/Lease", {"max": max, "leaseSeconds": lease_seconds},
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        deliveries = reply.get("deliveries")
+        if not isinstance(deliveries, list):
+            return []
+        return [Delivery.from_json(d) for d in deliveries if isinstance(d, dict)]
+
+    def ack(
+        self,
+        delivery_id: str,
+        outcome: str = "SENT",
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        """Notifications/Ack: ``"SENT"`` or ``"FAILED"``; either way the delivery is finished."""
+        self.call("verity.v1.Notifications/Ack", _message(deliveryId=delivery_id, outcome=outcome),
+                  timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Admin
+
+    def unblock(
+        self,
+        subject_id: str,
+        reason: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> str:
+        """Admin/Unblock: a BLOCKED subject becomes ACTIVE; ``reason`` goes into the audit trail."""
+        reply = self.call("verity.v1.Admin/Unblock", _message(subjectId=subject_id, reason=reason),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return str(reply.get("state", ""))
+
+    def list_audit(
+        self,
+        subject_id: Optional[str] = None,
+        after_seq: Optional[int] = None,
+        limit: Optional[int] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> AuditPage:
+        """Admin/ListAudit: one page of events with ``seq`` > ``after_seq``, oldest first.
+        Pass ``page.next_after_seq`` as ``after_seq`` for the next page (None: the end)."""
+        reply = self.call("verity.v1.Admin/ListAudit",
+                          _message(subjectId=subject_id, afterSeq=after_seq, limit=limit),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return AuditPage.from_json(reply)
+
+    def iter_audit(
+        self,
+        subject_id: Optional[str] = None,
+        after_seq: Optional[int] = None,
+        page_size: Optional[int] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+    ) -> Iterator[AuditEvent]:
+        """Every matching audit event, page after page (Admin/ListAudit)."""
+        while True:
+            page = self.list_audit(subject_id, after_seq, page_size, timeout_ms=timeout_ms, actor=actor)
+            yield from page.events
+            if page.next_after_seq is None:
+                return
+            after_seq = page.next_after_seq
+
+    def verify_audit_chain(
+        self,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> AuditChainReport:
+        """Admin/VerifyAuditChain: recomputes the chain and reports the first break."""
+        reply = self.call("verity.v1.Admin/VerifyAuditChain", {}, timeout_ms=timeout_ms, actor=actor,
+                          request_id=request_id, metadata=metadata)
+        return AuditChainReport.from_json(reply)
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Health
+
+    def health_check(
+        self,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> str:
+        """Health/Check: ``"SERVING"`` or ``"NOT_SERVING"``."""
+        reply = self.call("verity.v1.Health/Check", {}, timeout_ms=timeout_ms, actor=actor, request_id=request_id,
+                          metadata=metadata)
+        return str(reply.get("status", ""))

@@ -1,0 +1,367 @@
+"""Enums for request arguments and frozen dataclasses for the v1 response messages.
+
+Response values that are enums on the wire (``state``, ``result``, ``channel``, ...) are kept as
+plain strings, so that a value added by a later server version never breaks the client:
+compare them with strings (``result.result == "VERIFIED"``) or with the enums below, which are
+``str`` subclasses (``result.result == VerificationResult.VERIFIED``).
+
+Timestamps are kept as the RFC 3339 strings the server sends; :func:`parse_timestamp` turns
+one into an aware :class:`datetime.datetime`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+__all__ = [
+    "SubjectKind",
+    "SubjectState",
+    "PhoneType",
+    "Channel",
+    "CodeChannel",
+    "CodePurpose",
+    "DeliveryOutcome",
+    "ServingStatus",
+    "VerificationResult",
+    "CodeResult",
+    "Phone",
+    "EnrollResult",
+    "SubjectStatus",
+    "Verification",
+    "GeneratedPin",
+    "IssuedCode",
+    "CodeVerification",
+    "Delivery",
+    "AuditEvent",
+    "AuditPage",
+    "AuditChainReport",
+    "parse_timestamp",
+]
+
+
+class _Name(str, Enum):
+    """An enum whose value is its wire name; equal to that string."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SubjectKind(_Name):
+    CLIENT = "CLIENT"
+    REPRESENTATIVE = "REPRESENTATIVE"
+
+
+class SubjectState(_Name):
+    NOT_SET_UP = "NOT_SET_UP"
+    DEFAULTS_APPLIED = "DEFAULTS_APPLIED"
+    ACTIVE = "ACTIVE"
+    BLOCKED = "BLOCKED"
+
+
+class PhoneType(_Name):
+    CELL = "CELL"
+    MAIN = "MAIN"
+    MESSAGE = "MESSAGE"
+    HOME = "HOME"
+    WORK = "WORK"
+    FAX = "FAX"
+    TDD = "TDD"
+    TOLL_FREE = "TOLL_FREE"
+
+
+class Channel(_Name):
+    """Where a security check happens: PHONE compares a password as spoken, PORTAL exactly."""
+
+    PHONE = "PHONE"
+    PORTAL = "PORTAL"
+
+
+class CodeChannel(_Name):
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+
+
+class CodePurpose(_Name):
+    PORTAL_REGISTRATION = "PORTAL_REGISTRATION"
+    PASSWORD_RESET = "PASSWORD_RESET"
+    ACCOUNT_LINK = "ACCOUNT_LINK"
+    STEP_UP = "STEP_UP"
+
+
+class DeliveryOutcome(_Name):
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+class ServingStatus(_Name):
+    SERVING = "SERVING"
+    NOT_SERVING = "NOT_SERVING"
+
+
+class VerificationResult(_Name):
+    VERIFIED = "VERIFIED"
+    MISMATCH = "MISMATCH"
+    BLOCKED = "BLOCKED"
+    NOT_SET_UP = "NOT_SET_UP"
+
+
+class CodeResult(_Name):
+    VERIFIED = "VERIFIED"
+    MISMATCH = "MISMATCH"
+    EXPIRED = "EXPIRED"
+    EXHAUSTED = "EXHAUSTED"
+    ALREADY_USED = "ALREADY_USED"
+
+
+def parse_timestamp(value: str) -> _dt.datetime:
+    """An RFC 3339 UTC timestamp such as ``"2026-11-22T16:04:29.123Z"`` as an aware datetime."""
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    return _dt.datetime.fromisoformat(text)
+
+
+def _str(message: Mapping[str, Any], key: str, default: str = "") -> str:
+    value = message.get(key, default)
+    return value if isinstance(value, str) else default
+
+
+def _opt_str(message: Mapping[str, Any], key: str) -> Optional[str]:
+    value = message.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _int(message: Mapping[str, Any], key: str, default: int = 0) -> int:
+    value = message.get(key, default)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _opt_int(message: Mapping[str, Any], key: str) -> Optional[int]:
+    value = message.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _bool(message: Mapping[str, Any], key: str) -> bool:
+    return message.get(key) is True
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A phone number on file and its line type (``"CELL"``, ``"HOME"``, ``"FAX"``, ...)."""
+
+    number: str
+    type: str
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"number": self.number, "type": self.type.value if isinstance(self.type, Enum) else self.type}
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    """Subjects/Enroll: the new subject, always ``NOT_SET_UP``."""
+
+    subject_id: str
+    state: str
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "EnrollResult":
+        return cls(subject_id=_str(message, "subjectId"), state=_str(message, "state"))
+
+
+@dataclass(frozen=True)
+class SubjectStatus:
+    """Subjects/GetStatus: kind, state, failure count and dates. Never a secret."""
+
+    subject_id: str
+    kind: str
+    state: str
+    consecutive_failures: int
+    has_pin: bool
+    has_password: bool
+    updated_at: str
+    represents_subject_id: Optional[str] = None
+    blocked_at: Optional[str] = None
+    block_reason: Optional[str] = None
+    ivr_pin_updated_at: Optional[str] = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.state == SubjectState.BLOCKED.value
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "SubjectStatus":
+        return cls(
+            subject_id=_str(message, "subjectId"),
+            kind=_str(message, "kind"),
+            state=_str(message, "state"),
+            consecutive_failures=_int(message, "consecutiveFailures"),
+            has_pin=_bool(message, "hasPin"),
+            has_password=_bool(message, "hasPassword"),
+            updated_at=_str(message, "updatedAt"),
+            represents_subject_id=_opt_str(message, "representsSubjectId"),
+            blocked_at=_opt_str(message, "blockedAt"),
+            block_reason=_opt_str(message, "blockReason"),
+            ivr_pin_updated_at=_opt_str(message, "ivrPinUpdatedAt"),
+        )
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of a security check (Verify, Change, Ivr/VerifyPin).
+
+    ``result`` is ``"VERIFIED"``, ``"MISMATCH"``, ``"BLOCKED"`` or ``"NOT_SET_UP"``;
+    ``attempts_remaining`` the checks left before the subject is blocked.
+    """
+
+    result: str
+    attempts_remaining: int
+
+    @property
+    def verified(self) -> bool:
+        return self.result == VerificationResult.VERIFIED.value
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "Verification":
+        return cls(result=_str(message, "result"), attempts_remaining=_int(message, "attemptsRemaining"))
+
+
+@dataclass(frozen=True)
+class GeneratedPin:
+    """Ivr/GeneratePin. ``pin`` is the only copy that ever leaves the service: read it out to the
+    person, do not store or log it. It is left out of ``repr()``."""
+
+    pin: str = field(repr=False)
+    updated_at: str
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "GeneratedPin":
+        return cls(pin=_str(message, "pin"), updated_at=_str(message, "updatedAt"))
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """Mfa/IssueCode. The code itself is never in the response; it goes to the outbox."""
+
+    challenge_id: str
+    masked_destination: str
+    expires_at: str
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "IssuedCode":
+        return cls(
+            challenge_id=_str(message, "challengeId"),
+            masked_destination=_str(message, "maskedDestination"),
+            expires_at=_str(message, "expiresAt"),
+        )
+
+
+@dataclass(frozen=True)
+class CodeVerification:
+    """Mfa/VerifyCode: ``"VERIFIED"``, ``"MISMATCH"``, ``"EXPIRED"``, ``"EXHAUSTED"`` or
+    ``"ALREADY_USED"``, and the tries left (after MISMATCH; else 0)."""
+
+    result: str
+    attempts_remaining: int
+
+    @property
+    def verified(self) -> bool:
+        return self.result == CodeResult.VERIFIED.value
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "CodeVerification":
+        return cls(result=_str(message, "result"), attempts_remaining=_int(message, "attemptsRemaining"))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message to send (Notifications/Lease). ``variables`` holds the one-time code, so it
+    is left out of ``repr()``."""
+
+    delivery_id: str
+    channel: str
+    destination: str
+    template: str
+    variables: Dict[str, str] = field(repr=False)
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "Delivery":
+        variables = message.get("variables")
+        return cls(
+            delivery_id=_str(message, "deliveryId"),
+            channel=_str(message, "channel"),
+            destination=_str(message, "destination"),
+            template=_str(message, "template"),
+            variables={str(k): str(v) for k, v in variables.items()} if isinstance(variables, dict) else {},
+        )
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One act in the audit trail. Never holds a secret."""
+
+    seq: int
+    time: str
+    caller: str
+    role: str
+    method: str
+    action: str
+    outcome: str
+    facts: Tuple[str, ...]
+    hash: str
+    actor: Optional[str] = None
+    subject_id: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "AuditEvent":
+        facts = message.get("facts")
+        return cls(
+            seq=_int(message, "seq"),
+            time=_str(message, "time"),
+            caller=_str(message, "caller"),
+            role=_str(message, "role"),
+            method=_str(message, "method"),
+            action=_str(message, "action"),
+            outcome=_str(message, "outcome"),
+            facts=tuple(str(f) for f in facts) if isinstance(facts, list) else (),
+            hash=_str(message, "hash"),
+            actor=_opt_str(message, "actor"),
+            subject_id=_opt_str(message, "subjectId"),
+        )
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """Admin/ListAudit: events oldest first; ``next_after_seq`` is set when more may follow."""
+
+    events: List[AuditEvent]
+    next_after_seq: Optional[int] = None
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "AuditPage":
+        events = message.get("events")
+        return cls(
+            events=[AuditEvent.from_json(e) for e in events if isinstance(e, dict)] if isinstance(events, list) else [],
+            next_after_seq=_opt_int(message, "nextAfterSeq"),
+        )
+
+
+@dataclass(frozen=True)
+class AuditChainReport:
+    """Admin/VerifyAuditChain: ``ok`` when every event checked out, else ``first_bad_seq``."""
+
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: Optional[int] = None
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "AuditChainReport":
+        return cls(
+            ok=_bool(message, "ok"),
+            checked=_int(message, "checked"),
+            head_seq=_int(message, "headSeq"),
+            head_hash=_str(message, "headHash"),
+            first_bad_seq=_opt_int(message, "firstBadSeq"),
+        )
