@@ -144,6 +144,8 @@ let package = Package(
                 "VerityServer", "VerityTLS", "VerityProtocol", "VerityClient", "VerityTestSupport", "verityd", "verityctl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "VerityCryptoTests", dependencies: ["VerityCrypto", "COpenSSLShims"]),

@@ -56,6 +56,7 @@ public actor VerityClient {
 
     public let configuration: Configuration
     private var connection: ClientConnection?
+    private var connecting: Task<ClientConnection, Error>?
     private var nextID: Int64 = 1
 
     public init(configuration: Configuration) {
@@ -106,9 +107,15 @@ public actor VerityClient {
         connection = nil
     }
 
+    /// The connection, opened on first use and again after it drops. Calls that arrive while it
+    /// is being opened wait for the same attempt, so that they share one connection.
     private func openConnection() async throws -> ClientConnection {
         if let connection, connection.isActive { return connection }
-        let connection = try await ClientConnection.connect(configuration)
+        if let connecting { return try await connecting.value }
+        let attempt = Task { [configuration] in try await ClientConnection.connect(configuration) }
+        connecting = attempt
+        defer { connecting = nil }
+        let connection = try await attempt.value
         self.connection = connection
         return connection
     }
