@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "VerityClient", targets: ["VerityClient"]),
         .executable(name: "verityd", targets: ["verityd"]),
         .executable(name: "verityctl", targets: ["verityctl"]),
+        .executable(name: "verity-bench", targets: ["verity-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -32,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The system's OpenSSL 3 (libssl-dev), found through pkg-config.
@@ -101,6 +103,17 @@ let package = Package(
             dependencies: [
                 "VerityClient", "VerityProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "verity-bench",
+            dependencies: [
+                "VerityClient", "VerityCrypto", "VerityTLS", "VerityProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(

@@ -146,6 +146,7 @@ class VerityServer:
         finally:
             stdout.close()
         serving = threading.Event()
+        metrics_seen = threading.Event()
         found = {}
 
         def drain(stream) -> None:
@@ -156,12 +157,14 @@ class VerityServer:
                 metrics = _METRICS.search(line)
                 if metrics:
                     found["metrics"] = int(metrics.group(1))
+                    metrics_seen.set()
                 match = _SERVING.search(line)
                 if match and "port" not in found:
                     found["port"] = int(match.group(1))
                     serving.set()
             stream.close()
             serving.set()  # the process ended: stop waiting
+            metrics_seen.set()
 
         threading.Thread(target=drain, args=(self._process.stderr,), daemon=True).start()
         if not serving.wait(START_TIMEOUT) or "port" not in found:
@@ -169,20 +172,32 @@ class VerityServer:
             raise AssertionError("verityd did not start serving:\n" + "\n".join(self.log[-30:]))
         self.port = found["port"]
         if self.metrics:
-            # The metrics line comes before the serving line.
-            self.metrics_port = found.get("metrics")
+            # The metrics endpoint announces itself on a line of its own, before or after serving.
+            if not metrics_seen.wait(START_TIMEOUT) or "metrics" not in found:
+                self._kill()
+                raise AssertionError("verityd did not announce its metrics address:\n" + "\n".join(self.log[-30:]))
+            self.metrics_port = found["metrics"]
         return self
 
     def stop(self) -> int:
         """SIGTERM, wait, and check that verityd exited 0."""
+        self.terminate()
+        return self.wait_stopped()
+
+    def terminate(self) -> None:
+        """Sends SIGTERM without waiting; :meth:`wait_stopped` then checks the exit."""
+        assert self._process is not None, "the server is not running"
+        self._process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self) -> int:
+        """Waits for a terminated verityd to exit and checks that it exited 0."""
         process = self._process
         assert process is not None, "the server is not running"
-        process.send_signal(signal.SIGTERM)
         try:
             code = process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self._kill()
-            raise AssertionError("verityd did not stop within %s s of SIGTERM" % STOP_TIMEOUT)
+            raise AssertionError("verityd did not stop within %s s" % STOP_TIMEOUT)
         self._process = None
         if code != 0:
             raise AssertionError(f"verityd exited {code}:\n" + "\n".join(self.log[-30:]))

@@ -206,13 +206,16 @@ class Client:
         if not isinstance(timeout_ms, int) or isinstance(timeout_ms, bool) or timeout_ms <= 0:
             timeout_ms = SERVER_DEFAULT_DEADLINE_MS
         deadline = time.monotonic() + timeout_ms / 1000.0 + LOCAL_GRACE_SECONDS
-        for _ in range(3):
+        while True:
             connection = self._current_connection()
             try:
                 return connection.call(self._next_id(), dict(envelope), deadline)
-            except NotSent:
-                continue  # it died before a byte was written: safe to send on a new connection
-        raise ConnectionLost(f"no usable connection to {self.host}:{self.port}", sent=False)
+            except NotSent as not_sent:
+                # The connection ended before a byte of this request was written. If it had
+                # served calls (it went away while idle, say), sending on a new one is safe; a
+                # fresh connection that died at once (a refused certificate) would only die again.
+                if connection.answered == 0:
+                    raise not_sent.error from None
 
     def call(
         self,

@@ -32,7 +32,14 @@ _HEADER = struct.Struct(">I")
 
 
 class NotSent(Exception):
-    """Internal: the connection was already unusable before any byte of the request was written."""
+    """Internal: the connection was already unusable before any byte of the request was written.
+
+    ``error`` is the :class:`ConnectionLost` (``sent`` False) that says why it became unusable.
+    """
+
+    def __init__(self, error: ConnectionLost) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def encode_frame(envelope: Dict[str, Any]) -> bytes:
@@ -75,7 +82,9 @@ class Connection:
         self._pending: Dict[int, _Slot] = {}
         self._in_flight = threading.BoundedSemaphore(max_in_flight)
         self._dead = False
-        self._reason: Optional[Callable[[], VerityError]] = None
+        self._answered = 0
+        self._reason: Optional[Callable[[], VerityError]] = None  # set by close()
+        self._failure: Optional[Callable[[], VerityError]] = None  # why the connection ended
         self._reader = threading.Thread(target=self._read_loop, name=f"verity-reader-{peer}", daemon=True)
         self._reader.start()
 
@@ -149,6 +158,11 @@ class Connection:
         return self._dead
 
     @property
+    def answered(self) -> int:
+        """How many answers the connection has delivered."""
+        return self._answered
+
+    @property
     def tls_version(self) -> Optional[str]:
         return self._ssl.version()
 
@@ -173,7 +187,7 @@ class Connection:
                 {"reason": "FRAME_TOO_LARGE", "maxFrameBytes": self._max_frame_bytes, "local": True},
             )
         if self._dead:
-            raise NotSent()
+            raise self._not_sent()
         if not self._in_flight.acquire(timeout=_remaining(deadline)):
             raise DeadlineExceeded(
                 f"no room to send within the deadline ({self._peer} has too many calls in flight)",
@@ -183,7 +197,7 @@ class Connection:
         with self._pending_lock:
             if self._dead:
                 self._in_flight.release()
-                raise NotSent()
+                raise self._not_sent()
             self._pending[request_id] = slot
         try:
             self._write(_HEADER.pack(len(body)) + body, deadline)
@@ -196,9 +210,11 @@ class Connection:
         except (OSError, ssl.SSLError) as error:
             # The server may have closed after a protocol violation: its error frame may still
             # be on its way, so give the reader a moment to deliver it before giving up.
+            message = f"writing to {self._peer} failed: {_describe(error)}"
+            if self._failure is None:
+                self._failure = lambda: ConnectionLost(message)
             self._dead = True
             if not slot.event.wait(timeout=min(2.0, _remaining(deadline))):
-                message = f"writing to {self._peer} failed: {_describe(error)}"
                 self._fail_all(lambda: ConnectionLost(message))
                 self._shutdown_socket()
         if not slot.event.wait(timeout=_remaining(deadline)):
@@ -221,7 +237,7 @@ class Connection:
             raise DeadlineExceeded(f"could not send to {self._peer} within the deadline", {"local": True})
         try:
             if self._dead:
-                raise NotSent()
+                raise self._not_sent()
             with self._ssl_lock:
                 self._ssl.write(data)
                 out = self._outgoing.read()
@@ -315,15 +331,21 @@ class Connection:
             message = f"the reader of {self._peer} failed: {type(error).__name__}"
             failure = lambda: ConnectionLost(message)
         finally:
-            self._dead = True
             if self._reason is not None:
                 failure = self._reason
+            self._failure = failure
+            self._dead = True
             self._fail_all(failure)
-            self._shutdown_socket()
+            self._shutdown_socket()  # also wakes a writer blocked in sendall
+            # Close the descriptor only when no writer is using it.
+            locked = self._send_lock.acquire(timeout=5.0)
             try:
                 self._sock.close()
             except OSError:
                 pass
+            finally:
+                if locked:
+                    self._send_lock.release()
 
     def _dispatch(self, body: bytes) -> Optional[Callable[[], VerityError]]:
         """Completes the call a response frame answers; returns the failure for an id 0 frame."""
@@ -347,9 +369,20 @@ class Connection:
         if slot is None:
             return None  # an answer nobody waits for any more
         slot.response = frame
+        self._answered += 1
         slot.event.set()
         self._in_flight.release()
         return None
+
+    def _not_sent(self) -> NotSent:
+        """The NotSent for a request refused because the connection is unusable."""
+        make_error = self._reason or self._failure
+        error = make_error() if make_error is not None else ConnectionLost(f"the connection to {self._peer} ended")
+        if isinstance(error, ProtocolViolation):
+            message = f"the connection to {self._peer} ended after a protocol violation: {error}"
+        else:
+            message = error.message
+        return NotSent(ConnectionLost(message, error.details, sent=False))
 
     def _fail_all(self, make_error: Callable[[], VerityError]) -> None:
         with self._pending_lock:
@@ -384,7 +417,8 @@ class Connection:
                         pass
                     out = self._outgoing.read()
                 if out:
-                    self._sock.sendall(out)
+                    # Best effort, and never blocking: a peer that reads nothing gets no close_notify.
+                    self._sock.send(out, getattr(socket, "MSG_DONTWAIT", 0))
             except OSError:
                 pass
             finally:

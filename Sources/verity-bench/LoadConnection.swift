@@ -1,0 +1,175 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Histogram
+import NIOCore
+import NIOExtras
+import NIOPosix
+import Synchronization
+import VerityProtocol
+import VerityTLS
+
+/// Counts answers and their latencies across every load connection of a scenario.
+final class LoadRecorder: Sendable {
+    private struct State {
+        var completed = 0
+        var failed = 0
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000)
+        var recording = false
+    }
+
+    private let state = Mutex(State())
+
+    func start() { state.withLock { $0 = State(); $0.recording = true } }
+    func stop() { state.withLock { $0.recording = false } }
+
+    func record(latencyNanoseconds: UInt64, ok: Bool) {
+        state.withLock { state in
+            guard state.recording else { return }
+            if ok { state.completed += 1 } else { state.failed += 1 }
+            _ = state.histogram.record(latencyNanoseconds)
+        }
+    }
+
+    var completed: Int { state.withLock { $0.completed } }
+    var failed: Int { state.withLock { $0.failed } }
+    var histogram: Histogram<UInt64> { state.withLock { $0.histogram } }
+}
+
+/// One mutual-TLS connection that keeps `depth` requests in flight, sending the next as soon as
+/// an answer arrives (closed loop), or that sends when told to (open loop).
+final class LoadConnection: Sendable {
+    let channel: Channel
+
+    private init(channel: Channel) {
+        self.channel = channel
+    }
+
+    /// Connects and completes the TLS handshake.
+    static func open(port: Int, tls: TLSContext, request: @escaping @Sendable (Int64) -> ByteBuffer, depth: Int, recorder: LoadRecorder) async throws -> LoadConnection {
+        let ready = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        try TLSHandler(context: tls),
+                        LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
+                        ByteToMessageHandler(FrameDecoder(maximumFrameBytes: 1 << 20)),
+                        PipeliningHandler(request: request, depth: depth, recorder: recorder, ready: ready),
+                    ])
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        try await ready.futureResult.get()
+        return LoadConnection(channel: channel)
+    }
+
+    /// Starts the closed loop: `depth` requests now, and one more per answer until stopped.
+    func startClosedLoop() {
+        channel.pipeline.fireUserInboundEventTriggered(PipeliningHandler.Command.start)
+    }
+
+    /// Sends one request, its latency counted from `scheduled` (open loop, without coordinated omission).
+    func send(scheduledAt scheduled: NIODeadline) {
+        channel.pipeline.fireUserInboundEventTriggered(PipeliningHandler.Command.sendOne(scheduled))
+    }
+
+    func stop() {
+        channel.pipeline.fireUserInboundEventTriggered(PipeliningHandler.Command.stop)
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+private final class PipeliningHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Command {
+        case start
+        case sendOne(NIODeadline)
+        case stop
+    }
+
+    private let request: @Sendable (Int64) -> ByteBuffer
+    private let depth: Int
+    private let recorder: LoadRecorder
+    private let ready: EventLoopPromise<Void>
+    private var nextID: Int64 = 1
+    private var sentAt: [Int64: NIODeadline] = [:]
+    private var closedLoop = false
+
+    init(request: @escaping @Sendable (Int64) -> ByteBuffer, depth: Int, recorder: LoadRecorder, ready: EventLoopPromise<Void>) {
+        self.request = request
+        self.depth = depth
+        self.recorder = recorder
+        self.ready = ready
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is TLSPeerVerifiedEvent:
+            ready.succeed()
+        case let command as Command:
+            switch command {
+            case .start:
+                closedLoop = true
+                for _ in 0..<depth { send(context: context, at: .now()) }
+            case let .sendOne(scheduled):
+                send(context: context, at: scheduled)
+            case .stop:
+                closedLoop = false
+            }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let body = unwrapInboundIn(data)
+        guard let id = Self.id(in: body), let started = sentAt.removeValue(forKey: id) else { return }
+        // An echo carries no status; a Verity answer is OK only with code 0.
+        let bytes = body.readableBytesView
+        let ok = bytes.firstRange(of: Array(#""code":0"#.utf8)) != nil || bytes.firstRange(of: Array(#""status""#.utf8)) == nil
+        recorder.record(latencyNanoseconds: UInt64(max(0, (NIODeadline.now() - started).nanoseconds)), ok: ok)
+        if closedLoop { send(context: context, at: .now()) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        ready.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ready.fail(ChannelError.ioOnClosedChannel)
+    }
+
+    private func send(context: ChannelHandlerContext, at scheduled: NIODeadline) {
+        let id = nextID
+        nextID += 1
+        sentAt[id] = scheduled
+        context.writeAndFlush(wrapOutboundOut(request(id)), promise: nil)
+    }
+
+    /// The value of the first `"id":` in a response, found without parsing the JSON.
+    static func id(in body: ByteBuffer) -> Int64? {
+        let bytes = body.readableBytesView
+        guard let key = bytes.firstRange(of: Array(#""id":"#.utf8)) else { return nil }
+        var value: Int64 = 0
+        var index = key.upperBound
+        while index < bytes.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        return value
+    }
+}

@@ -1,0 +1,94 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+import Histogram
+import NIOCore
+import VerityClient
+import VerityCrypto
+import VerityTLS
+
+/// `verity-bench`: how close verityd comes to the limits of its machine, measured in one run as
+/// ratios to baselines on the same machine (raw KDF, a bare TLS echo, `openssl s_server`).
+@main
+struct VerityBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verity-bench",
+        abstract: "Measure verityd against its baselines, on loopback, and print a Markdown table.",
+        discussion: "Build it in release mode next to verityd: swift run -c release verity-bench"
+    )
+
+    @Option(help: "Seconds each measured phase runs.") var seconds = 5
+    @Option(help: "Idle mTLS connections to hold open for the memory figure (0 skips it).") var idleConnections = 10_000
+    @Option(help: "Concurrency levels for Verify.") var verifyConcurrency: [Int] = [1, 2, 4, 8, 16]
+
+    func run() async throws {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("verityd")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("verity-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try ServerProcess(
+            executable: executable, dataDirectory: directory.appendingPathComponent("data"),
+            extraArguments: ["--max-connections", String(idleConnections + 100), "--hashing-queue", "100000", "--max-in-flight", "1024"]
+        )
+        defer { server.stop() }
+        let bench = Bench(server: server, seconds: seconds)
+        var report = Report(seconds: seconds)
+        try await bench.prepare()
+        report.environment = Bench.machine()
+
+        log("raw KDF, single hash and saturation")
+        let oneHash = bench.singleHashSeconds()
+        let rawKDF = bench.rawKDFThroughput()
+        log("Verify at concurrency \(verifyConcurrency)")
+        var best = (concurrency: 0, rate: 0.0, histogram: Histogram<UInt64>(highestTrackableValue: 60_000_000_000))
+        for concurrency in verifyConcurrency {
+            let (rate, histogram) = try await bench.closedLoop(.verify, connections: concurrency, depth: 1)
+            report.add("Verify, \(concurrency) in flight", rate: rate, unit: "verifies/s", histogram: histogram)
+            if rate > best.rate { best = (concurrency, rate, histogram) }
+        }
+        report.add("raw KDF (scrypt N=2^15, r=8, p=1), \(System.coreCount) threads", rate: rawKDF, unit: "hashes/s", histogram: nil)
+        report.ratio("Verify at saturation / raw KDF", best.rate / rawKDF, target: 0.9)
+
+        log("Verify at 70% of its best throughput, open loop")
+        let paced = try await bench.openLoop(rate: best.rate * 0.7, connections: 16)
+        report.add("Verify at 70% load (\(String(format: "%.1f", best.rate * 0.7))/s)", rate: paced.rate, unit: "verifies/s", histogram: paced.histogram)
+        report.add("one hash, one thread", rate: 1 / oneHash, unit: "hashes/s", histogram: nil, note: String(format: "%.1f ms a hash", oneHash * 1000))
+        report.ratio("p99 Verify at 70% load / one hash", Double(paced.histogram.valueAtPercentile(99)) / 1e9 / oneHash, target: 3, atMost: true)
+
+        log("cheap calls against verityd and the bare TLS echo")
+        let health = try await bench.closedLoop(.health, connections: 4, depth: 32)
+        let status = try await bench.closedLoop(.getStatus, connections: 4, depth: 32)
+        let echo = try await bench.echoLoop(connections: 4, depth: 32)
+        report.add("Health/Check, 4 connections x 32 in flight", rate: health.0, unit: "calls/s", histogram: health.1)
+        report.add("Subjects/GetStatus, 4 x 32", rate: status.0, unit: "calls/s", histogram: status.1)
+        report.add("bare TLS echo of the same frames, 4 x 32", rate: echo.0, unit: "frames/s", histogram: echo.1)
+        report.ratio("Health/Check / bare TLS echo", health.0 / echo.0, target: 0.5)
+        report.ratio("GetStatus / bare TLS echo", status.0 / echo.0, target: 0.5)
+
+        log("new mTLS connections: verityd and openssl s_server, both measured by openssl s_time")
+        let handshakes = try bench.handshakesPerSecond(port: server.port)
+        let opensslHandshakes = try bench.opensslServerHandshakesPerSecond()
+        report.add("full mTLS handshakes against verityd (s_time)", rate: handshakes, unit: "handshakes/s", histogram: nil)
+        report.add("full mTLS handshakes against openssl s_server (s_time)", rate: opensslHandshakes, unit: "handshakes/s", histogram: nil)
+        report.ratio("verityd handshakes / openssl s_server", handshakes / opensslHandshakes, target: 0.8)
+
+        if idleConnections > 0 {
+            log("\(idleConnections) idle mTLS connections")
+            let (before, after) = try await bench.idleConnections(idleConnections)
+            report.add("verityd resident memory, no connections", rate: Double(before) / 1_048_576, unit: "MiB", histogram: nil)
+            report.add("verityd resident memory, \(idleConnections) idle mTLS connections", rate: Double(after) / 1_048_576, unit: "MiB", histogram: nil)
+            report.ratio("resident MiB with \(idleConnections) idle connections (target: at most 300)", Double(after) / 1_048_576, target: 300, atMost: true, isRatio: false)
+        }
+        print(report.markdown)
+    }
+
+    private func log(_ text: String) {
+        FileHandle.standardError.write(Data("verity-bench: \(text)\n".utf8))
+    }
+}
