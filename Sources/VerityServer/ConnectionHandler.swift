@@ -122,8 +122,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let boundContext = NIOLoopBound(context, eventLoop: loop)
+        let receivedAt = NIODeadline.now()
         Task {
-            let body = await dispatcher.respond(to: request, from: caller)
+            let body = await dispatcher.respond(to: request, from: caller, receivedAt: receivedAt)
             loop.execute { handler.value.finish(request.id, body: body, context: boundContext.value) }
         }
     }

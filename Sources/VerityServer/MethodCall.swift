@@ -15,10 +15,14 @@ struct MethodCall: Sendable {
     let message: JSONValue
     let context: CallContext
     let maximumFrameBytes: Int
+    /// When the caller stops waiting: work not started by then is not started.
+    let deadline: NIODeadline
     /// Runs work that hashes secrets on the hashing pool, once the message has been checked.
     let admitted: @Sendable (@Sendable () async throws -> any Encodable & Sendable) async throws -> any Encodable & Sendable
 
     func perform(_ method: Method, metrics: ServerMetrics) async throws -> any Encodable & Sendable {
+        // Methods that hash secrets check their deadline when the pool admits them; the others
+        // read their message first, then check it before any work (proto-spec/errors.md).
         switch method {
         case .enroll: try await enroll()
         case .updateContacts: try await updateContacts()
@@ -46,6 +50,7 @@ struct MethodCall: Sendable {
         let kind = try Self.enumValue(SubjectKind.self, request.kind, field: "kind")
         let represented = try request.representsSubjectId.map { try SubjectID($0, field: "representsSubjectId") }
         let contacts = try Self.contacts(request.contacts ?? ContactsMessage())
+        try checkDeadline()
         do {
             let status = try await service.enroll(id, kind: kind, representing: represented, contacts: contacts, context: context)
             return EnrollResponse(subjectId: status.subjectID.rawValue, state: status.state.rawValue)
@@ -56,13 +61,16 @@ struct MethodCall: Sendable {
 
     private func updateContacts() async throws -> EmptyMessage {
         let request = try message.decode(as: UpdateContactsRequest.self)
-        try await service.updateContacts(try SubjectID(request.subjectId), to: try Self.contacts(request.contacts), context: context)
+        let (id, contacts) = (try SubjectID(request.subjectId), try Self.contacts(request.contacts))
+        try checkDeadline()
+        try await service.updateContacts(id, to: contacts, context: context)
         return EmptyMessage()
     }
 
     private func getStatus() async throws -> GetStatusResponse {
-        let request = try message.decode(as: SubjectRequest.self)
-        let status = try await service.status(of: try SubjectID(request.subjectId))
+        let id = try SubjectID(try message.decode(as: SubjectRequest.self).subjectId)
+        try checkDeadline()
+        let status = try await service.status(of: id)
         return GetStatusResponse(
             subjectId: status.subjectID.rawValue, kind: status.kind.rawValue,
             representsSubjectId: status.representsSubjectID?.rawValue, state: status.state.rawValue,
@@ -84,8 +92,9 @@ struct MethodCall: Sendable {
     }
 
     private func applyDefaults() async throws -> StateResponse {
-        let request = try message.decode(as: SubjectRequest.self)
-        return StateResponse(state: try await service.applyDefaults(try SubjectID(request.subjectId), context: context).rawValue)
+        let id = try SubjectID(try message.decode(as: SubjectRequest.self).subjectId)
+        try checkDeadline()
+        return StateResponse(state: try await service.applyDefaults(id, context: context).rawValue)
     }
 
     private func verify(metrics: ServerMetrics) async throws -> any Encodable & Sendable {
@@ -139,6 +148,7 @@ struct MethodCall: Sendable {
         let id = try SubjectID(request.subjectId)
         let channel = try Self.enumValue(CodeChannel.self, request.channel, field: "channel")
         let purpose = try Self.enumValue(CodePurpose.self, request.purpose, field: "purpose")
+        try checkDeadline()
         let issued = try await service.issueCode(to: id, channel: channel, purpose: purpose, destination: request.destination, context: context)
         return IssueCodeResponse(
             challengeId: issued.challengeID, maskedDestination: issued.maskedDestination, expiresAt: Timestamp.string(from: issued.expiresAt)
@@ -147,12 +157,14 @@ struct MethodCall: Sendable {
 
     private func verifyCode() async throws -> VerifyCodeResponse {
         let request = try message.decode(as: VerifyCodeRequest.self)
+        try checkDeadline()
         let result = try await service.verifyCode(challenge: request.challengeId, code: request.code, context: context)
         return VerifyCodeResponse(result: result.outcome.rawValue, attemptsRemaining: result.attemptsRemaining)
     }
 
     private func lease() async throws -> LeaseResponse {
         let request = try message.decode(as: LeaseRequest.self)
+        try checkDeadline()
         let deliveries = try await service.leaseDeliveries(max: request.max, leaseSeconds: request.leaseSeconds, context: context)
         return LeaseResponse(deliveries: deliveries.map {
             DeliveryMessage(
@@ -165,12 +177,14 @@ struct MethodCall: Sendable {
     private func ack() async throws -> EmptyMessage {
         let request = try message.decode(as: AckRequest.self)
         let outcome = try Self.enumValue(DeliveryState.self, request.outcome, field: "outcome")
+        try checkDeadline()
         try await service.acknowledgeDelivery(request.deliveryId, outcome: outcome, context: context)
         return EmptyMessage()
     }
 
     private func unblock(metrics: ServerMetrics) async throws -> StateResponse {
         let request = try message.decode(as: UnblockRequest.self)
+        try checkDeadline()
         let state = try await service.unblock(try SubjectID(request.subjectId), reason: request.reason, context: context)
         metrics.unblocks.increment()
         return StateResponse(state: state.rawValue)
@@ -182,6 +196,7 @@ struct MethodCall: Sendable {
         guard afterSeq >= 0 else { throw RPCError.invalidArgument(field: "afterSeq", reason: "OUT_OF_RANGE", "afterSeq is 0 or more") }
         let limit = request.limit ?? 100
         let subject = try request.subjectId.map { try SubjectID($0) }
+        try checkDeadline()
         var events = try await service.auditEvents(for: subject, afterSeq: afterSeq, limit: limit).map(Self.message(for:))
         var more = events.count == limit
         // A response never exceeds the frame size: we return fewer events and say where to go on.
@@ -193,10 +208,15 @@ struct MethodCall: Sendable {
     }
 
     private func verifyAuditChain() async throws -> VerifyAuditChainResponse {
+        try checkDeadline()
         let report = try await service.verifyAuditChain()
         return VerifyAuditChainResponse(
             ok: report.ok, checked: report.checked, headSeq: report.headSeq, headHash: report.headHash, firstBadSeq: report.firstBadSeq
         )
+    }
+
+    private func checkDeadline() throws {
+        guard NIODeadline.now() < deadline else { throw RPCError(.deadlineExceeded, "the deadline passed before the work started") }
     }
 
     // MARK: Mapping

@@ -32,12 +32,12 @@ public struct RequestDispatcher: Sendable {
         self.logger = logger
     }
 
-    /// Answers `request` with the body of its response frame.
-    public func respond(to request: RequestEnvelope, from caller: Caller) async -> ByteBuffer {
+    /// Answers `request`, received at `receivedAt`, with the body of its response frame.
+    public func respond(to request: RequestEnvelope, from caller: Caller, receivedAt: NIODeadline = .now()) async -> ByteBuffer {
         let started = ContinuousClock.now
         let response: Result<any Encodable & Sendable, RPCError>
         do {
-            response = .success(try await dispatch(request, from: caller))
+            response = .success(try await dispatch(request, from: caller, receivedAt: receivedAt))
         } catch let error as any RPCErrorConvertible {
             response = .failure(error.rpcError)
         } catch {
@@ -68,7 +68,8 @@ public struct RequestDispatcher: Sendable {
             case let .failure(error): body = try ResponseEnvelope.error(id: id, error).encode(allocator: allocator)
             }
             guard body.readableBytes <= configuration.maximumFrameBytes else {
-                return try ResponseEnvelope.error(id: id, RPCError(.resourceExhausted, "the response would exceed the frame size")).encode(allocator: allocator)
+                let error = RPCError(.resourceExhausted, "the response would exceed the frame size", details: ["reason": "RESPONSE_TOO_LARGE"])
+                return try ResponseEnvelope.error(id: id, error).encode(allocator: allocator)
             }
             return body
         } catch {
@@ -80,7 +81,7 @@ public struct RequestDispatcher: Sendable {
         try ResponseEnvelope.ok(id: id, message).encode(allocator: allocator)
     }
 
-    private func dispatch(_ request: RequestEnvelope, from caller: Caller) async throws -> any Encodable & Sendable {
+    private func dispatch(_ request: RequestEnvelope, from caller: Caller, receivedAt: NIODeadline) async throws -> any Encodable & Sendable {
         guard let role = caller.role else { throw Self.unauthenticated(caller) }
         guard let method = Method(rawValue: request.method) else {
             throw RPCError(.unimplemented, "unknown method \(request.method)")
@@ -95,12 +96,15 @@ public struct RequestDispatcher: Sendable {
             throw RPCError(.permissionDenied, "role \(role.rawValue) may not call \(method.path)")
         }
         let timeout = min(request.timeoutMs.map { TimeAmount.milliseconds($0) } ?? configuration.defaultDeadline, configuration.maximumDeadline)
-        let deadline = NIODeadline.now() + timeout
+        // The deadline counts from when the frame was read, as in gRPC.
+        let deadline = receivedAt + timeout
         let pool = self.pool
-        let call = MethodCall(service: service, message: request.message, context: context, maximumFrameBytes: configuration.maximumFrameBytes) { work in
+        let call = MethodCall(
+            service: service, message: request.message, context: context, maximumFrameBytes: configuration.maximumFrameBytes,
+            deadline: deadline
+        ) { work in
             try await pool.run(deadline: deadline, work)
         }
-        guard NIODeadline.now() < deadline else { throw RPCError(.deadlineExceeded, "the deadline passed before the work started") }
         return try await call.perform(method, metrics: metrics)
     }
 }

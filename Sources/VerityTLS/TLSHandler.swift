@@ -220,14 +220,22 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
         pendingWrites.removeFirst(flushedWrites)
         flushedWrites = 0
         var promises: [EventLoopPromise<Void>] = []
+        // The flushed writes (a frame's length and its body, say) become one TLS record where they
+        // fit, rather than one record each.
+        var plaintext: ByteBuffer?
         for write in writes {
             if let promise = write.promise { promises.append(promise) }
             guard write.buffer.readableBytes > 0 else { continue }
-            if case let .failed(errors) = connection.write(write.buffer) {
-                promises.forEach { $0.fail(TLSError.connectionFailed(errors)) }
-                fail(context: context, with: .connectionFailed(errors))
-                return
+            if plaintext == nil {
+                plaintext = write.buffer
+            } else {
+                plaintext!.writeImmutableBuffer(write.buffer)
             }
+        }
+        if let plaintext, case let .failed(errors) = connection.write(plaintext) {
+            promises.forEach { $0.fail(TLSError.connectionFailed(errors)) }
+            fail(context: context, with: .connectionFailed(errors))
+            return
         }
         let combined = promises.isEmpty ? nil : context.eventLoop.makePromise(of: Void.self)
         let written = promises
