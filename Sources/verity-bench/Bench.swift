@@ -171,7 +171,8 @@ struct Bench: @unchecked Sendable {
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer {
-            server.terminate()
+            // s_server shrugs off SIGTERM while it serves.
+            kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
         let deadline = Date().addingTimeInterval(10)
