@@ -29,6 +29,7 @@ public final class VerityServer: Service, Sendable {
     public let configuration: ServerConfiguration
     private let store: SQLiteCredentialStore
     private let service: CredentialService
+    private let hashingThreads: ThreadPoolHashing
     private let tls: TLSContext
     private let dispatcher: RequestDispatcher
     private let registry: ConnectionRegistry
@@ -52,9 +53,10 @@ public final class VerityServer: Service, Sendable {
         store = try SQLiteCredentialStore(path: configuration.storePath)
         var rules = CredentialService.Configuration()
         rules.attemptLimit = configuration.attemptLimit
+        hashingThreads = ThreadPoolHashing(threads: configuration.hashingConcurrency)
         service = CredentialService(
             store: store, hasher: PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation),
-            keyring: keyring, configuration: rules, logger: logger
+            keyring: keyring, hashing: hashingThreads, configuration: rules, logger: logger
         )
         let pool = HashingPool(concurrency: configuration.hashingConcurrency, queueLimit: configuration.hashingQueueLimit, metrics: metrics)
         dispatcher = RequestDispatcher(service: service, pool: pool, configuration: configuration, metrics: metrics, logger: logger)
@@ -80,6 +82,7 @@ public final class VerityServer: Service, Sendable {
         }
         sink?.cancel()
         await drainConnections()
+        try await hashingThreads.shutdown()
         try store.close()
         logger.notice("stopped")
     }

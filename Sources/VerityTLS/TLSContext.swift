@@ -57,6 +57,9 @@ public final class TLSContext: @unchecked Sendable {
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
             if let names = SSL_load_client_CA_file(configuration.trustRootsPath) { SSL_CTX_set_client_CA_list(context, names) }
             SSL_CTX_set_alpn_select_cb(context, selectVerityALPN, nil)
+            // Session tickets are stateless, so resumption needs no server-side cache; keeping
+            // one would hold a session per connection for as long as the cache lives.
+            _ = verity_SSL_CTX_set_session_cache_mode(context, verity_SSL_SESS_CACHE_OFF)
         case .client:
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         }

@@ -77,6 +77,42 @@ struct VerityctlTests {
         try setup.stop()
     }
 
+    @Test func aSecretTypedAtTheTerminalIsNotEchoed() throws {
+        let setup = try Setup()
+        #expect(try setup.verityctl(["enroll", "tty-1"]).status == 0)
+        // verityctl on a real terminal (a pseudo-terminal from Python's pty module): it prompts,
+        // turns echo off, and the PIN typed never shows in what the terminal displays.
+        let verityctl = Self.binaries.appendingPathComponent("verityctl").path
+        let terminal = try ChildProcess(command: "python3", ["-c", """
+            import os, pty, sys, time
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], sys.argv[1:])
+            seen = b""
+            deadline = time.time() + 30
+            while b"New PIN: " not in seen and time.time() < deadline:
+                seen += os.read(fd, 1024)
+            os.write(fd, b"5937261\\n")
+            while time.time() < deadline:
+                try:
+                    chunk = os.read(fd, 1024)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            _, status = os.waitpid(pid, 0)
+            print("EXIT", os.waitstatus_to_exitcode(status))
+            print("ECHOED" if b"5937261" in seen else "HIDDEN")
+            print(seen.decode(errors="replace"))
+            """, verityctl, "set-details", "tty-1", "--pin", "--server", "127.0.0.1:\(setup.port)", "--data-dir", setup.directory.path(".verity")])
+        try terminal.waitForExit()
+        #expect(terminal.text.contains("EXIT 0"), "\(terminal.text)")
+        #expect(terminal.text.contains("HIDDEN"))
+        #expect(terminal.text.contains("ACTIVE"))
+        try setup.stop()
+    }
+
     @Test func usageErrorsAndAnUnreachableServer() throws {
         let setup = try Setup()
         #expect(try setup.verityctl(["status"]).status == 64)

@@ -32,6 +32,12 @@ static inline int verity_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
     return (int)SSL_set_tlsext_host_name(ssl, name);
 }
 
+static inline long verity_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_session_cache_mode(ctx, mode);
+}
+
+static const long verity_SSL_SESS_CACHE_OFF = SSL_SESS_CACHE_OFF;
+
 static inline size_t verity_BIO_pending(BIO *bio) {
     return (size_t)BIO_pending(bio);
 }

@@ -72,7 +72,7 @@ extension CredentialService {
         try checkPolicies(details)
         guard let current = try await store.subject(id) else { throw CredentialError.notFound(id) }
         guard current.state != .blocked else { throw CredentialError.blockedSubject }
-        let hashes = try hash(details)
+        let hashes = try await hash(details)
         let audit = draft(.setSecurityDetails, "OK", subject: id, context: context, facts: details.names.map { "\($0) set" })
         let time = now()
         let state = try await store.modify(id) { subject in
@@ -127,12 +127,14 @@ extension CredentialService {
     }
 
     /// Hashes new secrets, the password in both its forms.
-    func hash(_ details: SecurityFactors) throws -> NewCredentialHashes {
-        NewCredentialHashes(
-            pin: try details.pin.map { try hasher.hash($0) },
-            password: try details.password.map { try hasher.hash(PasswordForm.exact.normalize($0)) },
-            spokenPassword: try details.password.map { try hasher.hash(PasswordForm.spoken.normalize($0)) }
-        )
+    func hash(_ details: SecurityFactors) async throws -> NewCredentialHashes {
+        try await hashing.run { [hasher] in
+            NewCredentialHashes(
+                pin: try details.pin.map { try hasher.hash($0) },
+                password: try details.password.map { try hasher.hash(PasswordForm.exact.normalize($0)) },
+                spokenPassword: try details.password.map { try hasher.hash(PasswordForm.spoken.normalize($0)) }
+            )
+        }
     }
 }
 

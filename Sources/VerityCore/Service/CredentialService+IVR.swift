@@ -18,7 +18,7 @@ extension CredentialService {
         guard let subject = try await store.subject(id) else { throw CredentialError.notFound(id) }
         guard subject.state != .blocked else { throw CredentialError.blockedSubject }
         let pin = Self.drawIVRPIN(length: configuration.ivrPINLength)
-        let hash = try hasher.hash(pin)
+        let hash = try await hashing.run { [hasher] in try hasher.hash(pin) }
         let time = now()
         let replaced = subject.credentials.ivrPinHash != nil
         let audit = draft(.generateIVRPIN, "OK", subject: id, context: context, facts: [replaced ? "IVR PIN replaced" : "IVR PIN generated"])

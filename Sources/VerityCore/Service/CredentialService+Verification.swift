@@ -50,7 +50,7 @@ extension CredentialService {
         try checkPolicies(new, fieldPrefix: "new")
         let result = try await check(id, CredentialSlot.slots(for: current, channel: channel), action: .change, context: context)
         guard result.outcome == .verified else { return result }
-        let hashes = try hash(new)
+        let hashes = try await hash(new)
         let audit = draft(.change, "OK", subject: id, context: context, facts: new.names.map { "\($0) changed" })
         let time = now()
         try await store.modify(id) { subject in
@@ -73,7 +73,7 @@ extension CredentialService {
     ) async throws -> VerificationResult {
         let factorNames = slots.map(\.slot.auditName)
         guard let known = try await store.subject(id) else {
-            spendDecoyWork(on: slots)
+            await spendDecoyWork(on: slots)
             throw CredentialError.notFound(id)
         }
         if known.state == .active, slots.contains(where: { $0.slot.hash(in: known.credentials) == nil }) {
@@ -81,7 +81,7 @@ extension CredentialService {
         }
         switch try await store.reserveAttempt(id, limit: configuration.attemptLimit) {
         case .notFound:
-            spendDecoyWork(on: slots)
+            await spendDecoyWork(on: slots)
             throw CredentialError.notFound(id)
         case let .refused(subject):
             return try await answerWithoutEvaluating(subject, action: action, facts: factorNames, context: context)
@@ -105,9 +105,9 @@ extension CredentialService {
                 // attempt stays counted (fail closed) and there is nothing to compare.
                 return VerificationResult(.notSetUp, attemptsRemaining: 0)
             }
-            switch try hasher.verify(secret, against: stored) {
+            switch try await hashing.run({ [hasher] in try hasher.verify(secret, against: stored) }) {
             case .match(needsRehash: true):
-                rehashes.append((slot, stored, try hasher.hash(secret)))
+                rehashes.append((slot, stored, try await hashing.run { [hasher] in try hasher.hash(secret) }))
             case .match(needsRehash: false):
                 break
             case .mismatch:
@@ -201,8 +201,8 @@ extension CredentialService {
         }
     }
 
-    private func spendDecoyWork(on slots: [(slot: CredentialSlot, secret: String)]) {
-        for (_, secret) in slots { hasher.performDecoyVerification(of: secret) }
+    private func spendDecoyWork(on slots: [(slot: CredentialSlot, secret: String)]) async {
+        for (_, secret) in slots { _ = try? await hashing.run { [hasher] in hasher.performDecoyVerification(of: secret) } }
     }
 }
 

@@ -40,6 +40,7 @@ public struct CredentialService: Sendable {
 
     let store: any CredentialStore
     let hasher: any SecretHashing
+    let hashing: any HashingExecutor
     /// The pepper keys: the MAC key of one-time codes and the outbox encryption key derive from them.
     let keyring: PepperKeyring
     let configuration: Configuration
@@ -50,18 +51,21 @@ public struct CredentialService: Sendable {
     ///   - store: where subjects and the audit trail live.
     ///   - hasher: hashes and checks secrets; tests pass an instrumented one.
     ///   - keyring: the pepper keys, for one-time codes and the outbox.
+    ///   - hashing: where hashing runs; inline unless a server gives it threads of its own.
     ///   - logger: receives one line per act, never a secret.
     ///   - now: the clock, injectable for tests.
     public init(
         store: any CredentialStore,
         hasher: any SecretHashing,
         keyring: PepperKeyring,
+        hashing: any HashingExecutor = InlineHashing(),
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "verity.core"),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.hasher = hasher
+        self.hashing = hashing
         self.keyring = keyring
         self.configuration = configuration
         self.logger = logger
