@@ -98,7 +98,7 @@ public final class SQLiteCredentialStore: CredentialStore {
                 sql: """
                     UPDATE subject SET consecutive_failures = consecutive_failures + 1
                     WHERE id = ? AND state = 'ACTIVE' AND consecutive_failures < ?
-                    RETURNING *
+                    RETURNING \(SubjectRow.columns)
                     """,
                 arguments: [id.rawValue, limit]
             )

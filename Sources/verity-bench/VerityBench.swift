@@ -27,6 +27,8 @@ struct VerityBench: AsyncParsableCommand {
     @Option(help: "Seconds each measured phase runs.") var seconds = 5
     @Option(help: "Idle mTLS connections to hold open for the memory figure (0 skips it).") var idleConnections = 10_000
     @Option(help: "Concurrency levels for Verify.") var verifyConcurrency: [Int] = [1, 2, 4, 8, 16]
+    @Flag(help: "Only load verityd with GetStatus calls for --seconds, printing its pid first (for profiling).")
+    var profileGetStatus = false
 
     func run() async throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("verityd")
@@ -41,6 +43,12 @@ struct VerityBench: AsyncParsableCommand {
         var report = Report(seconds: seconds)
         try await bench.prepare()
         report.environment = Bench.machine()
+        if profileGetStatus {
+            print("verityd pid \(server.process.processIdentifier)")
+            let (rate, _) = try await bench.closedLoop(.getStatus, connections: 4, depth: 32)
+            print(String(format: "GetStatus: %.1f calls/s", rate))
+            return
+        }
 
         log("raw KDF, single hash and saturation")
         let oneHash = bench.singleHashSeconds()
@@ -56,6 +64,8 @@ struct VerityBench: AsyncParsableCommand {
         report.ratio("Verify at saturation / raw KDF", best.rate / rawKDF, target: 0.9)
 
         log("Verify at 70% of its best throughput, open loop")
+        let half = try await bench.openLoop(rate: best.rate * 0.5, connections: 16)
+        report.add("Verify at 50% load (\(String(format: "%.1f", best.rate * 0.5))/s)", rate: half.rate, unit: "verifies/s", histogram: half.histogram)
         let paced = try await bench.openLoop(rate: best.rate * 0.7, connections: 16)
         report.add("Verify at 70% load (\(String(format: "%.1f", best.rate * 0.7))/s)", rate: paced.rate, unit: "verifies/s", histogram: paced.histogram)
         report.add("one hash, one thread", rate: 1 / oneHash, unit: "hashes/s", histogram: nil, note: String(format: "%.1f ms a hash", oneHash * 1000))
