@@ -118,7 +118,10 @@ struct Bench: @unchecked Sendable {
         connections.forEach { $0.stop() }
         let completed = recorder.completed
         if recorder.failed > 0 { throw BenchError("\(recorder.failed) calls failed during the measurement") }
-        for connection in connections { await connection.close() }
+        for connection in connections {
+            try await connection.drain()
+            await connection.close()
+        }
         return (Double(completed) / elapsed, recorder.histogram)
     }
 

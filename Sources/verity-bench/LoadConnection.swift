@@ -85,12 +85,22 @@ final class LoadConnection: Sendable {
         channel.pipeline.fireUserInboundEventTriggered(PipeliningHandler.Command.stop)
     }
 
+    /// Waits until every request sent has been answered, so that no work is left queued in the
+    /// server when the next phase starts.
+    func drain(timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await channel.pipeline.handler(type: PipeliningHandler.self).map({ $0.outstanding }).get() > 0 {
+            guard ContinuousClock.now < deadline else { throw BenchError("answers still missing after \(timeout)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     func close() async {
         try? await channel.close()
     }
 }
 
-private final class PipeliningHandler: ChannelInboundHandler {
+final class PipeliningHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -107,6 +117,9 @@ private final class PipeliningHandler: ChannelInboundHandler {
     private var nextID: Int64 = 1
     private var sentAt: [Int64: NIODeadline] = [:]
     private var closedLoop = false
+
+    /// Requests sent and not yet answered.
+    var outstanding: Int { sentAt.count }
 
     init(request: @escaping @Sendable (Int64) -> ByteBuffer, depth: Int, recorder: LoadRecorder, ready: EventLoopPromise<Void>) {
         self.request = request

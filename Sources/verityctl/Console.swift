@@ -34,18 +34,20 @@ enum Console {
     /// Reads a secret: from a prompt without echo on a terminal, else one line of standard input.
     static func readSecret(_ prompt: String) throws -> String {
         let secret: String?
-        // The prompt goes to standard error, so that it shows even when the answer is piped in.
-        FileHandle.standardError.write(Data("\(prompt): ".utf8))
         if isatty(STDIN_FILENO) == 1 {
+            // Echo goes off before the prompt shows, so that nothing typed after it can appear.
             var original = termios()
             tcgetattr(STDIN_FILENO, &original)
             var silent = original
             silent.c_lflag &= ~tcflag_t(ECHO)
             tcsetattr(STDIN_FILENO, TCSANOW, &silent)
+            FileHandle.standardError.write(Data("\(prompt): ".utf8))
             secret = readLine()
             tcsetattr(STDIN_FILENO, TCSANOW, &original)
             FileHandle.standardError.write(Data("\n".utf8))
         } else {
+            // The prompt still goes to standard error, so that it shows when the answer is piped in.
+            FileHandle.standardError.write(Data("\(prompt): ".utf8))
             secret = readLine()
         }
         guard let secret, !secret.isEmpty else { throw ValidationError("no \(prompt.lowercased()) was given") }
