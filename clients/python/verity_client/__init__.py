@@ -10,6 +10,7 @@ Standard library only. Example::
             ...
 """
 
+from . import client, errors, types
 from .client import Client, PhoneLike
 from .errors import (
     ERROR_CLASSES,
@@ -63,54 +64,4 @@ from .types import (
 
 __version__ = "1.0.0"
 
-__all__ = [
-    "Client",
-    "PhoneLike",
-    # errors
-    "VerityError",
-    "Cancelled",
-    "Unknown",
-    "InvalidArgument",
-    "DeadlineExceeded",
-    "NotFound",
-    "AlreadyExists",
-    "PermissionDenied",
-    "ResourceExhausted",
-    "FailedPrecondition",
-    "Aborted",
-    "OutOfRange",
-    "Unimplemented",
-    "Internal",
-    "Unavailable",
-    "DataLoss",
-    "Unauthenticated",
-    "ConnectionLost",
-    "ProtocolViolation",
-    "ERROR_CLASSES",
-    "STATUS_NAMES",
-    "error_class_for_code",
-    "error_from_status",
-    # types
-    "SubjectKind",
-    "SubjectState",
-    "PhoneType",
-    "Channel",
-    "CodeChannel",
-    "CodePurpose",
-    "DeliveryOutcome",
-    "ServingStatus",
-    "VerificationResult",
-    "CodeResult",
-    "Phone",
-    "EnrollResult",
-    "SubjectStatus",
-    "Verification",
-    "GeneratedPin",
-    "IssuedCode",
-    "CodeVerification",
-    "Delivery",
-    "AuditEvent",
-    "AuditPage",
-    "AuditChainReport",
-    "parse_timestamp",
-]
+__all__ = [*client.__all__, *errors.__all__, *types.__all__]
