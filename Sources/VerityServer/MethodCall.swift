@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import NIOCore
 import VerityCore
 import VerityProtocol
 
@@ -254,5 +255,3 @@ struct MethodCall: Sendable {
         try ResponseEnvelope.ok(id: RequestEnvelope.maximumID, response).encode(allocator: ByteBufferAllocator()).readableBytes
     }
 }
-
-import NIOCore

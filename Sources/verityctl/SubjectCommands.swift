@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Foundation
 import VerityClient
 import VerityProtocol
 
@@ -167,5 +168,3 @@ struct HealthCommand: AsyncParsableCommand {
         }
     }
 }
-
-import Foundation

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 import COpenSSLShims
+import Foundation
 import Testing
 @testable import VerityCrypto
 
@@ -56,5 +57,3 @@ struct PrimitivesTests {
         #expect(verity_OSSL_PARAM_END().key == nil)
     }
 }
-
-import Foundation

@@ -8,6 +8,8 @@
 
 import Foundation
 import Testing
+import VerityServer
+import VerityTLS
 import VerityTestSupport
 
 /// Each kind of bad input gets its specified answer, and other connections keep being served.
@@ -257,8 +259,6 @@ extension Sequence {
     }
 }
 
-import VerityServer
-import VerityTLS
 
 extension DevelopmentSetup {
     /// A second development PKI, from another CA, which the test server does not trust.

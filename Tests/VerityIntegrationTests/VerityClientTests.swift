@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import Logging
+import ServiceLifecycle
 import Testing
 import VerityClient
 import VerityProtocol
@@ -153,8 +155,6 @@ struct VerityClientTests {
     }
 }
 
-import Logging
-import ServiceLifecycle
 
 /// A server on a fixed configuration, for tests that stop and start it on the same port.
 struct RunningServer {
