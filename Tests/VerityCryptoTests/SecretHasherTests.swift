@@ -92,9 +92,4 @@ struct SecretHasherTests {
     func malformedHashStringsAreRefused(_ encoded: String) {
         #expect(throws: SecretHashFormatError.self) { try SecretHash(encoded: encoded) }
     }
-
-    @Test func aDecoyCostsAHashAndMatchesNothing() throws {
-        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: cheap)
-        hasher.performDecoyVerification(of: "anything")
-    }
 }
