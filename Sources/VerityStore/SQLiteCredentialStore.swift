@@ -22,9 +22,23 @@ public final class SQLiteCredentialStore: CredentialStore {
     let writer: any DatabaseWriter
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    ///
+    /// - Throws: ``StoreDurabilityError`` when the writer connection does not run with
+    ///   `synchronous = FULL`: the store refuses to run with commits a power cut could undo.
     public convenience init(path: String) throws {
-        try self.init(writer: DatabasePool(path: path, configuration: Self.configuration()))
+        let pool = try DatabasePool(path: path, configuration: Self.configuration())
+        // GRDB's WAL set-up lowers the writer to NORMAL after `prepareDatabase` ran, and only
+        // the writer's setting decides whether a commit is fsynced: we set it last, and read it back.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            guard level == Self.synchronousFull else { throw StoreDurabilityError(synchronous: level) }
+        }
+        try self.init(writer: pool)
     }
+
+    /// SQLite's value of `PRAGMA synchronous` for FULL: every commit is fsynced before it returns.
+    static let synchronousFull = 2
 
     /// Opens a store that lives in memory, for tests and tools.
     public static func inMemory() throws -> SQLiteCredentialStore {
@@ -42,9 +56,10 @@ public final class SQLiteCredentialStore: CredentialStore {
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }
 
-    /// The value of an integer `PRAGMA` on the store's connections, for diagnostics.
-    func pragma(_ name: String) async throws -> Int? {
-        try await writer.read { db in try Int.fetchOne(db, sql: "PRAGMA \(name)") }
+    /// The value of an integer `PRAGMA` on the writer connection, the one whose settings decide
+    /// durability, for diagnostics and tests.
+    func writerPragma(_ name: String) async throws -> Int? {
+        try await writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA \(name)") }
     }
 
     private static func configuration() -> Configuration {
@@ -118,5 +133,14 @@ public final class SQLiteCredentialStore: CredentialStore {
 
     public func verifyAuditChain() async throws -> AuditChainReport {
         try await writer.read { db in try AuditTrail.verify(db) }
+    }
+}
+
+/// The writer connection does not fsync every commit, so an acknowledged failure count or block
+/// could be lost in a power cut.
+public struct StoreDurabilityError: Error, CustomStringConvertible {
+    public let synchronous: Int?
+    public var description: String {
+        "the store's writer runs with PRAGMA synchronous = \(synchronous.map(String.init) ?? "unknown"), not FULL (2); refusing to start"
     }
 }

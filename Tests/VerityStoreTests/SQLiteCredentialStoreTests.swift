@@ -30,12 +30,12 @@ struct SQLiteCredentialStoreTests {
         _ = try await fixture.activeClient()
         let pool = try DatabasePool(path: fixture.databasePath)
         #expect(try await pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
-        // The store's own connections: synchronous=FULL is per connection, so we ask through a
-        // fresh store opened the way the service opens it.
+        // synchronous=FULL is per connection, and only the writer's setting decides whether a
+        // commit is fsynced: we ask the writer of a fresh store opened the way the service opens it.
         let store = try SQLiteCredentialStore(path: fixture.databasePath)
-        #expect(try await store.pragma("synchronous") == 2)
-        #expect(try await store.pragma("secure_delete") == 1)
-        #expect(try await store.pragma("busy_timeout") == 10_000)
+        #expect(try await store.writerPragma("synchronous") == 2)
+        #expect(try await store.writerPragma("secure_delete") == 1)
+        #expect(try await store.writerPragma("busy_timeout") == 10_000)
     }
 
     @Test func reopeningKeepsDataAndMigratesOnce() async throws {
