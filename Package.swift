@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "VerityStore",
             dependencies: [
-                "VerityCore",
+                "VerityCore", "VerityCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -164,7 +164,11 @@ let package = Package(
         .testTarget(name: "VerityCryptoTests", dependencies: ["VerityCrypto", "COpenSSLShims"]),
         .testTarget(
             name: "VerityCoreTests",
-            dependencies: ["VerityCore", "VerityStore", "VerityTestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "VerityCore", "VerityStore", "VerityTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "VerityStoreTests",

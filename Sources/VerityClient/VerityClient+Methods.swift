@@ -12,7 +12,7 @@ import VerityProtocol
 /// and `actor` (the person on whose behalf the call is made; it goes into the audit trail).
 extension VerityClient {
     private func metadata(_ actor: String?) -> [String: String] {
-        actor.map { ["actor": $0] } ?? [:]
+        (actor ?? configuration.defaultActor).map { ["actor": $0] } ?? [:]
     }
 
     // MARK: verity.v1.Subjects
@@ -72,8 +72,13 @@ extension VerityClient {
         try await call(.issueCode, IssueCodeRequest(subjectId: subjectId, channel: channel, purpose: purpose, destination: destination), timeout: timeout, metadata: metadata(actor))
     }
 
-    public func verifyCode(challengeId: String, code: String, timeout: Duration? = nil, actor: String? = nil) async throws -> VerifyCodeResponse {
-        try await call(.verifyCode, VerifyCodeRequest(challengeId: challengeId, code: code), timeout: timeout, metadata: metadata(actor))
+    /// Checks a code for the subject and purpose of the caller's flow; a challenge of another
+    /// subject or purpose answers NOT_FOUND, as an unknown one does.
+    public func verifyCode(
+        challengeId: String, code: String, subjectId: String, purpose: String, timeout: Duration? = nil, actor: String? = nil
+    ) async throws -> VerifyCodeResponse {
+        let request = VerifyCodeRequest(challengeId: challengeId, code: code, subjectId: subjectId, purpose: purpose)
+        return try await call(.verifyCode, request, timeout: timeout, metadata: metadata(actor))
     }
 
     // MARK: verity.v1.Notifications
@@ -83,8 +88,9 @@ extension VerityClient {
         return response.deliveries
     }
 
-    public func ack(deliveryId: String, outcome: String = "SENT", timeout: Duration? = nil) async throws {
-        let _: EmptyMessage = try await call(.ack, AckRequest(deliveryId: deliveryId, outcome: outcome), timeout: timeout)
+    /// Settles a leased delivery; `leaseToken` is the one its lease carried.
+    public func ack(deliveryId: String, leaseToken: String, outcome: String = "SENT", timeout: Duration? = nil) async throws {
+        let _: EmptyMessage = try await call(.ack, AckRequest(deliveryId: deliveryId, leaseToken: leaseToken, outcome: outcome), timeout: timeout)
     }
 
     // MARK: verity.v1.Admin

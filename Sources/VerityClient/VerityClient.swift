@@ -40,6 +40,9 @@ public actor VerityClient {
         public var connectTimeout: Duration = .seconds(10)
         /// The deadline of calls that name none; `nil` leaves it to the server (10 s by default).
         public var defaultTimeout: Duration?
+        /// The caseworker named in calls that name none. Unblock, SetSecurityDetails,
+        /// ApplyDefaults and GeneratePin are refused without one.
+        public var defaultActor: String?
 
         public init(
             host: String = "127.0.0.1", port: Int = 7443, serverName: String = "localhost",

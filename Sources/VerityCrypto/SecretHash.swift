@@ -111,7 +111,7 @@ public struct SecretHash: Hashable, Sendable {
 /// A stored hash string that cannot be parsed.
 public struct SecretHashFormatError: Error, CustomStringConvertible, Sendable {
     public let reason: String
-    init(_ reason: String) { self.reason = reason }
+    public init(_ reason: String) { self.reason = reason }
     public var description: String { "malformed secret hash: \(reason)" }
 }
 

@@ -40,10 +40,15 @@ public struct PepperedSecretHasher: SecretHashing {
 
     public let keyring: PepperKeyring
     public let derivation: KeyDerivation
+    /// The costs accepted in stored hashes; ``derivation`` must lie within them.
+    public let bounds: DerivationBounds
 
-    public init(keyring: PepperKeyring, derivation: KeyDerivation = .recommended) {
+    /// - Precondition: `derivation` lies within `bounds`.
+    public init(keyring: PepperKeyring, derivation: KeyDerivation = .recommended, bounds: DerivationBounds = .service) {
+        precondition(bounds.contains(derivation), "the hasher's own KDF parameters lie outside its bounds")
         self.keyring = keyring
         self.derivation = derivation
+        self.bounds = bounds
     }
 
     public func hash(_ secret: String) throws -> String {
@@ -54,6 +59,7 @@ public struct PepperedSecretHasher: SecretHashing {
 
     public func verify(_ secret: String, against encoded: String) throws -> SecretMatch {
         let stored = try SecretHash(encoded: encoded)
+        guard bounds.contains(stored.derivation) else { throw SecretHashFormatError("KDF parameters outside the service's bounds") }
         guard let pepper = keyring.key(id: stored.pepperKeyID) else {
             throw UnknownPepperKeyError(keyID: stored.pepperKeyID)
         }

@@ -28,4 +28,21 @@ public enum Method: String, CaseIterable, Sendable {
 
     /// The path on the wire.
     public var path: String { rawValue }
+
+    /// Methods that act on a person's secrets or lock on a caseworker's say: the caseworker must
+    /// be named in `metadata.actor`, so the audit trail tells who did it.
+    public var requiresActor: Bool {
+        switch self {
+        case .unblock, .setSecurityDetails, .applyDefaults, .generatePin: true
+        default: false
+        }
+    }
+
+    /// Methods that change what Verity holds; a refusal of one is audited.
+    public var isMutating: Bool {
+        switch self {
+        case .getStatus, .verify, .verifyPin, .verifyCode, .listAudit, .verifyAuditChain, .healthCheck: false
+        default: true
+        }
+    }
 }

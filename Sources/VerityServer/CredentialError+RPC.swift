@@ -28,6 +28,22 @@ extension CredentialError: RPCErrorConvertible {
             RPCError(.alreadyExists, "subject \(id) is already enrolled")
         case let .failedPrecondition(reason, message):
             RPCError(.failedPrecondition, message, details: ["reason": .string(reason)])
+        case let .aborted(reason, message):
+            RPCError(.aborted, message, details: ["reason": .string(reason)])
+        case let .internalFailure(reason, message):
+            RPCError(.internalError, message, details: ["reason": .string(reason)])
+        case let .unavailable(reason, message):
+            RPCError(.unavailable, message, details: ["reason": .string(reason)])
+        }
+    }
+}
+
+extension StoreFailure: RPCErrorConvertible {
+    /// A busy store is UNAVAILABLE (retry); any other failure INTERNAL. Neither names the engine's message.
+    public var rpcError: RPCError {
+        switch kind {
+        case .busy: RPCError(.unavailable, "the store is busy; nothing was done, retry", details: ["reason": "STORE_BUSY"])
+        case .failed: RPCError(.internalError, "the store failed; nothing was done, and the operators were alerted", details: ["reason": "STORE_ERROR"])
         }
     }
 }

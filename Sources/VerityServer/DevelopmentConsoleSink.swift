@@ -23,7 +23,7 @@ struct DevelopmentConsoleSink {
             do {
                 for delivery in try await service.leaseDeliveries(max: 20, leaseSeconds: 60, context: context) {
                     FileHandle.standardOutput.write(Data(Self.render(delivery).utf8))
-                    try await service.acknowledgeDelivery(delivery.id, outcome: .sent, context: context)
+                    try await service.acknowledgeDelivery(delivery.id, leaseToken: delivery.leaseToken, outcome: .sent, context: context)
                 }
             } catch {
                 logger.warning("the development console sink failed", metadata: ["error": "\(error)"])

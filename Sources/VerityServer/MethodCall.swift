@@ -103,7 +103,7 @@ struct MethodCall: Sendable {
         let id = try SubjectID(request.subjectId)
         let channel = try Self.enumValue(VerificationChannel.self, request.channel, field: "channel")
         let factors = SecurityFactors(pin: request.pin, password: request.password)
-        guard !factors.isEmpty else { throw RPCError.invalidArgument(field: "pin", reason: "REQUIRED", "give a PIN, a password or both") }
+        try factors.checkOffered()
         let (service, context) = (self.service, self.context)
         return try await admitted {
             Self.response(try await service.verify(id, factors, channel: channel, context: context), metrics: metrics)
@@ -116,10 +116,8 @@ struct MethodCall: Sendable {
         let channel = try request.channel.map { try Self.enumValue(VerificationChannel.self, $0, field: "channel") } ?? .portal
         let current = SecurityFactors(pin: request.currentPin, password: request.currentPassword)
         let new = SecurityFactors(pin: request.newPin, password: request.newPassword)
-        guard !current.isEmpty else {
-            throw RPCError.invalidArgument(field: "currentPin", reason: "REQUIRED", "give the current PIN, password or both")
-        }
-        try service.checkPolicies(new, fieldPrefix: "new")
+        try current.checkOffered(prefix: "current")
+        try new.checkOffered(prefix: "new")
         let (service, context) = (self.service, self.context)
         return try await admitted {
             Self.response(try await service.change(id, current: current, new: new, channel: channel, context: context), metrics: metrics)
@@ -138,6 +136,7 @@ struct MethodCall: Sendable {
     private func verifyPin(metrics: ServerMetrics) async throws -> any Encodable & Sendable {
         let request = try message.decode(as: VerifyPinRequest.self)
         let id = try SubjectID(request.subjectId)
+        try SecurityFactors.checkNotBlank(request.pin, field: "pin")
         let (service, context) = (self.service, self.context)
         return try await admitted {
             Self.response(try await service.verifyIVRPIN(id, pin: request.pin, context: context), metrics: metrics)
@@ -158,9 +157,14 @@ struct MethodCall: Sendable {
 
     private func verifyCode() async throws -> VerifyCodeResponse {
         let request = try message.decode(as: VerifyCodeRequest.self)
+        try SecurityFactors.checkNotBlank(request.code, field: "code")
+        let subject = try SubjectID(request.subjectId)
+        let purpose = try Self.enumValue(CodePurpose.self, request.purpose, field: "purpose")
         try checkDeadline()
-        let result = try await service.verifyCode(challenge: request.challengeId, code: request.code, context: context)
-        return VerifyCodeResponse(result: result.outcome.rawValue, attemptsRemaining: result.attemptsRemaining)
+        let result = try await service.verifyCode(challenge: request.challengeId, code: request.code, subject: subject, purpose: purpose, context: context)
+        return VerifyCodeResponse(
+            result: result.outcome.rawValue, attemptsRemaining: result.attemptsRemaining, subjectId: subject.rawValue, purpose: purpose.rawValue
+        )
     }
 
     private func lease() async throws -> LeaseResponse {
@@ -169,7 +173,7 @@ struct MethodCall: Sendable {
         let deliveries = try await service.leaseDeliveries(max: request.max, leaseSeconds: request.leaseSeconds, context: context)
         return LeaseResponse(deliveries: deliveries.map {
             DeliveryMessage(
-                deliveryId: $0.id, channel: $0.channel.rawValue, destination: $0.content.destination,
+                deliveryId: $0.id, leaseToken: $0.leaseToken, channel: $0.channel.rawValue, destination: $0.content.destination,
                 template: $0.content.template, variables: $0.content.variables
             )
         })
@@ -179,7 +183,7 @@ struct MethodCall: Sendable {
         let request = try message.decode(as: AckRequest.self)
         let outcome = try Self.enumValue(DeliveryState.self, request.outcome, field: "outcome")
         try checkDeadline()
-        try await service.acknowledgeDelivery(request.deliveryId, outcome: outcome, context: context)
+        try await service.acknowledgeDelivery(request.deliveryId, leaseToken: request.leaseToken, outcome: outcome, context: context)
         return EmptyMessage()
     }
 

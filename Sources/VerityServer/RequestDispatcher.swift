@@ -95,6 +95,38 @@ public struct RequestDispatcher: Sendable {
             try await service.recordDenial(subject: subject, context: context)
             throw RPCError(.permissionDenied, "role \(role.rawValue) may not call \(method.path)")
         }
+        if method.requiresActor, (request.metadata["actor"] ?? "").allSatisfy(\.isWhitespace) {
+            throw RPCError.invalidArgument(field: "metadata.actor", reason: "REQUIRED", "\(method.path) needs the caseworker in metadata.actor, for the audit trail")
+        }
+        do {
+            return try await perform(method, request, context: context, receivedAt: receivedAt)
+        } catch {
+            let subject = request.message.objectValue?["subjectId"]?.stringValue.flatMap { try? SubjectID($0) }
+            let rpcError = Self.rpcError(for: error, method: method, subject: subject, logger: logger)
+            if method.isMutating, Self.auditedRefusals.contains(rpcError.code) {
+                try? await service.recordRefusal(subject: subject, status: rpcError.code.name, reason: rpcError.details["reason"]?.stringValue, context: context)
+            }
+            throw rpcError
+        }
+    }
+
+    /// Refusals of a mutating call that the audit trail records: a policy, a precondition, a rate limit.
+    static let auditedRefusals: Set<StatusCode> = [.invalidArgument, .failedPrecondition, .resourceExhausted]
+
+    /// The status for any error a method threw; store failures are logged with their SQLite code.
+    static func rpcError(for error: any Error, method: Method, subject: SubjectID?, logger: Logger) -> RPCError {
+        if let failure = error as? StoreFailure {
+            logger.error("the store failed", metadata: [
+                "method": "\(method.path)", "subject": "\(subject.map { "\($0)" } ?? "-")", "store-code": "\(failure.code)",
+            ])
+            return failure.rpcError
+        }
+        if let convertible = error as? any RPCErrorConvertible { return convertible.rpcError }
+        logger.error("request failed", metadata: ["method": "\(method.path)", "error": "\(String(reflecting: type(of: error)))"])
+        return RPCError(.internalError, "the service failed; the operators were alerted", details: ["reason": "UNEXPECTED"])
+    }
+
+    private func perform(_ method: Method, _ request: RequestEnvelope, context: CallContext, receivedAt: NIODeadline) async throws -> any Encodable & Sendable {
         let timeout = min(request.timeoutMs.map { TimeAmount.milliseconds($0) } ?? configuration.defaultDeadline, configuration.maximumDeadline)
         // The deadline counts from when the frame was read, as in gRPC.
         let deadline = receivedAt + timeout

@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
 
     /// The KDF for new hashes; older hashes are upgraded on their next successful check.
     public var keyDerivation = KeyDerivation.recommended
+    /// The KDF costs accepted in stored hashes; ``keyDerivation`` must lie within them.
+    public var derivationBounds = DerivationBounds.service
     /// Consecutive failed checks that block a subject.
     public var attemptLimit = 3
     public var allowTLS12 = true
@@ -44,6 +46,8 @@ public struct ServerConfiguration: Sendable {
     public var hashingConcurrency = System.coreCount
     /// Hashing work allowed to wait; beyond it requests are answered RESOURCE_EXHAUSTED.
     public var hashingQueueLimit = 1_024
+    /// How often expired outbox content is erased.
+    public var outboxExpiryInterval = TimeAmount.seconds(5)
     /// How long a graceful shutdown waits for requests in flight.
     public var shutdownGracePeriod = TimeAmount.seconds(10)
     /// Print every outbox delivery to standard output and acknowledge it, so that a developer

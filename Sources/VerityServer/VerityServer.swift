@@ -53,9 +53,11 @@ public final class VerityServer: Service, Sendable {
         store = try SQLiteCredentialStore(path: configuration.storePath)
         var rules = CredentialService.Configuration()
         rules.attemptLimit = configuration.attemptLimit
+        // A live check finishes within its deadline, two KDF runs and two store writes.
+        rules.longestCheck = Double(configuration.maximumDeadline.nanoseconds) / 1e9 + 2 * SQLiteCredentialStore.busyTimeout + 30
         hashingThreads = ThreadPoolHashing(threads: configuration.hashingConcurrency)
         service = CredentialService(
-            store: store, hasher: PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation),
+            store: store, hasher: PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation, bounds: configuration.derivationBounds),
             keyring: keyring, hashing: hashingThreads, configuration: rules, logger: logger
         )
         let pool = HashingPool(concurrency: configuration.hashingConcurrency, queueLimit: configuration.hashingQueueLimit, metrics: metrics)
@@ -75,12 +77,14 @@ public final class VerityServer: Service, Sendable {
         address.withLock { $0 = serverChannel.localAddress }
         logger.notice("serving", metadata: ["address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"])
         let sink = configuration.developmentConsoleSink ? Task { await DevelopmentConsoleSink(service: service, logger: logger).run() } : nil
+        let expiry = Task { await eraseExpiredDeliveries() }
         try await withGracefulShutdownHandler {
             try await serverChannel.closeFuture.get()
         } onGracefulShutdown: {
             serverChannel.close(promise: nil)
         }
         sink?.cancel()
+        expiry.cancel()
         await drainConnections()
         try await hashingThreads.shutdown()
         try store.close()
@@ -116,6 +120,18 @@ public final class VerityServer: Service, Sendable {
                     readTimeout: configuration.readTimeout, logger: connectionLogger
                 ),
             ])
+        }
+    }
+
+    /// Erases undelivered content once it expires, whether or not any notifier leases.
+    private func eraseExpiredDeliveries() async {
+        while !Task.isCancelled {
+            do {
+                try await service.expireDeliveries()
+            } catch {
+                logger.warning("expired deliveries could not be erased; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .nanoseconds(configuration.outboxExpiryInterval.nanoseconds))
         }
     }
 

@@ -9,10 +9,11 @@
 import Foundation
 import GRDB
 import VerityCore
+import VerityCrypto
 
 extension SQLiteCredentialStore {
     public func insertCode(_ challenge: CodeChallenge, delivery: Delivery, audit: AuditDraft, rateLimit: CodeRateLimit) async throws -> CodeIssueOutcome {
-        try await writer.write { db in
+        try await write { db in
             let recent = try Int64.fetchAll(
                 db,
                 sql: "SELECT created_at_ms FROM code_challenge WHERE subject_id = ? AND created_at_ms > ? ORDER BY created_at_ms",
@@ -21,6 +22,16 @@ extension SQLiteCredentialStore {
             if recent.count >= rateLimit.maximum, let oldest = recent.first {
                 return .rateLimited(oldestInWindow: Timestamp.date(milliseconds: oldest))
             }
+            // The replaced code's message must not go out any more: its delivery expires with it.
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET state = 'EXPIRED', sealed_content = NULL, lease_token = NULL
+                    WHERE state = 'PENDING' AND challenge_id IN (
+                        SELECT id FROM code_challenge WHERE subject_id = ? AND purpose = ? AND state = 'ACTIVE'
+                    )
+                    """,
+                arguments: [challenge.subjectID.rawValue, challenge.purpose.rawValue]
+            )
             try db.execute(
                 sql: "UPDATE code_challenge SET state = 'REPLACED' WHERE subject_id = ? AND purpose = ? AND state = 'ACTIVE'",
                 arguments: [challenge.subjectID.rawValue, challenge.purpose.rawValue]
@@ -32,81 +43,93 @@ extension SQLiteCredentialStore {
         }
     }
 
-    public func reserveCodeAttempt(_ id: String, limit: Int, now: Date) async throws -> CodeReservation {
-        try await writer.write { db in
-            // As for security checks, the try is counted in the one statement that decides
-            // whether it may be evaluated at all.
-            let reserved = try Row.fetchOne(
+    public func attemptCode<Value: Sendable>(
+        _ id: String,
+        subjectID: SubjectID,
+        purpose: CodePurpose,
+        _ attempt: @escaping @Sendable (inout CodeChallenge) throws -> SubjectModification<Value>
+    ) async throws -> Value? {
+        try await write { db in
+            // The subject and purpose are part of the match: a challenge handed over from
+            // another flow is simply not found.
+            guard let row = try Row.fetchOne(
                 db,
-                sql: """
-                    UPDATE code_challenge SET failed_attempts = failed_attempts + 1
-                    WHERE id = ? AND state = 'ACTIVE' AND failed_attempts < ? AND expires_at_ms > ?
-                    RETURNING *
-                    """,
-                arguments: [id, limit, Timestamp.milliseconds(of: now)]
+                sql: "SELECT * FROM code_challenge WHERE id = ? AND subject_id = ? AND purpose = ?",
+                arguments: [id, subjectID.rawValue, purpose.rawValue]
+            ) else { return nil }
+            var challenge = try CodeRow.decode(row)
+            let modification = try attempt(&challenge)
+            try db.execute(
+                sql: "UPDATE code_challenge SET state = ?, failed_attempts = ? WHERE id = ?",
+                arguments: [challenge.state.rawValue, challenge.failedAttempts, id]
             )
-            if let reserved { return .reserved(try CodeRow.decode(reserved)) }
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM code_challenge WHERE id = ?", arguments: [id]) else { return .notFound }
-            return .refused(try CodeRow.decode(row))
-        }
-    }
-
-    public func finishCodeAttempt(_ id: String, matched: Bool, limit: Int, audit: AuditDraft) async throws {
-        try await writer.write { db in
-            if matched {
-                try db.execute(
-                    sql: "UPDATE code_challenge SET state = 'USED', failed_attempts = failed_attempts - 1 WHERE id = ? AND state = 'ACTIVE'",
-                    arguments: [id]
-                )
-            } else {
-                try db.execute(
-                    sql: "UPDATE code_challenge SET state = 'EXHAUSTED' WHERE id = ? AND state = 'ACTIVE' AND failed_attempts >= ?",
-                    arguments: [id, limit]
-                )
-            }
-            try AuditTrail.append([audit], db)
+            try AuditTrail.append(modification.audit, db)
+            return modification.value
         }
     }
 
     public func leaseDeliveries(max: Int, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery] {
-        try await writer.write { db in
+        try await write { db in
             let nowMs = Timestamp.milliseconds(of: now)
-            // Deliveries nobody acknowledged in time lose their content: a code must not outlive its use.
-            try db.execute(
-                sql: "UPDATE outbox SET state = 'EXPIRED', sealed_content = NULL WHERE state = 'PENDING' AND expires_at_ms <= ?",
-                arguments: [nowMs]
-            )
-            let rows = try Row.fetchAll(
+            try Self.expireDeliveries(nowMs: nowMs, db)
+            let candidates = try String.fetchAll(
                 db,
                 sql: """
-                    UPDATE outbox SET leased_until_ms = ?, attempts = attempts + 1
-                    WHERE id IN (
-                        SELECT id FROM outbox WHERE state = 'PENDING' AND (leased_until_ms IS NULL OR leased_until_ms <= ?)
-                        ORDER BY created_at_ms LIMIT ?
-                    )
-                    RETURNING *
+                    SELECT id FROM outbox WHERE state = 'PENDING' AND (leased_until_ms IS NULL OR leased_until_ms <= ?)
+                    ORDER BY created_at_ms LIMIT ?
                     """,
-                arguments: [Timestamp.milliseconds(of: until), nowMs, max]
+                arguments: [nowMs, max]
             )
-            if !rows.isEmpty {
-                var leased = audit
-                leased.facts = ["deliveries leased: \(rows.count)"]
-                try AuditTrail.append([leased], db)
+            var leased: [Delivery] = []
+            for id in candidates {
+                // Each lease gets a token of its own: the acknowledgement must present it.
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "UPDATE outbox SET leased_until_ms = ?, lease_token = ?, attempts = attempts + 1 WHERE id = ? RETURNING *",
+                    arguments: [Timestamp.milliseconds(of: until), Self.leaseToken(), id]
+                )
+                if let row { leased.append(try OutboxRow.decode(row)) }
             }
-            return try rows.map(OutboxRow.decode).sorted { $0.createdAt < $1.createdAt }
+            if !leased.isEmpty {
+                var event = audit
+                event.facts = ["deliveries leased: \(leased.count)"]
+                try AuditTrail.append([event], db)
+            }
+            return leased
         }
     }
 
-    public func acknowledgeDelivery(_ id: String, outcome: DeliveryState, audit: AuditDraft) async throws -> Bool {
-        try await writer.write { db in
+    public func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, audit: AuditDraft) async throws -> AcknowledgeOutcome {
+        try await write { db in
+            guard let current = try Row.fetchOne(db, sql: "SELECT lease_token FROM outbox WHERE id = ? AND state = 'PENDING'", arguments: [id]) else {
+                return .notFound
+            }
+            guard let token = current[0] as String?, ConstantTime.equals(Array(token.utf8), Array(leaseToken.utf8)) else { return .leaseLost }
             try db.execute(
-                sql: "UPDATE outbox SET state = ?, sealed_content = NULL, leased_until_ms = NULL WHERE id = ? AND state = 'PENDING'",
+                sql: "UPDATE outbox SET state = ?, sealed_content = NULL, leased_until_ms = NULL, lease_token = NULL WHERE id = ?",
                 arguments: [outcome.rawValue, id]
             )
-            guard db.changesCount == 1 else { return false }
             try AuditTrail.append([audit], db)
-            return true
+            return .acknowledged
         }
+    }
+
+    public func expireDeliveries(now: Date) async throws -> Int {
+        try await write { db in try Self.expireDeliveries(nowMs: Timestamp.milliseconds(of: now), db) }
+    }
+
+    /// Deliveries nobody acknowledged in time lose their content: a code must not outlive its use.
+    private static func expireDeliveries(nowMs: Int64, _ db: Database) throws -> Int {
+        try db.execute(
+            sql: "UPDATE outbox SET state = 'EXPIRED', sealed_content = NULL, lease_token = NULL WHERE state = 'PENDING' AND expires_at_ms <= ?",
+            arguments: [nowMs]
+        )
+        return db.changesCount
+    }
+
+    /// 128 random bits as 32 hex digits.
+    private static func leaseToken() -> String {
+        SecureRandom.bytes(count: 16).map { String(format: "%02x", $0) }.joined()
     }
 }
 
@@ -147,12 +170,14 @@ enum OutboxRow {
     static func insert(_ delivery: Delivery, _ db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO outbox (id, channel, sealed_content, pepper_key_id, state, leased_until_ms, attempts, created_at_ms, expires_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO outbox (id, channel, sealed_content, pepper_key_id, state, leased_until_ms, lease_token, challenge_id,
+                    attempts, created_at_ms, expires_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 delivery.id, delivery.channel.rawValue, delivery.sealedContent.map { Data($0) }, delivery.pepperKeyID,
-                delivery.state.rawValue, delivery.leasedUntil.map(Timestamp.milliseconds(of:)), delivery.attempts,
+                delivery.state.rawValue, delivery.leasedUntil.map(Timestamp.milliseconds(of:)), delivery.leaseToken,
+                delivery.challengeID, delivery.attempts,
                 Timestamp.milliseconds(of: delivery.createdAt), Timestamp.milliseconds(of: delivery.expiresAt),
             ]
         )
@@ -165,7 +190,8 @@ enum OutboxRow {
         return Delivery(
             id: row["id"], channel: channel, sealedContent: (row["sealed_content"] as Data?).map(Array.init),
             pepperKeyID: row["pepper_key_id"], state: state,
-            leasedUntil: (row["leased_until_ms"] as Int64?).map(Timestamp.date(milliseconds:)), attempts: row["attempts"],
+            leasedUntil: (row["leased_until_ms"] as Int64?).map(Timestamp.date(milliseconds:)), leaseToken: row["lease_token"],
+            challengeID: row["challenge_id"], attempts: row["attempts"],
             createdAt: Timestamp.date(milliseconds: row["created_at_ms"]), expiresAt: Timestamp.date(milliseconds: row["expires_at_ms"])
         )
     }
@@ -174,6 +200,6 @@ enum OutboxRow {
 extension SQLiteCredentialStore {
     /// How many deliveries still hold content, for diagnostics.
     public func sealedContentCount() async throws -> Int {
-        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE sealed_content IS NOT NULL") ?? 0 }
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE sealed_content IS NOT NULL") ?? 0 }
     }
 }

@@ -95,6 +95,25 @@ extension SQLiteCredentialStore {
                 CREATE INDEX outbox_by_state ON outbox(state, created_at_ms);
                 """)
         }
+        migrator.registerMigration("v3: checks in flight, failure serials, outbox leases") { db in
+            try db.execute(sql: """
+                ALTER TABLE subject ADD COLUMN failure_serial INTEGER NOT NULL DEFAULT 0 CHECK (failure_serial >= 0);
+                UPDATE subject SET failure_serial = consecutive_failures;
+
+                CREATE TABLE check_reservation (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    subject_id TEXT NOT NULL REFERENCES subject(id),
+                    reserved_at_ms INTEGER NOT NULL,
+                    seen_failure_serial INTEGER NOT NULL
+                ) STRICT;
+
+                CREATE INDEX check_reservation_by_subject ON check_reservation(subject_id, reserved_at_ms);
+
+                ALTER TABLE outbox ADD COLUMN challenge_id TEXT;
+                ALTER TABLE outbox ADD COLUMN lease_token TEXT;
+                CREATE INDEX outbox_by_challenge ON outbox(challenge_id);
+                """)
+        }
         return migrator
     }
 }

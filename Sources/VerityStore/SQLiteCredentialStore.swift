@@ -50,6 +50,24 @@ public final class SQLiteCredentialStore: CredentialStore {
         try Self.migrator.migrate(writer)
     }
 
+    /// One write transaction; a database error leaves as a ``StoreFailure``.
+    func write<Value: Sendable>(_ updates: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+        do {
+            return try await writer.write(updates)
+        } catch let error as DatabaseError {
+            throw StoreFailure(error)
+        }
+    }
+
+    /// One read; a database error leaves as a ``StoreFailure``.
+    func read<Value: Sendable>(_ value: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
+        do {
+            return try await writer.read(value)
+        } catch let error as DatabaseError {
+            throw StoreFailure(error)
+        }
+    }
+
     /// Closes the database files. The store must not be used afterwards.
     public func close() throws {
         if let pool = writer as? DatabasePool { try pool.close() }
@@ -84,55 +102,39 @@ public final class SQLiteCredentialStore: CredentialStore {
             throw CredentialError.alreadyExists(subject.id)
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
             throw CredentialError.notFound(subject.representsSubjectID ?? subject.id)
+        } catch let error as DatabaseError {
+            throw StoreFailure(error)
         }
     }
 
     public func subject(_ id: SubjectID) async throws -> Subject? {
-        try await writer.read { db in try SubjectRow.fetch(id, db) }
+        try await read { db in try SubjectRow.fetch(id, db) }
     }
 
     public func modify<Value: Sendable>(
         _ id: SubjectID,
         _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>
     ) async throws -> Value {
-        try await writer.write { db in
-            guard var subject = try SubjectRow.fetch(id, db) else { throw CredentialError.notFound(id) }
+        try await write { db in
+            guard let previous = try SubjectRow.fetch(id, db) else { throw CredentialError.notFound(id) }
+            var subject = previous
             let modification = try change(&subject)
-            try SubjectRow.update(subject, db)
+            if subject != previous { try SubjectRow.update(subject, previous: previous, db) }
             try AuditTrail.append(modification.audit, db)
             return modification.value
         }
     }
 
-    public func reserveAttempt(_ id: SubjectID, limit: Int) async throws -> AttemptReservation {
-        try await writer.write { db in
-            // The reservation is this one statement: it counts the attempt and answers whether
-            // one was allowed, so no two checks can both see room below the limit.
-            let reserved = try Row.fetchOne(
-                db,
-                sql: """
-                    UPDATE subject SET consecutive_failures = consecutive_failures + 1
-                    WHERE id = ? AND state = 'ACTIVE' AND consecutive_failures < ?
-                    RETURNING \(SubjectRow.columns)
-                    """,
-                arguments: [id.rawValue, limit]
-            )
-            if let reserved { return .reserved(try SubjectRow.decode(reserved)) }
-            guard let subject = try SubjectRow.fetch(id, db) else { return .notFound }
-            return .refused(subject)
-        }
-    }
-
     public func append(_ audit: [AuditDraft]) async throws {
-        try await writer.write { db in try AuditTrail.append(audit, db) }
+        try await write { db in try AuditTrail.append(audit, db) }
     }
 
     public func auditEvents(subjectID: SubjectID?, afterSeq: Int64, limit: Int) async throws -> [AuditEvent] {
-        try await writer.read { db in try AuditTrail.events(subjectID: subjectID, afterSeq: afterSeq, limit: limit, db) }
+        try await read { db in try AuditTrail.events(subjectID: subjectID, afterSeq: afterSeq, limit: limit, db) }
     }
 
     public func verifyAuditChain() async throws -> AuditChainReport {
-        try await writer.read { db in try AuditTrail.verify(db) }
+        try await read { db in try AuditTrail.verify(db) }
     }
 }
 
@@ -142,5 +144,13 @@ public struct StoreDurabilityError: Error, CustomStringConvertible {
     public let synchronous: Int?
     public var description: String {
         "the store's writer runs with PRAGMA synchronous = \(synchronous.map(String.init) ?? "unknown"), not FULL (2); refusing to start"
+    }
+}
+
+extension StoreFailure {
+    /// SQLite's error as a store failure: BUSY and LOCKED are worth a retry, the rest are not.
+    init(_ error: DatabaseError) {
+        let busy = error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+        self.init(kind: busy ? .busy : .failed, code: error.extendedResultCode.rawValue, message: error.message ?? "")
     }
 }

@@ -16,13 +16,39 @@ enum SubjectRow {
     /// by position skips GRDB's case-insensitive lookup of names, which is most of a row's cost.
     static let columns = """
         id, kind, represents_subject_id, state, consecutive_failures, blocked_at_ms, block_reason, pin_hash, password_hash, \
-        spoken_password_hash, ivr_pin_hash, ivr_pin_updated_at_ms, contacts, created_at_ms, updated_at_ms
+        spoken_password_hash, ivr_pin_hash, ivr_pin_updated_at_ms, contacts, created_at_ms, updated_at_ms, failure_serial
         """
 
     static func fetch(_ id: SubjectID, _ db: Database) throws -> Subject? {
         // A cached statement is parsed once per connection, not once per read.
         let statement = try db.cachedStatement(sql: "SELECT \(columns) FROM subject WHERE id = ?")
-        return try Row.fetchOne(statement, arguments: [id.rawValue]).map(decode)
+        guard var subject = try Row.fetchOne(statement, arguments: [id.rawValue]).map(decode) else { return nil }
+        subject.pendingChecks = try pendingChecks(of: id, db)
+        return subject
+    }
+
+    private static func pendingChecks(of id: SubjectID, _ db: Database) throws -> [PendingCheck] {
+        let statement = try db.cachedStatement(
+            sql: "SELECT id, reserved_at_ms, seen_failure_serial FROM check_reservation WHERE subject_id = ? ORDER BY reserved_at_ms, id"
+        )
+        return try Row.fetchAll(statement, arguments: [id.rawValue]).map { row in
+            PendingCheck(id: row[0], reservedAt: Timestamp.date(milliseconds: row[1]), seenFailureSerial: row[2])
+        }
+    }
+
+    /// Writes the reservations that `subject` gained and drops the ones it lost since `previous`.
+    private static func syncPendingChecks(_ subject: Subject, previous: [PendingCheck], _ db: Database) throws {
+        let kept = Set(subject.pendingChecks.map(\.id))
+        for gone in previous where !kept.contains(gone.id) {
+            try db.execute(sql: "DELETE FROM check_reservation WHERE id = ?", arguments: [gone.id])
+        }
+        let known = Set(previous.map(\.id))
+        for check in subject.pendingChecks where !known.contains(check.id) {
+            try db.execute(
+                sql: "INSERT INTO check_reservation (id, subject_id, reserved_at_ms, seen_failure_serial) VALUES (?, ?, ?, ?)",
+                arguments: [check.id, subject.id.rawValue, Timestamp.milliseconds(of: check.reservedAt), check.seenFailureSerial]
+            )
+        }
     }
 
     static func insert(_ subject: Subject, _ db: Database) throws {
@@ -30,24 +56,27 @@ enum SubjectRow {
             sql: """
                 INSERT INTO subject (id, kind, represents_subject_id, state, consecutive_failures, blocked_at_ms,
                     block_reason, pin_hash, password_hash, spoken_password_hash, ivr_pin_hash, ivr_pin_updated_at_ms,
-                    contacts, created_at_ms, updated_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    contacts, failure_serial, created_at_ms, updated_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: StatementArguments([subject.id.rawValue, subject.kind.rawValue]) + (try mutableColumns(subject))
                 + [Timestamp.milliseconds(of: subject.createdAt), Timestamp.milliseconds(of: subject.updatedAt)]
         )
+        try syncPendingChecks(subject, previous: [], db)
     }
 
-    static func update(_ subject: Subject, _ db: Database) throws {
+    /// Writes `subject` back over the row read as `previous`, with its reservations.
+    static func update(_ subject: Subject, previous: Subject, _ db: Database) throws {
         try db.execute(
             sql: """
                 UPDATE subject SET represents_subject_id = ?, state = ?, consecutive_failures = ?, blocked_at_ms = ?,
                     block_reason = ?, pin_hash = ?, password_hash = ?, spoken_password_hash = ?, ivr_pin_hash = ?,
-                    ivr_pin_updated_at_ms = ?, contacts = ?, updated_at_ms = ?
+                    ivr_pin_updated_at_ms = ?, contacts = ?, failure_serial = ?, updated_at_ms = ?
                 WHERE id = ?
                 """,
             arguments: (try mutableColumns(subject)) + [Timestamp.milliseconds(of: subject.updatedAt), subject.id.rawValue]
         )
+        try syncPendingChecks(subject, previous: previous.pendingChecks, db)
     }
 
     private static func mutableColumns(_ subject: Subject) throws -> StatementArguments {
@@ -57,7 +86,7 @@ enum SubjectRow {
             subject.representsSubjectID?.rawValue, subject.state.rawValue, subject.consecutiveFailures,
             subject.blockedAt.map(Timestamp.milliseconds(of:)), subject.blockReason, credentials.pinHash,
             credentials.passwordHash, credentials.spokenPasswordHash, credentials.ivrPinHash,
-            credentials.ivrPinUpdatedAt.map(Timestamp.milliseconds(of:)), contacts,
+            credentials.ivrPinUpdatedAt.map(Timestamp.milliseconds(of:)), contacts, subject.failureSerial,
         ]
     }
 
@@ -76,6 +105,7 @@ enum SubjectRow {
             representsSubjectID: try (row[2] as String?).map { try SubjectID($0) },
             state: state,
             consecutiveFailures: row[4],
+            failureSerial: row[15],
             blockedAt: date(5),
             blockReason: row[6],
             credentials: StoredCredentials(

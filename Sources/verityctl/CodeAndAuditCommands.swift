@@ -51,7 +51,7 @@ struct MFACommand: AsyncParsableCommand {
                 let issued = try await client.issueCode(subjectId: subject, channel: channel, purpose: purpose, destination: destination, actor: options.actorName)
                 if options.json { try Console.printJSON(issued); return 0 }
                 Console.printTable([("challenge", issued.challengeId), ("sent to", issued.maskedDestination), ("expires at", issued.expiresAt)])
-                print("Check it with: verityctl mfa verify \(issued.challengeId)")
+                print("Check it with: verityctl mfa verify \(issued.challengeId) --subject \(subject) --purpose \(purpose)")
                 return 0
             }
         }
@@ -65,11 +65,13 @@ struct MFACommand: AsyncParsableCommand {
 
         @OptionGroup var options: ConnectionOptions
         @Argument(help: "The challenge id that `mfa issue` printed.") var challenge: String
+        @Option(help: "The subject the code was sent to.") var subject: String
+        @Option(help: "What the code was issued for: PORTAL_REGISTRATION, PASSWORD_RESET, ACCOUNT_LINK or STEP_UP.") var purpose = "STEP_UP"
 
         func run() async throws {
             let code = try Console.readSecret("Code")
             try await Console.run(options) { client in
-                let result = try await client.verifyCode(challengeId: challenge, code: code, actor: options.actorName)
+                let result = try await client.verifyCode(challengeId: challenge, code: code, subjectId: subject, purpose: purpose, actor: options.actorName)
                 if options.json { try Console.printJSON(result) } else {
                     Console.printTable([("result", result.result), ("attempts left", String(result.attemptsRemaining))])
                 }

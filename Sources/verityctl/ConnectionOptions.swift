@@ -36,7 +36,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Deadline of each call, in milliseconds.")
     var timeoutMs: Int?
 
-    @Option(help: "The person on whose behalf you act, for the audit trail [VERITY_ACTOR].")
+    @Option(help: "The person on whose behalf you act, for the audit trail [VERITY_ACTOR]. Default: your login name.")
     var actor: String?
 
     @Flag(help: "Print JSON for scripts instead of tables.")
@@ -44,7 +44,8 @@ struct ConnectionOptions: ParsableArguments {
 
     private var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    var actorName: String? { actor ?? environment["VERITY_ACTOR"] }
+    /// The caseworker the audit trail names; acts on secrets and locks require one.
+    var actorName: String? { actor ?? environment["VERITY_ACTOR"] ?? ProcessInfo.processInfo.userName }
     var timeout: Duration? { timeoutMs.map { .milliseconds($0) } }
 
     /// The client these options describe.

@@ -56,7 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
             show("sent to", issued.maskedDestination)
             print("    verityd's console shows the message (development console sink).")
             let code = try Console.readSecret("    Type the code shown there")
-            show(try await client.verifyCode(challengeId: issued.challengeId, code: code, actor: "demo").result, "")
+            show(try await client.verifyCode(challengeId: issued.challengeId, code: code, subjectId: subject, purpose: "PASSWORD_RESET", actor: "demo").result, "")
 
             step("Every act is in the audit trail, hash-chained")
             let chain = try await client.verifyAuditChain()

@@ -110,11 +110,13 @@ struct Settings {
         switch string(command.kdf, "VERITY_KDF") ?? "scrypt" {
         case "scrypt":
             let logN = try integer(command.scryptLogN, "VERITY_SCRYPT_LOG_N") ?? 15
-            guard (10...22).contains(logN) else { throw ValidationError("--scrypt-log-n must be 10 to 22") }
+            guard (10...18).contains(logN) else { throw ValidationError("--scrypt-log-n must be 10 to 18") }
             return .scrypt(logN: logN, r: 8, p: 1)
         case "pbkdf2":
             let iterations = try integer(command.pbkdf2Iterations, "VERITY_PBKDF2_ITERATIONS") ?? 600_000
-            guard iterations >= 100_000 else { throw ValidationError("--pbkdf2-iterations must be at least 100000") }
+            guard DerivationBounds.service.pbkdf2Iterations.contains(iterations) else {
+                throw ValidationError("--pbkdf2-iterations must be 600000 to 5000000 (OWASP's floor for PBKDF2-HMAC-SHA256)")
+            }
             return .pbkdf2SHA256(iterations: iterations)
         case let other:
             throw ValidationError("unknown --kdf \(other): use scrypt or pbkdf2")

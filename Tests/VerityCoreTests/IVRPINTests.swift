@@ -87,4 +87,33 @@ struct IVRPINTests {
             try await fixture.service.generateIVRPIN(for: try SubjectID("ghost"), context: .agent)
         }
     }
+
+    /// Procedure 001: a person whose only secret is the generated IVR PIN.
+    @Test func anIVROnlySubjectVerifiesCountsFailuresAndIsBlockedAfterThree() async throws {
+        let fixture = try ServiceFixture()
+        let id = try SubjectID("ivr-only")
+        _ = try await fixture.service.enroll(id, kind: .client, context: .agent)
+        let pin = try await fixture.service.generateIVRPIN(for: id, context: .agent).pin
+        #expect(try await fixture.service.status(of: id).state == .active)
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: pin, context: .agent).outcome == .verified)
+        let wrong = pin == "000000" ? "111111" : "000000"
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: wrong, context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 2))
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: wrong, context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 1))
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: wrong, context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 0))
+        #expect(try await fixture.service.status(of: id).state == .blocked)
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: pin, context: .agent).outcome == .blocked)
+        // A PIN check of someone with no PIN evaluates nothing and counts nothing.
+        #expect(fixture.hasher.evaluations == 4)
+    }
+
+    @Test func aSubjectWhoRefusedVerifiesNothingEvenWithAnIVRPIN() async throws {
+        let fixture = try ServiceFixture()
+        let id = try SubjectID("refused")
+        _ = try await fixture.service.enroll(id, kind: .client, context: .agent)
+        _ = try await fixture.service.applyDefaults(id, context: .agent)
+        let pin = try await fixture.service.generateIVRPIN(for: id, context: .agent).pin
+        #expect(try await fixture.service.status(of: id).state == .defaultsApplied)
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: pin, context: .agent) == VerificationResult(.notSetUp, attemptsRemaining: 0))
+        #expect(fixture.hasher.evaluations == 0)
+    }
 }

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import GRDB
 import Testing
 import VerityCore
 import VerityStore
@@ -52,8 +53,8 @@ struct OneTimeCodeTests {
         #expect(delivery.content.variables["purpose"] == "PASSWORD_RESET")
         let code = try #require(delivery.content.variables["code"])
         #expect(code.count == 6 && code.allSatisfy(\.isNumber))
-        #expect(try await service.verifyCode(challenge: issued.challengeID, code: code, context: .verifier).outcome == .verified)
-        #expect(try await service.verifyCode(challenge: issued.challengeID, code: code, context: .verifier) == CodeVerificationResult(.alreadyUsed, attemptsRemaining: 0))
+        #expect(try await service.verifyCode(issued, code: code, context: .verifier).outcome == .verified)
+        #expect(try await service.verifyCode(issued, code: code, context: .verifier) == CodeVerificationResult(.alreadyUsed, attemptsRemaining: 0))
     }
 
     @Test func textsGoOnlyToLinesThatTakeThem() async throws {
@@ -78,16 +79,16 @@ struct OneTimeCodeTests {
     @Test func aCodeExpires() async throws {
         let (issued, code) = try await issue(try await client())
         clock.advance(by: 601)
-        #expect(try await service.verifyCode(challenge: issued.challengeID, code: code, context: .verifier) == CodeVerificationResult(.expired, attemptsRemaining: 0))
+        #expect(try await service.verifyCode(issued, code: code, context: .verifier) == CodeVerificationResult(.expired, attemptsRemaining: 0))
     }
 
     @Test func threeWrongTriesExhaustTheChallenge() async throws {
         let (issued, code) = try await issue(try await client())
         let wrong = code == "000000" ? "000001" : "000000"
         for remaining in [2, 1, 0] {
-            #expect(try await service.verifyCode(challenge: issued.challengeID, code: wrong, context: .verifier) == CodeVerificationResult(.mismatch, attemptsRemaining: remaining))
+            #expect(try await service.verifyCode(issued, code: wrong, context: .verifier) == CodeVerificationResult(.mismatch, attemptsRemaining: remaining))
         }
-        #expect(try await service.verifyCode(challenge: issued.challengeID, code: code, context: .verifier) == CodeVerificationResult(.exhausted, attemptsRemaining: 0))
+        #expect(try await service.verifyCode(issued, code: code, context: .verifier) == CodeVerificationResult(.exhausted, attemptsRemaining: 0))
     }
 
     @Test func aFloodOfParallelTriesGetsAtMostThreeEvaluated() async throws {
@@ -97,7 +98,7 @@ struct OneTimeCodeTests {
             for guess in 0..<100 {
                 let attempt = String(format: "%06d", guess)
                 guard attempt != code else { continue }
-                group.addTask { try await service.verifyCode(challenge: issued.challengeID, code: attempt, context: .verifier).outcome }
+                group.addTask { try await service.verifyCode(issued, code: attempt, context: .verifier).outcome }
             }
             return try await group.reduce(into: [CodeVerificationResult.Outcome]()) { $0.append($1) }
         }
@@ -111,20 +112,59 @@ struct OneTimeCodeTests {
         let (first, firstCode) = try await issue(id, .portalRegistration)
         let (other, otherCode) = try await issue(id, .accountLink)
         let (second, secondCode) = try await issue(id, .portalRegistration)
-        #expect(try await service.verifyCode(challenge: first.challengeID, code: firstCode, context: .verifier).outcome == .expired)
-        #expect(try await service.verifyCode(challenge: second.challengeID, code: secondCode, context: .verifier).outcome == .verified)
-        #expect(try await service.verifyCode(challenge: other.challengeID, code: otherCode, context: .verifier).outcome == .verified)
+        #expect(try await service.verifyCode(first, code: firstCode, context: .verifier).outcome == .expired)
+        #expect(try await service.verifyCode(second, code: secondCode, context: .verifier).outcome == .verified)
+        #expect(try await service.verifyCode(other, code: otherCode, context: .verifier).outcome == .verified)
     }
 
     @Test func aCodeIsBoundToItsChallenge() async throws {
         let id = try await client()
         let (first, firstCode) = try await issue(id, .portalRegistration)
         let (second, _) = try await issue(id, .stepUp)
-        #expect(try await service.verifyCode(challenge: second.challengeID, code: firstCode, context: .verifier).outcome == .mismatch)
-        #expect(try await service.verifyCode(challenge: first.challengeID, code: firstCode, context: .verifier).outcome == .verified)
+        #expect(try await service.verifyCode(second, code: firstCode, context: .verifier).outcome == .mismatch)
+        #expect(try await service.verifyCode(first, code: firstCode, context: .verifier).outcome == .verified)
         await #expect(throws: CredentialError.missing(field: "challengeId", message: "no challenge with this id")) {
-            try await service.verifyCode(challenge: "no-such-challenge", code: firstCode, context: .verifier)
+            try await service.verifyCode(challenge: "no-such-challenge", code: firstCode, subject: id, purpose: .portalRegistration, context: .verifier)
         }
+    }
+
+    /// Several right answers at once: exactly one uses the code.
+    @Test func ofTwelveParallelRightAnswersExactlyOneIsVerified() async throws {
+        let (issued, code) = try await issue(try await client())
+        var configuration = CredentialService.Configuration()
+        configuration.codeAttemptLimit = 12
+        let service = CredentialService(store: fixture.store, hasher: fixture.hasher, keyring: fixture.hasher.keyring, configuration: configuration, now: clock.closure)
+        let outcomes = try await withThrowingTaskGroup(of: CodeVerificationResult.Outcome.self) { group in
+            for _ in 0..<12 { group.addTask { try await service.verifyCode(issued, code: code, context: .verifier).outcome } }
+            return try await group.reduce(into: [CodeVerificationResult.Outcome]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .verified }.count == 1)
+        #expect(outcomes.filter { $0 == .alreadyUsed }.count == 11)
+    }
+
+    /// A challenge handed over from another person's or another purpose's flow is not found, and
+    /// costs its owner no try.
+    @Test func aChallengeIsBoundToItsSubjectAndPurpose() async throws {
+        let id = try await client()
+        let other = try SubjectID("outbox-2")
+        _ = try await service.enroll(other, kind: .client, contacts: Contacts(emails: ["sam@example.org"]), context: .agent)
+        let (issued, code) = try await issue(id, .passwordReset)
+        let notFound = CredentialError.missing(field: "challengeId", message: "no challenge with this id")
+        await #expect(throws: notFound) {
+            try await service.verifyCode(challenge: issued.challengeID, code: code, subject: other, purpose: .passwordReset, context: .verifier)
+        }
+        await #expect(throws: notFound) {
+            try await service.verifyCode(challenge: issued.challengeID, code: code, subject: id, purpose: .accountLink, context: .verifier)
+        }
+        #expect(try await service.verifyCode(issued, code: code, context: .verifier) == CodeVerificationResult(.verified, attemptsRemaining: 0))
+    }
+
+    @Test func aBlankCodeIsRefusedUncounted() async throws {
+        let (issued, code) = try await issue(try await client())
+        await #expect(throws: CredentialError.invalidArgument(field: "code", reason: "EMPTY", message: "code is empty or only spaces")) {
+            try await service.verifyCode(issued, code: "  ", context: .verifier)
+        }
+        #expect(try await service.verifyCode(issued, code: code, context: .verifier).outcome == .verified)
     }
 
     @Test func issuingIsRateLimitedPerSubject() async throws {
@@ -147,7 +187,7 @@ struct OneTimeCodeTests {
         let id = try await fixture.activeClient("code-3", pin: "4829157")
         try await service.updateContacts(id, to: Contacts(emails: ["sam@example.org"]), context: .agent)
         let (issued, code) = try await issue(id)
-        for _ in 0..<3 { _ = try await service.verifyCode(challenge: issued.challengeID, code: code == "000000" ? "111111" : "000000", context: .verifier) }
+        for _ in 0..<3 { _ = try await service.verifyCode(issued, code: code == "000000" ? "111111" : "000000", context: .verifier) }
         #expect(try await service.status(of: id).consecutiveFailures == 0)
         #expect(try await service.status(of: id).state == .active)
     }
@@ -179,18 +219,23 @@ struct OutboxTests {
         let again = try await service.leaseDeliveries(max: 10, leaseSeconds: 30, context: Self.notifier)
         #expect(again.map(\.id) == first.map(\.id))
         #expect(again.first?.content == first.first?.content)
-        try await service.acknowledgeDelivery(first[0].id, outcome: .sent, context: Self.notifier)
+        // The first notifier's lease ran out: it may not settle what the second now holds.
+        await #expect(throws: CredentialError.failedPrecondition(reason: "LEASE_LOST", message: "the lease ran out and the delivery was leased again; do not send it twice")) {
+            try await service.acknowledgeDelivery(first[0].id, leaseToken: first[0].leaseToken, outcome: .failed, context: Self.notifier)
+        }
+        #expect(again[0].leaseToken != first[0].leaseToken)
+        try await service.acknowledgeDelivery(again[0].id, leaseToken: again[0].leaseToken, outcome: .sent, context: Self.notifier)
         clock.advance(by: 31)
         #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 30, context: Self.notifier).isEmpty)
         await #expect(throws: CredentialError.missing(field: "deliveryId", message: "no pending delivery with this id")) {
-            try await service.acknowledgeDelivery(first[0].id, outcome: .sent, context: Self.notifier)
+            try await service.acknowledgeDelivery(again[0].id, leaseToken: again[0].leaseToken, outcome: .sent, context: Self.notifier)
         }
     }
 
     @Test func leasesAndAcksCheckTheirArguments() async throws {
         await #expect(throws: CredentialError.self) { try await service.leaseDeliveries(max: 0, leaseSeconds: 30, context: Self.notifier) }
         await #expect(throws: CredentialError.self) { try await service.leaseDeliveries(max: 10, leaseSeconds: 3601, context: Self.notifier) }
-        await #expect(throws: CredentialError.self) { try await service.acknowledgeDelivery("x", outcome: .pending, context: Self.notifier) }
+        await #expect(throws: CredentialError.self) { try await service.acknowledgeDelivery("x", leaseToken: "y", outcome: .pending, context: Self.notifier) }
     }
 
     @Test func aDeliveryIsWrittenWithItsCodeOrNotAtAll() async throws {
@@ -213,7 +258,7 @@ struct OutboxTests {
         )
         let delivery = try #require(try await reopened.leaseDeliveries(max: 10, leaseSeconds: 30, context: Self.notifier).first)
         let code = try #require(delivery.content.variables["code"])
-        #expect(try await reopened.verifyCode(challenge: issued.challengeID, code: code, context: .verifier).outcome == .verified)
+        #expect(try await reopened.verifyCode(issued, code: code, context: .verifier).outcome == .verified)
     }
 
     @Test func noCodeIsStoredInPlaintextAndNoneAtAllAfterTheAck() async throws {
@@ -221,11 +266,36 @@ struct OutboxTests {
         let delivery = try #require(try await service.leaseDeliveries(max: 10, leaseSeconds: 30, context: Self.notifier).first)
         let code = try #require(delivery.content.variables["code"])
         #expect(!(try containsToken(code)), "the code is in the database before the ack")
-        try await service.acknowledgeDelivery(delivery.id, outcome: .sent, context: Self.notifier)
+        try await service.acknowledgeDelivery(delivery.id, leaseToken: delivery.leaseToken, outcome: .sent, context: Self.notifier)
         #expect(!(try containsToken(code)))
         #expect(!fixture.logs.text.contains(code))
         let sealed = try await fixture.store.sealedContentCount()
         #expect(sealed == 0)
+    }
+
+    @Test func anExpiredDeliveryIsErasedByTheTimerWithoutAnyLease() async throws {
+        _ = try await service.issueCode(to: try await client(), channel: .email, purpose: .passwordReset, context: .verifier)
+        #expect(try await service.expireDeliveries() == 0)
+        clock.advance(by: 601)
+        #expect(try await service.expireDeliveries() == 1)
+        #expect(try await fixture.store.sealedContentCount() == 0)
+    }
+
+    @Test func replacingACodeExpiresItsPendingDeliveryAtOnce() async throws {
+        let id = try await client()
+        _ = try await service.issueCode(to: id, channel: .email, purpose: .passwordReset, context: .verifier)
+        let second = try await service.issueCode(to: id, channel: .email, purpose: .passwordReset, context: .verifier)
+        let leased = try await service.leaseDeliveries(max: 10, leaseSeconds: 30, context: Self.notifier)
+        #expect(leased.count == 1, "the replaced code's message must not be sent")
+        #expect(try await fixture.store.sealedContentCount() == 1)
+        let code = try #require(leased.first?.content.variables["code"])
+        #expect(try await service.verifyCode(second, code: code, context: .verifier).outcome == .verified)
+    }
+
+    @Test func anEditedExpiryBreaksTheSeal() async throws {
+        _ = try await service.issueCode(to: try await client(), channel: .email, purpose: .passwordReset, context: .verifier)
+        try await DatabaseQueue(path: fixture.databasePath).write { try $0.execute(sql: "UPDATE outbox SET expires_at_ms = expires_at_ms + 86400000") }
+        #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 30, context: Self.notifier).isEmpty)
     }
 
     @Test func anExpiredDeliveryIsErasedUnsent() async throws {
@@ -242,5 +312,12 @@ struct OutboxTests {
         return try fixture.directory.allFileContents().contains { file in
             String(decoding: file.bytes, as: UTF8.self).range(of: pattern, options: .regularExpression) != nil
         }
+    }
+}
+
+extension CredentialService {
+    /// Checks a code for the subject and purpose it was issued for.
+    func verifyCode(_ issued: IssuedCode, code: String, context: CallContext) async throws -> CodeVerificationResult {
+        try await verifyCode(challenge: issued.challengeID, code: code, subject: issued.subjectID, purpose: issued.purpose, context: context)
     }
 }

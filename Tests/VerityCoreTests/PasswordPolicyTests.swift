@@ -40,6 +40,12 @@ struct PasswordPolicyTests {
         #expect(reason(String(repeating: "ab", count: 32) + "c") == .tooLong)
     }
 
+    /// The phone compares the spoken form only: it must be long enough on its own.
+    @Test(arguments: ["        ", "Ab          ", "a b c d e f g", "\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}"])
+    func refusesAPasswordWhoseSpokenFormIsShort(_ password: String) {
+        #expect(reason(password) == .tooShort)
+    }
+
     @Test(arguments: [
         "what the fuck", "fuckingawesome", "Sh1t happens", "big $hit day", "s.h.i.t.h.e.a.d", "you are a Tw4t",
         "WANKER forever", "B.A.S.T.A.R.D", "m0therfucker99",

@@ -29,7 +29,8 @@ struct SecretHygieneTests {
         _ = try await service.verify(id, SecurityFactors(pin: Self.pin, password: Self.password), channel: .portal, context: .verifier)
         _ = try await service.verify(id, SecurityFactors(pin: Self.wrongPin, password: Self.wrongPassword), channel: .phone, context: .verifier)
         _ = try await service.change(
-            id, current: SecurityFactors(pin: Self.pin), new: SecurityFactors(pin: Self.newPin, password: Self.newPassword), context: .verifier
+            id, current: SecurityFactors(pin: Self.pin, password: Self.password), new: SecurityFactors(pin: Self.newPin, password: Self.newPassword),
+            context: .verifier
         )
         await #expect(throws: CredentialError.self) {
             try await service.setSecurityDetails(id, SecurityFactors(pin: Self.newPin, password: "x\(Self.newPin)yz"), context: .agent)

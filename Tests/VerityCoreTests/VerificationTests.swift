@@ -99,13 +99,62 @@ struct VerificationTests {
 
     @Test func changeVerifiesTheCurrentDetailsFirst() async throws {
         let id = try await fixture.activeClient(pin: "4829157", password: "Blue kettle 1987")
-        let wrong = try await service.change(id, current: SecurityFactors(pin: "1111112"), new: SecurityFactors(pin: "5937261"), context: .verifier)
+        let both = { (pin: String) in SecurityFactors(pin: pin, password: "Blue kettle 1987") }
+        let wrong = try await service.change(id, current: both("1111112"), new: SecurityFactors(pin: "5937261"), context: .verifier)
         #expect(wrong == VerificationResult(.mismatch, attemptsRemaining: 2))
         #expect(try await verify(id, pin: "5937261").outcome == .mismatch)
-        let right = try await service.change(id, current: SecurityFactors(pin: "4829157"), new: SecurityFactors(pin: "5937261"), context: .verifier)
+        let right = try await service.change(id, current: both("4829157"), new: SecurityFactors(pin: "5937261"), context: .verifier)
         #expect(right == VerificationResult(.verified, attemptsRemaining: 3))
         #expect(try await verify(id, pin: "5937261").outcome == .verified)
         #expect(try await verify(id, pin: "4829157").outcome == .mismatch)
+    }
+
+    /// One proven factor must not replace the other: every factor on file is proven first.
+    @Test func changeNeedsEveryFactorTheSubjectHas() async throws {
+        let id = try await fixture.activeClient(pin: "4829157", password: "Blue kettle 1987")
+        let takeover = SecurityFactors(pin: "5937261", password: "Attacker chosen 2024")
+        await #expect(throws: CredentialError.invalidArgument(field: "currentPassword", reason: "REQUIRED", message: "the subject has a password: give the current password too")) {
+            try await service.change(id, current: SecurityFactors(pin: "4829157"), new: takeover, context: .verifier)
+        }
+        await #expect(throws: CredentialError.invalidArgument(field: "currentPin", reason: "REQUIRED", message: "the subject has a PIN: give the current PIN too")) {
+            try await service.change(id, current: SecurityFactors(password: "Blue kettle 1987"), new: takeover, context: .verifier)
+        }
+        #expect(fixture.hasher.evaluations == 0)
+        #expect(try await service.status(of: id).consecutiveFailures == 0)
+        #expect(try await verify(id, pin: "4829157").outcome == .verified)
+        #expect(try await service.verify(id, SecurityFactors(password: "Blue kettle 1987"), channel: .portal, context: .verifier).outcome == .verified)
+    }
+
+    @Test func aRepresentativeCannotChangeTheirOwnDetails() async throws {
+        let client = try await fixture.activeClient("case-1/client", pin: "4829157")
+        let representative = try SubjectID("case-1/rep")
+        _ = try await service.enroll(representative, kind: .representative, representing: client, context: .agent)
+        _ = try await service.setSecurityDetails(representative, SecurityFactors(pin: "5937261"), context: .agent)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "REPRESENTATIVE", message: "a representative's details are set by a caseworker, not changed by self-service")) {
+            try await service.change(representative, current: SecurityFactors(pin: "5937261"), new: SecurityFactors(pin: "6148203"), context: .verifier)
+        }
+        #expect(fixture.hasher.evaluations == 0)
+    }
+
+    /// A whitespace password's spoken form is empty: it must not pass a phone check as "".
+    @Test func blankFactorsAreRefusedAndNeverCompared() async throws {
+        let id = try await fixture.activeClient(pin: "4829157")
+        await #expect(throws: CredentialError.invalidArgument(field: "password", reason: "TOO_SHORT", message: "a password has at least 8 characters as spoken, without spaces")) {
+            try await service.setSecurityDetails(id, SecurityFactors(password: "Ab          "), context: .agent)
+        }
+        await #expect(throws: CredentialError.invalidArgument(field: "password", reason: "EMPTY", message: "password is empty or only spaces")) {
+            try await service.setSecurityDetails(id, SecurityFactors(password: "        "), context: .agent)
+        }
+        await #expect(throws: CredentialError.invalidArgument(field: "password", reason: "EMPTY", message: "password is empty or only spaces")) {
+            try await service.verify(id, SecurityFactors(password: ""), channel: .phone, context: .verifier)
+        }
+        await #expect(throws: CredentialError.invalidArgument(field: "pin", reason: "EMPTY", message: "pin is empty or only spaces")) {
+            try await service.verify(id, SecurityFactors(pin: " \t"), channel: .phone, context: .verifier)
+        }
+        await #expect(throws: CredentialError.invalidArgument(field: "currentPin", reason: "EMPTY", message: "currentPin is empty or only spaces")) {
+            try await service.change(id, current: SecurityFactors(pin: ""), new: SecurityFactors(pin: "5937261"), context: .verifier)
+        }
+        #expect(fixture.hasher.evaluations == 0)
     }
 
     @Test func aRefusedNewDetailCostsNoAttempt() async throws {
@@ -118,7 +167,7 @@ struct VerificationTests {
     }
 
     @Test func failedChangesCountTowardsTheSameLock() async throws {
-        let id = try await fixture.activeClient(pin: "4829157")
+        let id = try await fixture.activeClient(pin: "4829157", password: nil)
         _ = try await verify(id, pin: "1111112")
         _ = try await service.change(id, current: SecurityFactors(pin: "1111112"), new: SecurityFactors(pin: "5937261"), context: .verifier)
         let third = try await service.change(id, current: SecurityFactors(pin: "1111112"), new: SecurityFactors(pin: "5937261"), context: .verifier)
@@ -126,15 +175,28 @@ struct VerificationTests {
         #expect(try await service.change(id, current: SecurityFactors(pin: "4829157"), new: SecurityFactors(pin: "5937261"), context: .verifier).outcome == .blocked)
     }
 
-    @Test func anAttemptLeftAtTheLimitByACrashBlocksOnTheNextCheck() async throws {
+    /// Three checks still in flight hold every attempt: a fourth is refused without blocking
+    /// anyone; only once they are older than any live check can be are they counted as lost.
+    @Test func checksInFlightAreNotLostUntilTheyOutliveTheLongestCheck() async throws {
+        let clock = TestClock()
+        let fixture = try ServiceFixture(now: clock.closure)
         let id = try await fixture.activeClient(pin: "4829157")
         // Three reservations whose checks never finished, as after three crashes mid-check.
-        for _ in 0..<3 { _ = try await fixture.store.reserveAttempt(id, limit: 3) }
-        #expect(try await service.status(of: id).state == .active)
-        #expect(try await verify(id, pin: "4829157") == VerificationResult(.blocked, attemptsRemaining: 0))
+        for n in 0..<3 {
+            try await fixture.store.modify(id) { subject in
+                let reservation = CheckLock.reserve(&subject, check: "crashed-\(n)", slots: [.pin], now: clock.now, limit: 3, longestCheck: 120)
+                return SubjectModification(reservation.decision, audit: [])
+            }
+        }
+        await #expect(throws: CredentialError.checksInProgress) { try await fixture.service.verify(id, SecurityFactors(pin: "4829157"), channel: .phone, context: .verifier) }
+        #expect(try await fixture.service.status(of: id).state == .active)
+        clock.advance(by: 121)
+        #expect(try await fixture.service.verify(id, SecurityFactors(pin: "4829157"), channel: .phone, context: .verifier) == VerificationResult(.blocked, attemptsRemaining: 0))
         #expect(fixture.hasher.evaluations == 0)
-        let status = try await service.status(of: id)
+        let status = try await fixture.service.status(of: id)
         #expect(status.state == .blocked)
-        #expect(status.blockReason == "attempt limit reached; the last check's outcome was lost")
+        #expect(status.blockReason == CheckLock.lostReason)
+        let events = try await fixture.service.auditEvents(for: id)
+        #expect(events.filter { $0.outcome == "LOST" }.count == 3)
     }
 }

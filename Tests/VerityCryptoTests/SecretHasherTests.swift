@@ -14,7 +14,7 @@ struct SecretHasherTests {
     let cheap = KeyDerivation.scrypt(logN: 4, r: 1, p: 1)
 
     @Test func hashesVerifyAndRejectOtherSecrets() throws {
-        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: cheap)
+        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: cheap, bounds: .lowCostForTests)
         let stored = try hasher.hash("4829157")
         #expect(try hasher.verify("4829157", against: stored) == .match(needsRehash: false))
         #expect(try hasher.verify("4829158", against: stored) == .mismatch)
@@ -22,12 +22,12 @@ struct SecretHasherTests {
     }
 
     @Test func everyHashHasItsOwnSalt() throws {
-        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: cheap)
+        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: cheap, bounds: .lowCostForTests)
         #expect(try hasher.hash("same secret") != hasher.hash("same secret"))
     }
 
     @Test func theHashStringDescribesItself() throws {
-        let hasher = PepperedSecretHasher(keyring: try .random(keyID: "dev-1"), derivation: cheap)
+        let hasher = PepperedSecretHasher(keyring: try .random(keyID: "dev-1"), derivation: cheap, bounds: .lowCostForTests)
         let stored = try SecretHash(encoded: try hasher.hash("x"))
         #expect(stored.derivation == cheap)
         #expect(stored.pepperKeyID == "dev-1")
@@ -37,35 +37,58 @@ struct SecretHasherTests {
     }
 
     @Test func aDifferentPepperDoesNotMatch() throws {
-        let stored = try PepperedSecretHasher(keyring: try .random(), derivation: cheap).hash("secret")
-        let other = PepperedSecretHasher(keyring: try .random(), derivation: cheap)
+        let stored = try PepperedSecretHasher(keyring: try .random(), derivation: cheap, bounds: .lowCostForTests).hash("secret")
+        let other = PepperedSecretHasher(keyring: try .random(), derivation: cheap, bounds: .lowCostForTests)
         #expect(try other.verify("secret", against: stored) == .mismatch)
     }
 
     @Test func olderParametersAskForARehash() throws {
         let keyring = try PepperKeyring.random()
-        let old = try PepperedSecretHasher(keyring: keyring, derivation: .scrypt(logN: 3, r: 1, p: 1)).hash("secret")
-        let current = PepperedSecretHasher(keyring: keyring, derivation: cheap)
+        let old = try PepperedSecretHasher(keyring: keyring, derivation: .scrypt(logN: 3, r: 1, p: 1), bounds: .lowCostForTests).hash("secret")
+        let current = PepperedSecretHasher(keyring: keyring, derivation: cheap, bounds: .lowCostForTests)
         #expect(try current.verify("secret", against: old) == .match(needsRehash: true))
         #expect(try current.verify("wrong", against: old) == .mismatch)
     }
 
     @Test func aRotatedPepperAsksForARehashAndKeepsOldHashesWorking() throws {
         let keyring = try PepperKeyring.random(keyID: "k1")
-        let old = try PepperedSecretHasher(keyring: keyring, derivation: cheap).hash("secret")
-        let rotated = PepperedSecretHasher(keyring: try keyring.rotated(to: "k2"), derivation: cheap)
+        let old = try PepperedSecretHasher(keyring: keyring, derivation: cheap, bounds: .lowCostForTests).hash("secret")
+        let rotated = PepperedSecretHasher(keyring: try keyring.rotated(to: "k2"), derivation: cheap, bounds: .lowCostForTests)
         #expect(try rotated.verify("secret", against: old) == .match(needsRehash: true))
         #expect(try rotated.verify("secret", against: try rotated.hash("secret")) == .match(needsRehash: false))
     }
 
     @Test func aHashUnderAnUnknownPepperKeyIsAnError() throws {
-        let stored = try PepperedSecretHasher(keyring: try .random(keyID: "gone"), derivation: cheap).hash("secret")
-        let hasher = PepperedSecretHasher(keyring: try .random(keyID: "k9"), derivation: cheap)
+        let stored = try PepperedSecretHasher(keyring: try .random(keyID: "gone"), derivation: cheap, bounds: .lowCostForTests).hash("secret")
+        let hasher = PepperedSecretHasher(keyring: try .random(keyID: "k9"), derivation: cheap, bounds: .lowCostForTests)
         #expect(throws: UnknownPepperKeyError.self) { try hasher.verify("secret", against: stored) }
     }
 
+    /// A row that names a cost the service never produces is an integrity error, never a
+    /// 64 GiB allocation.
+    @Test(arguments: [
+        "$hmac-sha256-scrypt$v=1$k=k1,ln=24,r=8,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "$hmac-sha256-scrypt$v=1$k=k1,ln=20,r=16,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "$hmac-sha256-scrypt$v=1$k=k1,ln=15,r=8,p=16$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "$hmac-sha256-scrypt$v=1$k=k1,ln=15,r=4,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "$hmac-sha256-pbkdf2-sha256$v=1$k=k1,i=10000000$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "$hmac-sha256-pbkdf2-sha256$v=1$k=k1,i=1000$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+    ])
+    func aStoredCostOutsideTheServiceBoundsIsNotEvaluated(_ stored: String) throws {
+        let hasher = PepperedSecretHasher(keyring: try .random(keyID: "k1"))
+        #expect(throws: SecretHashFormatError.self) { try hasher.verify("secret", against: stored) }
+    }
+
+    @Test func theServiceBoundsAreThoseTheServiceProduces() {
+        #expect(DerivationBounds.service.contains(.recommended))
+        #expect(DerivationBounds.service.contains(.fipsRecommended))
+        #expect(DerivationBounds.service.contains(.scrypt(logN: 20, r: 8, p: 1)))
+        #expect(!DerivationBounds.service.contains(.scrypt(logN: 20, r: 16, p: 1)), "2 GiB")
+        #expect(!DerivationBounds.service.contains(.pbkdf2SHA256(iterations: 599_999)))
+    }
+
     @Test func pbkdf2WorksThroughTheSameInterface() throws {
-        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: .pbkdf2SHA256(iterations: 1000))
+        let hasher = PepperedSecretHasher(keyring: try .random(), derivation: .pbkdf2SHA256(iterations: 1000), bounds: .lowCostForTests)
         let stored = try hasher.hash("secret")
         #expect(stored.hasPrefix("$hmac-sha256-pbkdf2-sha256$v=1$k=k1,i=1000$"))
         #expect(try hasher.verify("secret", against: stored) == .match(needsRehash: false))

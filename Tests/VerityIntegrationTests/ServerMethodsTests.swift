@@ -30,7 +30,7 @@ struct ServerMethodsTests {
         let verified = try await portal.call("verity.v1.Credentials/Verify", ["subjectId": subject, "password": "Blue kettle 1987", "channel": "PORTAL"])
         #expect(verified.body?["result"] as? String == "VERIFIED")
         #expect(verified.body?["attemptsRemaining"] as? Int == 3)
-        let changed = try await portal.call("verity.v1.Credentials/Change", ["subjectId": subject, "currentPin": "4829157", "newPin": "5937261"])
+        let changed = try await portal.call("verity.v1.Credentials/Change", ["subjectId": subject, "currentPin": "4829157", "currentPassword": "Blue kettle 1987", "newPin": "5937261"])
         #expect(changed.body?["result"] as? String == "VERIFIED")
         for remaining in [2, 1, 0] {
             let wrong = try await portal.call("verity.v1.Credentials/Verify", ["subjectId": subject, "pin": "4829157", "channel": "PHONE"])
@@ -96,10 +96,14 @@ struct ServerMethodsTests {
         let variables = try #require(delivery["variables"] as? [String: String])
         let code = try #require(variables["code"])
         #expect(variables["expiresAt"] == issued["expiresAt"] as? String)
-        let verified = try await portal.call("verity.v1.Mfa/VerifyCode", ["challengeId": try #require(issued["challengeId"] as? String), "code": code])
+        let challengeID = try #require(issued["challengeId"] as? String)
+        let verified = try await portal.call("verity.v1.Mfa/VerifyCode", ["challengeId": challengeID, "code": code, "subjectId": subject, "purpose": "PASSWORD_RESET"])
         #expect(verified.body?["result"] as? String == "VERIFIED")
-        #expect(try await mailer.call("verity.v1.Notifications/Ack", ["deliveryId": try #require(delivery["deliveryId"] as? String), "outcome": "SENT"]).code == 0)
-        #expect(try await mailer.call("verity.v1.Notifications/Ack", ["deliveryId": try #require(delivery["deliveryId"] as? String), "outcome": "SENT"]).code == 5)
+        #expect(verified.body?["subjectId"] as? String == subject)
+        #expect(verified.body?["purpose"] as? String == "PASSWORD_RESET")
+        let ack: [String: Any] = ["deliveryId": try #require(delivery["deliveryId"] as? String), "leaseToken": try #require(delivery["leaseToken"] as? String), "outcome": "SENT"]
+        #expect(try await mailer.call("verity.v1.Notifications/Ack", ack).code == 0)
+        #expect(try await mailer.call("verity.v1.Notifications/Ack", ack).code == 5)
         #expect(!server.logs.text.contains(code) && !server.logs.text.contains(pin))
         try await server.stop()
     }

@@ -19,10 +19,12 @@ import VerityTestSupport
 @Suite("VerityClient against a real server")
 struct VerityClientTests {
     func client(_ server: TestServer, role: String, port: Int? = nil) -> VerityClient {
-        VerityClient(configuration: .init(
+        var configuration = VerityClient.Configuration(
             port: port ?? server.port, certificatePath: server.pki.certificatePath(role: role),
             privateKeyPath: server.pki.keyPath(role: role), trustRootsPath: server.pki.caCertificatePath
-        ))
+        )
+        configuration.defaultActor = "agent:4711"
+        return VerityClient(configuration: configuration)
     }
 
     @Test func everyMethod() async throws {
@@ -37,13 +39,13 @@ struct VerityClientTests {
         try await agent.updateContacts(subjectId: "c-1", contacts: ContactsMessage(emails: ["pat@example.org"], phones: [PhoneMessage(number: "602-555-0100", type: "CELL")]))
         #expect(try await agent.setSecurityDetails(subjectId: "c-1", pin: "4829157", password: "Blue kettle 1987").state == "ACTIVE")
         #expect(try await agent.verify(subjectId: "c-1", password: "BLUE KETTLE 1987").result == "VERIFIED")
-        #expect(try await agent.change(ChangeRequest(subjectId: "c-1", currentPin: "4829157", newPin: "5937261")).result == "VERIFIED")
+        #expect(try await agent.change(ChangeRequest(subjectId: "c-1", currentPin: "4829157", currentPassword: "Blue kettle 1987", newPin: "5937261")).result == "VERIFIED")
         let pin = try await agent.generatePin(subjectId: "c-1")
         #expect(try await agent.verifyPin(subjectId: "c-1", pin: pin.pin).result == "VERIFIED")
         let issued = try await agent.issueCode(subjectId: "c-1", channel: "SMS", purpose: "STEP_UP")
         let delivery = try #require(try await mailer.lease(max: 5, leaseSeconds: 30).first)
-        #expect(try await agent.verifyCode(challengeId: issued.challengeId, code: try #require(delivery.variables["code"])).result == "VERIFIED")
-        try await mailer.ack(deliveryId: delivery.deliveryId)
+        #expect(try await agent.verifyCode(challengeId: issued.challengeId, code: try #require(delivery.variables["code"]), subjectId: "c-1", purpose: "STEP_UP").result == "VERIFIED")
+        try await mailer.ack(deliveryId: delivery.deliveryId, leaseToken: delivery.leaseToken)
         #expect(try await agent.getStatus(subjectId: "c-1").ivrPinUpdatedAt == pin.updatedAt)
         for _ in 0..<3 { _ = try await agent.verify(subjectId: "c-1", pin: "1111112") }
         #expect(try await admin.unblock(subjectId: "c-1", reason: "confirmed").state == "ACTIVE")
@@ -135,6 +137,7 @@ struct VerityClientTests {
         var configuration = setup.configuration()
         configuration.port = try freeLoopbackPort()
         configuration.keyDerivation = .scrypt(logN: 4, r: 1, p: 1)
+        configuration.derivationBounds = .lowCostForTests
         let first = try await RunningServer.start(configuration)
         let agent = VerityClient(configuration: .init(
             port: configuration.port, certificatePath: setup.pki.certificatePath(role: "agent"),

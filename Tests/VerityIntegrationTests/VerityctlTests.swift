@@ -70,7 +70,7 @@ struct VerityctlTests {
         let issued = try setup.verityctl(["mfa", "issue", "pat-1", "--channel", "SMS", "--json"])
         let challenge = try #require((try JSONSerialization.jsonObject(with: Data(issued.output.utf8)) as? [String: Any])?["challengeId"] as? String)
         let code = try Self.code(from: setup.verityd)
-        #expect(try setup.verityctl(["mfa", "verify", challenge], input: "\(code)\n").status == 0)
+        #expect(try setup.verityctl(["mfa", "verify", challenge, "--subject", "pat-1", "--purpose", "STEP_UP"], input: "\(code)\n").status == 0)
         #expect(try setup.verityctl(["audit", "verify"]).output.contains("intact"))
         let audit = try setup.verityctl(["audit", "list", "--subject", "pat-1"])
         #expect(audit.status == 0 && audit.output.contains("UNBLOCK") && !audit.output.contains("5937261"))

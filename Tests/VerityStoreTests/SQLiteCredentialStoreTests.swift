@@ -91,28 +91,30 @@ struct SQLiteCredentialStoreTests {
         #expect(try await fixture.service.verifyAuditChain().firstBadSeq == 2)
     }
 
-    @Test func theReservationStopsAtTheLimitAndOnlyForActiveSubjects() async throws {
-        let store = fixture.store
+    /// A reservation is its own record: it survives a restart, and it is gone once its check finishes.
+    @Test func reservationsAreKeptUntilTheirCheckFinishes() async throws {
         let id = try await fixture.activeClient(pin: "4829157")
-        for expected in 1...3 {
-            guard case let .reserved(subject) = try await store.reserveAttempt(id, limit: 3) else {
-                Issue.record("attempt \(expected) was not reserved")
-                return
+        let now = Date()
+        for n in 0..<3 {
+            let decision = try await fixture.store.modify(id) { subject in
+                let reservation = CheckLock.reserve(&subject, check: "check-\(n)", slots: [.pin], now: now, limit: 3, longestCheck: 120)
+                return SubjectModification(reservation.decision, audit: [])
             }
-            #expect(subject.consecutiveFailures == expected)
+            #expect((try? decision.get())?.id == "check-\(n)")
         }
-        guard case let .refused(subject) = try await store.reserveAttempt(id, limit: 3) else {
-            Issue.record("a fourth attempt was reserved")
-            return
+        try fixture.store.close()
+        let reopened = try SQLiteCredentialStore(path: fixture.databasePath)
+        var subject = try #require(try await reopened.subject(id))
+        #expect(subject.pendingChecks.map(\.id) == ["check-0", "check-1", "check-2"])
+        let refused = CheckLock.reserve(&subject, check: "check-3", slots: [.pin], now: now, limit: 3, longestCheck: 120)
+        #expect(refused.decision == .failure(CheckLock.RefusalError(refusal: .checksInProgress)))
+        try await reopened.modify(id) { subject in
+            SubjectModification(CheckLock.finish(&subject, check: "check-1", matched: false, limit: 3, now: now), audit: [])
         }
-        #expect(subject.consecutiveFailures == 3)
-        #expect(try await store.reserveAttempt(try SubjectID("ghost"), limit: 3) == .notFound)
-        let fresh = try SubjectID("fresh")
-        _ = try await fixture.service.enroll(fresh, kind: .client, context: .agent)
-        guard case .refused = try await store.reserveAttempt(fresh, limit: 3) else {
-            Issue.record("a NOT_SET_UP subject got a reservation")
-            return
-        }
+        let after = try #require(try await reopened.subject(id))
+        #expect(after.pendingChecks.map(\.id) == ["check-0", "check-2"])
+        #expect(after.consecutiveFailures == 1)
+        #expect(after.failureSerial == 1)
     }
 
     @Test func aFailedModificationWritesNothing() async throws {

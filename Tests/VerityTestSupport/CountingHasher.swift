@@ -19,7 +19,7 @@ public final class CountingHasher: SecretHashing {
     private let counts = Mutex((evaluations: 0, decoys: 0, hashes: 0))
 
     public init(derivation: KeyDerivation = cheapDerivation, keyring: PepperKeyring? = nil) throws {
-        hasher = PepperedSecretHasher(keyring: try keyring ?? PepperKeyring.random(), derivation: derivation)
+        hasher = PepperedSecretHasher(keyring: try keyring ?? PepperKeyring.random(), derivation: derivation, bounds: .lowCostForTests)
     }
 
     public init(_ hasher: PepperedSecretHasher) {

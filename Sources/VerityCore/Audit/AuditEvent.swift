@@ -112,4 +112,6 @@ public enum AuditAction: String, CaseIterable, Codable, Sendable {
     case acknowledgeDelivery = "ACK_DELIVERY"
     case getStatus = "GET_STATUS"
     case permissionDenied = "PERMISSION_DENIED"
+    /// A mutating call refused by a policy, a precondition or a rate limit.
+    case refused = "REFUSED"
 }

@@ -26,6 +26,13 @@ public enum CredentialError: Error, Equatable, Sendable, CustomStringConvertible
     case failedPrecondition(reason: String, message: String)
     /// Too many one-time codes were issued to the subject lately; the next is allowed at `retryAfter`.
     case rateLimited(retryAfter: Date)
+    /// The call ran into concurrent work on the same subject and did nothing; it may be retried.
+    case aborted(reason: String, message: String)
+    /// The service could not complete the call for a reason of its own, such as a stored value it
+    /// cannot read; whatever the call counted stays counted.
+    case internalFailure(reason: String, message: String)
+    /// The store could not take the call now; nothing was done, and it may be retried.
+    case unavailable(reason: String, message: String)
 
     public var description: String {
         switch self {
@@ -35,6 +42,31 @@ public enum CredentialError: Error, Equatable, Sendable, CustomStringConvertible
         case let .alreadyExists(id): "subject \(id) is already enrolled"
         case let .failedPrecondition(reason, message): "\(message) (\(reason))"
         case let .rateLimited(retryAfter): "too many codes lately; the next is allowed at \(Timestamp.string(from: retryAfter))"
+        case let .aborted(reason, message), let .internalFailure(reason, message), let .unavailable(reason, message): "\(message) (\(reason))"
         }
     }
+
+    /// Every remaining attempt is held by checks of the same subject still being evaluated.
+    public static let checksInProgress = CredentialError.aborted(
+        reason: "CHECKS_IN_PROGRESS",
+        message: "other checks of this subject are still being evaluated and hold its remaining attempts; retry when they finish"
+    )
+
+    /// The check outlived the longest a check may take, and its reservation was counted as lost.
+    public static let reservationLost = CredentialError.aborted(
+        reason: "RESERVATION_LOST",
+        message: "the check took too long and was counted as a failed check; retry"
+    )
+
+    /// A stored credential could not be evaluated (unknown pepper key, malformed or out-of-bounds hash).
+    public static let credentialIntegrity = CredentialError.internalFailure(
+        reason: "CREDENTIAL_INTEGRITY",
+        message: "a stored credential could not be evaluated; the attempt was counted and the operators were alerted"
+    )
+
+    /// The cryptographic library failed while evaluating a credential.
+    public static let cryptoFailure = CredentialError.internalFailure(
+        reason: "CRYPTO_FAILURE",
+        message: "the cryptographic library failed; the attempt was counted and the operators were alerted"
+    )
 }

@@ -44,6 +44,34 @@ public struct CodeChallenge: Equatable, Sendable {
     }
 }
 
+extension CodeChallenge {
+    /// One try of the code, decided on the challenge as stored now: the store runs it inside the
+    /// transaction that writes the result, so tries of one challenge never overlap.
+    ///
+    /// - Parameter matches: whether the offered code matches; asked only for a challenge that
+    ///   may still be used, so a used, replaced or expired code is never compared.
+    public mutating func attempt(limit: Int, now: Date, matches: () throws -> Bool) rethrows -> CodeVerificationResult {
+        switch state {
+        case .used: return CodeVerificationResult(.alreadyUsed, attemptsRemaining: 0)
+        case .exhausted: return CodeVerificationResult(.exhausted, attemptsRemaining: 0)
+        case .replaced: return CodeVerificationResult(.expired, attemptsRemaining: 0)
+        case .active: break
+        }
+        guard expiresAt > now else { return CodeVerificationResult(.expired, attemptsRemaining: 0) }
+        guard failedAttempts < limit else {
+            state = .exhausted
+            return CodeVerificationResult(.exhausted, attemptsRemaining: 0)
+        }
+        if try matches() {
+            state = .used
+            return CodeVerificationResult(.verified, attemptsRemaining: 0)
+        }
+        failedAttempts += 1
+        if failedAttempts >= limit { state = .exhausted }
+        return CodeVerificationResult(.mismatch, attemptsRemaining: limit - failedAttempts)
+    }
+}
+
 /// What a one-time code is for.
 public enum CodePurpose: String, CaseIterable, Codable, Sendable {
     case portalRegistration = "PORTAL_REGISTRATION"
@@ -73,6 +101,9 @@ public enum CodeChallengeState: String, CaseIterable, Codable, Sendable {
 /// The answer to `IssueCode`: never the code.
 public struct IssuedCode: Equatable, Sendable {
     public var challengeID: String
+    /// Whom and what the code is for: a check must name both.
+    public var subjectID: SubjectID
+    public var purpose: CodePurpose
     public var maskedDestination: String
     public var expiresAt: Date
 }

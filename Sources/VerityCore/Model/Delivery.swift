@@ -18,13 +18,19 @@ public struct Delivery: Equatable, Sendable {
     public var pepperKeyID: String
     public var state: DeliveryState
     public var leasedUntil: Date?
+    /// Names the current lease: an acknowledgement must present it, so that a notifier whose
+    /// lease ran out cannot settle a delivery another notifier now holds.
+    public var leaseToken: String?
+    /// The one-time code this delivery carries, if any: replacing the code expires the delivery.
+    public var challengeID: String?
     public var attempts: Int
     public var createdAt: Date
     public var expiresAt: Date
 
     public init(
         id: String, channel: CodeChannel, sealedContent: [UInt8]?, pepperKeyID: String, state: DeliveryState = .pending,
-        leasedUntil: Date? = nil, attempts: Int = 0, createdAt: Date, expiresAt: Date
+        leasedUntil: Date? = nil, leaseToken: String? = nil, challengeID: String? = nil, attempts: Int = 0,
+        createdAt: Date, expiresAt: Date
     ) {
         self.id = id
         self.channel = channel
@@ -32,6 +38,8 @@ public struct Delivery: Equatable, Sendable {
         self.pepperKeyID = pepperKeyID
         self.state = state
         self.leasedUntil = leasedUntil
+        self.leaseToken = leaseToken
+        self.challengeID = challengeID
         self.attempts = attempts
         self.createdAt = createdAt
         self.expiresAt = expiresAt
@@ -64,6 +72,7 @@ public struct DeliveryContent: Codable, Equatable, Sendable {
 /// A delivery handed out by a lease, decrypted.
 public struct LeasedDelivery: Equatable, Sendable {
     public var id: String
+    public var leaseToken: String
     public var channel: CodeChannel
     public var content: DeliveryContent
 }

@@ -20,6 +20,11 @@ public struct Subject: Equatable, Sendable {
     public var state: SubjectState
     /// Failed security checks since the last success or unblock; the source of truth for the lock.
     public var consecutiveFailures: Int
+    /// Failed security checks ever recorded: a success clears failures up to the serial its
+    /// check saw when it was reserved (``CheckLock``).
+    public var failureSerial: Int64
+    /// Checks reserved and not yet finished; they count against the limit while in flight.
+    public var pendingChecks: [PendingCheck]
     public var blockedAt: Date?
     public var blockReason: String?
     public var credentials: StoredCredentials
@@ -33,6 +38,8 @@ public struct Subject: Equatable, Sendable {
         representsSubjectID: SubjectID? = nil,
         state: SubjectState = .notSetUp,
         consecutiveFailures: Int = 0,
+        failureSerial: Int64 = 0,
+        pendingChecks: [PendingCheck] = [],
         blockedAt: Date? = nil,
         blockReason: String? = nil,
         credentials: StoredCredentials = StoredCredentials(),
@@ -45,6 +52,8 @@ public struct Subject: Equatable, Sendable {
         self.representsSubjectID = representsSubjectID
         self.state = state
         self.consecutiveFailures = consecutiveFailures
+        self.failureSerial = failureSerial
+        self.pendingChecks = pendingChecks
         self.blockedAt = blockedAt
         self.blockReason = blockReason
         self.credentials = credentials

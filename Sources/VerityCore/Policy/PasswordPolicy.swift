@@ -10,7 +10,7 @@ import Foundation
 
 /// The rules for a special password chosen by a person.
 ///
-/// 8 to 64 characters; no inappropriate language (matched on normalised words, so `Sh1t`
+/// 8 to 64 characters, and 8 or more as spoken (case folded, spacing removed); no inappropriate language (matched on normalised words, so `Sh1t`
 /// and `s.h.i.t` are caught while `Scunthorpe` is not); never containing the PIN; not one of
 /// the most common passwords. The word lists ship with the package
 /// (`Policy/generate-word-lists.py` says where they come from).
@@ -37,11 +37,16 @@ public struct PasswordPolicy: Sendable {
         guard length <= Self.maximumLength else {
             throw refuse(.tooLong, "a password has at most \(Self.maximumLength) characters")
         }
+        // On the phone only the spoken form is compared, so it must be a password too:
+        // "        " or "Ab          " would otherwise let "" or "ab" pass a phone check.
+        let spoken = PasswordForm.spoken.normalize(password)
+        guard spoken.count >= Self.minimumLength else {
+            throw refuse(.tooShort, "a password has at least \(Self.minimumLength) characters as spoken, without spaces")
+        }
         let folded = password.precomposedStringWithCompatibilityMapping.lowercased()
         guard !Self.containsInappropriateLanguage(folded) else {
             throw refuse(.inappropriateLanguage, "a password cannot contain inappropriate language")
         }
-        let spoken = PasswordForm.spoken.normalize(password)
         if let pin, !pin.isEmpty, spoken.contains(pin) {
             throw refuse(.containsPIN, "a password cannot contain the PIN")
         }

@@ -29,7 +29,7 @@ extension CredentialService {
                 throw CredentialError.failedPrecondition(reason: "NOT_BLOCKED", message: "the subject is \(subject.state.rawValue), not BLOCKED")
             }
             subject.state = .active
-            subject.consecutiveFailures = 0
+            CheckLock.reset(&subject)
             subject.blockedAt = nil
             subject.blockReason = nil
             subject.updatedAt = time
@@ -50,6 +50,13 @@ extension CredentialService {
     /// Checks the audit chain and names the first event that no longer matches its hash.
     public func verifyAuditChain() async throws -> AuditChainReport {
         try await store.verifyAuditChain()
+    }
+
+    /// Records a mutating call that was refused (a policy, a precondition, a rate limit), so that
+    /// refusals leave a trace too; the reason names the rule, never the refused value.
+    public func recordRefusal(subject: SubjectID?, status: String, reason: String?, context: CallContext) async throws {
+        let facts = reason.map { ["reason: \($0)"] } ?? []
+        try await store.append([draft(.refused, status, subject: subject, context: context, facts: facts)])
     }
 
     /// Records a call that the role table refused, so that denials leave a trace.

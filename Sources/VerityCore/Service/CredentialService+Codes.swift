@@ -43,46 +43,52 @@ extension CredentialService {
             destination: address, template: purpose.template,
             variables: ["code": code, "purpose": purpose.rawValue, "expiresAt": Timestamp.string(from: expiresAt)]
         )
-        let delivery = try sealedDelivery(content, channel: channel, createdAt: time, expiresAt: expiresAt)
+        let delivery = try sealedDelivery(content, channel: channel, challengeID: challengeID, createdAt: time, expiresAt: expiresAt)
         let audit = draft(.issueCode, "OK", subject: id, context: context, facts: ["purpose: \(purpose.rawValue)", "sent by \(channel.rawValue) to \(masked)"])
         let limit = CodeRateLimit(windowStart: time.addingTimeInterval(-configuration.codeRateWindow), maximum: configuration.codesPerWindow)
         switch try await store.insertCode(challenge, delivery: delivery, audit: audit, rateLimit: limit) {
         case .issued:
             log("one-time code issued", subject: id, context: context, ["purpose": "\(purpose.rawValue)", "channel": "\(channel.rawValue)"])
-            return IssuedCode(challengeID: challengeID, maskedDestination: masked, expiresAt: expiresAt)
+            return IssuedCode(challengeID: challengeID, subjectID: id, purpose: purpose, maskedDestination: masked, expiresAt: expiresAt)
         case let .rateLimited(oldest):
             throw CredentialError.rateLimited(retryAfter: oldest.addingTimeInterval(configuration.codeRateWindow))
         }
     }
 
-    /// Checks one try of a code. A code is single use, valid until it expires, and allows
-    /// ``Configuration/codeAttemptLimit`` wrong tries; tries are reserved atomically before
-    /// the code is compared, so a flood of parallel tries gets no more evaluated than that.
-    /// Code failures do not count towards the security-check lock.
-    public func verifyCode(challenge id: String, code: String, context: CallContext) async throws -> CodeVerificationResult {
-        let limit = configuration.codeAttemptLimit
-        switch try await store.reserveCodeAttempt(id, limit: limit, now: now()) {
-        case .notFound:
-            throw CredentialError.missing(field: "challengeId", message: "no challenge with this id")
-        case let .refused(challenge):
-            let outcome: CodeVerificationResult.Outcome = switch challenge.state {
-            case .used: .alreadyUsed
-            case .exhausted: .exhausted
-            case .replaced: .expired
-            case .active: challenge.failedAttempts >= limit ? .exhausted : .expired
+    /// Checks one try of a code, for the subject and purpose the caller's flow is about.
+    ///
+    /// A code is single use, valid until it expires, and allows ``Configuration/codeAttemptLimit``
+    /// wrong tries. Each try is decided and recorded in one transaction, so a flood of parallel
+    /// tries gets no more compared than that, and exactly one right try uses the code; the others
+    /// answer ALREADY_USED. A challenge of another subject or purpose answers as an unknown one: a
+    /// flow cannot be handed someone else's challenge. Code failures do not count towards the
+    /// security-check lock.
+    public func verifyCode(
+        challenge id: String,
+        code: String,
+        subject subjectID: SubjectID,
+        purpose: CodePurpose,
+        context: CallContext
+    ) async throws -> CodeVerificationResult {
+        try SecurityFactors.checkNotBlank(code, field: "code")
+        let (limit, time) = (configuration.codeAttemptLimit, now())
+        let result = try await store.attemptCode(id, subjectID: subjectID, purpose: purpose) { [self] challenge in
+            let keyID = challenge.pepperKeyID
+            let stored = challenge.codeMAC
+            let result = try challenge.attempt(limit: limit, now: time) {
+                let expected = try codeMAC(code, challengeID: id, purpose: purpose, keyID: keyID)
+                return ConstantTime.equals(Array(expected.utf8), Array(stored.utf8))
             }
-            try await store.append([draft(.verifyCode, outcome.rawValue, subject: challenge.subjectID, context: context, facts: ["not evaluated"])])
-            return CodeVerificationResult(outcome, attemptsRemaining: 0)
-        case let .reserved(challenge):
-            let expected = try codeMAC(code, challengeID: challenge.id, purpose: challenge.purpose, keyID: challenge.pepperKeyID)
-            let matched = ConstantTime.equals(Array(expected.utf8), Array(challenge.codeMAC.utf8))
-            let remaining = max(0, limit - challenge.failedAttempts)
-            let outcome: CodeVerificationResult.Outcome = matched ? .verified : .mismatch
-            let audit = draft(.verifyCode, outcome.rawValue, subject: challenge.subjectID, context: context, facts: ["purpose: \(challenge.purpose.rawValue)"])
-            try await store.finishCodeAttempt(challenge.id, matched: matched, limit: limit, audit: audit)
-            log("one-time code checked", subject: challenge.subjectID, context: context, ["result": "\(outcome.rawValue)"])
-            return CodeVerificationResult(outcome, attemptsRemaining: matched ? 0 : remaining)
+            let compared = result.outcome == .verified || result.outcome == .mismatch
+            let audit = draft(
+                .verifyCode, result.outcome.rawValue, subject: subjectID, context: context,
+                facts: ["purpose: \(purpose.rawValue)"] + (compared ? [] : ["not evaluated"])
+            )
+            return SubjectModification(result, audit: [audit])
         }
+        guard let result else { throw CredentialError.missing(field: "challengeId", message: "no challenge with this id") }
+        log("one-time code checked", subject: subjectID, context: context, ["result": "\(result.outcome.rawValue)"])
+        return result
     }
 
     /// HMAC-SHA256 (hex) of `challenge id | purpose | code` under the code key derived from pepper key `keyID`.

@@ -52,7 +52,8 @@ extension CredentialService {
         let contacts = try contacts.validated()
         let audit = draft(
             .updateContacts, "OK", subject: id, context: context,
-            facts: ["e-mails on file: \(contacts.emails.count)", "phones on file: \(contacts.phones.count)"]
+            facts: contacts.emails.map { "e-mail: \(Self.mask($0, channel: .email))" }
+                + contacts.phones.map { "phone \($0.type.rawValue): \(Self.mask($0.number, channel: .sms))" }
         )
         let time = now()
         try await store.modify(id) { subject in
@@ -79,7 +80,7 @@ extension CredentialService {
             guard subject.state != .blocked else { throw CredentialError.blockedSubject }
             hashes.apply(to: &subject.credentials)
             subject.state = .active
-            subject.consecutiveFailures = 0
+            CheckLock.reset(&subject)
             subject.updatedAt = time
             return SubjectModification(subject.state, audit: [audit])
         }
@@ -98,7 +99,7 @@ extension CredentialService {
             subject.credentials.pinHash = nil
             subject.credentials.passwordHash = nil
             subject.credentials.spokenPasswordHash = nil
-            subject.consecutiveFailures = 0
+            CheckLock.reset(&subject)
             subject.updatedAt = time
             return SubjectModification(subject.state, audit: [audit])
         }
@@ -109,17 +110,14 @@ extension CredentialService {
     /// Checks new secrets against the policies without storing anything, so that a server can
     /// refuse a bad choice before it queues any hashing work.
     public func checkPolicies(_ details: SecurityFactors, fieldPrefix: String = "") throws(CredentialError) {
-        guard !details.isEmpty else {
-            throw .invalidArgument(field: "\(fieldPrefix)pin", reason: "REQUIRED", message: "give a PIN, a password or both")
-        }
+        try details.checkOffered(prefix: fieldPrefix)
+        let fields = SecurityFactors.fields(prefix: fieldPrefix)
         do {
             if let pin = details.pin {
-                try configuration.pinPolicy.check(pin, field: fieldPrefix.isEmpty ? "pin" : "\(fieldPrefix)Pin")
+                try configuration.pinPolicy.check(pin, field: fields.pin)
             }
             if let password = details.password {
-                try configuration.passwordPolicy.check(
-                    password, pin: details.pin, field: fieldPrefix.isEmpty ? "password" : "\(fieldPrefix)Password"
-                )
+                try configuration.passwordPolicy.check(password, pin: details.pin, field: fields.password)
             }
         } catch {
             throw error.credentialError

@@ -13,6 +13,10 @@ extension CredentialService {
     /// Generates the phone system's PIN: drawn by OpenSSL's random generator, never chosen by a
     /// person, never one repeated digit or a straight run. Generating again replaces the old PIN.
     ///
+    /// A NOT_SET_UP subject becomes ACTIVE: the IVR PIN may be their only secret (procedure 001),
+    /// and it then verifies, counts failures and blocks like any other. A DEFAULTS_APPLIED
+    /// subject stays so: the person refused, and nothing verifies until details are set.
+    ///
     /// - Returns: the PIN, which leaves the service this once, and the time it was set.
     public func generateIVRPIN(for id: SubjectID, context: CallContext) async throws -> (pin: String, updatedAt: Date) {
         guard let subject = try await store.subject(id) else { throw CredentialError.notFound(id) }
@@ -26,6 +30,7 @@ extension CredentialService {
             guard subject.state != .blocked else { throw CredentialError.blockedSubject }
             subject.credentials.ivrPinHash = hash
             subject.credentials.ivrPinUpdatedAt = time
+            if subject.state == .notSetUp { subject.state = .active }
             subject.updatedAt = time
             return SubjectModification((), audit: [audit])
         }

@@ -24,7 +24,7 @@ extension CredentialService {
         let leased = try await store.leaseDeliveries(max: max, now: time, until: time.addingTimeInterval(TimeInterval(leaseSeconds)), audit: audit)
         return leased.compactMap { delivery in
             do {
-                return LeasedDelivery(id: delivery.id, channel: delivery.channel, content: try openContent(of: delivery))
+                return LeasedDelivery(id: delivery.id, leaseToken: delivery.leaseToken ?? "", channel: delivery.channel, content: try openContent(of: delivery))
             } catch {
                 logger.error("a delivery could not be decrypted; is its pepper key missing?", metadata: ["delivery": "\(delivery.id)", "key": "\(delivery.pepperKeyID)"])
                 return nil
@@ -33,29 +33,59 @@ extension CredentialService {
     }
 
     /// Records that a leased delivery was sent or failed; its content is erased either way.
-    public func acknowledgeDelivery(_ id: String, outcome: DeliveryState, context: CallContext) async throws {
+    ///
+    /// `leaseToken` must name the delivery's current lease: a notifier whose lease ran out and
+    /// was given to another cannot settle the delivery in the other's place.
+    public func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, context: CallContext) async throws {
         guard outcome == .sent || outcome == .failed else {
             throw CredentialError.invalidArgument(field: "outcome", reason: "INVALID_VALUE", message: "outcome is SENT or FAILED")
         }
         let audit = draft(.acknowledgeDelivery, outcome.rawValue, subject: nil, context: context, facts: ["delivery: \(id)"])
-        guard try await store.acknowledgeDelivery(id, outcome: outcome, audit: audit) else {
+        switch try await store.acknowledgeDelivery(id, leaseToken: leaseToken, outcome: outcome, audit: audit) {
+        case .acknowledged:
+            return
+        case .notFound:
             throw CredentialError.missing(field: "deliveryId", message: "no pending delivery with this id")
+        case .leaseLost:
+            throw CredentialError.failedPrecondition(reason: "LEASE_LOST", message: "the lease ran out and the delivery was leased again; do not send it twice")
         }
     }
 
-    func sealedDelivery(_ content: DeliveryContent, channel: CodeChannel, createdAt: Date, expiresAt: Date) throws -> Delivery {
+    /// Erases the content of deliveries that expired unacknowledged; a server calls it on a timer,
+    /// so that no code outlives its use while no notifier leases.
+    @discardableResult
+    public func expireDeliveries() async throws -> Int {
+        let expired = try await store.expireDeliveries(now: now())
+        if expired > 0 { logger.info("expired deliveries erased", metadata: ["count": "\(expired)"]) }
+        return expired
+    }
+
+    func sealedDelivery(_ content: DeliveryContent, channel: CodeChannel, challengeID: String?, createdAt: Date, expiresAt: Date) throws -> Delivery {
         let id = Self.randomID()
         let keyID = keyring.currentKeyID
-        let key = keyring.derivedKey(id: keyID, purpose: "outbox")!
-        let sealed = try AESGCM.seal(Array(try JSONEncoder().encode(content)), key: key, associatedData: Array(id.utf8))
-        return Delivery(id: id, channel: channel, sealedContent: sealed, pepperKeyID: keyID, createdAt: createdAt, expiresAt: expiresAt)
+        guard let key = keyring.derivedKey(id: keyID, purpose: "outbox") else { throw UnknownPepperKeyError(keyID: keyID) }
+        var plaintext = Array(try JSONEncoder().encode(content))
+        defer { SecureMemory.cleanse(&plaintext) }
+        let associatedData = Self.associatedData(id: id, channel: channel, keyID: keyID, expiresAt: expiresAt)
+        let sealed = try AESGCM.seal(plaintext, key: key, associatedData: associatedData)
+        return Delivery(
+            id: id, channel: channel, sealedContent: sealed, pepperKeyID: keyID, challengeID: challengeID, createdAt: createdAt, expiresAt: expiresAt
+        )
     }
 
     func openContent(of delivery: Delivery) throws -> DeliveryContent {
         guard let sealed = delivery.sealedContent, let key = keyring.derivedKey(id: delivery.pepperKeyID, purpose: "outbox") else {
             throw UnknownPepperKeyError(keyID: delivery.pepperKeyID)
         }
-        let plaintext = try AESGCM.open(sealed, key: key, associatedData: Array(delivery.id.utf8))
+        let associatedData = Self.associatedData(id: delivery.id, channel: delivery.channel, keyID: delivery.pepperKeyID, expiresAt: delivery.expiresAt)
+        var plaintext = try AESGCM.open(sealed, key: key, associatedData: associatedData)
+        defer { SecureMemory.cleanse(&plaintext) }
         return try JSONDecoder().decode(DeliveryContent.self, from: Data(plaintext))
+    }
+
+    /// What the seal binds the content to: a row whose id, channel, key or expiry was edited
+    /// does not open.
+    static func associatedData(id: String, channel: CodeChannel, keyID: String, expiresAt: Date) -> [UInt8] {
+        Array("verity-outbox-v2|\(id)|\(channel.rawValue)|\(keyID)|\(Timestamp.milliseconds(of: expiresAt))".utf8)
     }
 }

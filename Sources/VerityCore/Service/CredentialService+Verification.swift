@@ -12,31 +12,32 @@ import VerityCrypto
 extension CredentialService {
     /// Checks a person's PIN, password or both; when both are given, both must match.
     ///
-    /// The lock, exactly as `security.md` states it: the attempt is reserved in the store in
-    /// one atomic statement before any secret is evaluated, so at most ``Configuration/attemptLimit``
-    /// secrets are evaluated between successes, whatever the concurrency, and an attempt whose
-    /// outcome is lost in a crash stays counted. A blocked subject answers BLOCKED without its
-    /// secret being looked at. An unknown subject costs the same hashing as a known one.
+    /// The lock, exactly as ``CheckLock`` states it: the check is reserved in the store before
+    /// any secret is evaluated, so at most ``Configuration/attemptLimit`` wrong secrets are
+    /// evaluated between successes, whatever the concurrency, and a check whose outcome is lost
+    /// in a crash is counted. A blocked subject answers BLOCKED without its secret being looked
+    /// at. An unknown subject costs the same hashing as a known one.
     ///
     /// - Throws: ``CredentialError/invalidArgument(field:reason:message:)`` when no factor is
-    ///   given; ``CredentialError/notFound(_:)`` for an unknown subject.
+    ///   given or one is blank; ``CredentialError/notFound(_:)`` for an unknown subject;
+    ///   ``CredentialError/aborted(reason:message:)`` while other checks hold every remaining attempt.
     public func verify(
         _ id: SubjectID,
         _ factors: SecurityFactors,
         channel: VerificationChannel,
         context: CallContext
     ) async throws -> VerificationResult {
-        guard !factors.isEmpty else {
-            throw CredentialError.invalidArgument(field: "pin", reason: "REQUIRED", message: "give a PIN, a password or both")
-        }
+        try factors.checkOffered()
         return try await check(id, CredentialSlot.slots(for: factors, channel: channel), action: .verify, context: context)
     }
 
-    /// Self-service change: the current details are verified first, and a failure counts
-    /// towards the lock like any other check; on success the new details replace the old.
+    /// Self-service change: every factor the subject has is verified first, and a failure counts
+    /// towards the lock like any other check; on success the new details replace the old ones in
+    /// the same transaction that records the success.
     ///
-    /// New details are checked against the policies before the current ones are evaluated, so
-    /// a refused choice costs the person no attempt.
+    /// The order of refusals is `proto-spec/errors.md`'s: blank factors, the subject, a
+    /// representative (procedure 002 allows them no self-service), a current factor left out,
+    /// the policies of the new details. None of them costs the person an attempt.
     public func change(
         _ id: SubjectID,
         current: SecurityFactors,
@@ -44,161 +45,216 @@ extension CredentialService {
         channel: VerificationChannel = .portal,
         context: CallContext
     ) async throws -> VerificationResult {
-        guard !current.isEmpty else {
-            throw CredentialError.invalidArgument(field: "currentPin", reason: "REQUIRED", message: "give the current PIN, password or both")
+        try current.checkOffered(prefix: "current")
+        try new.checkOffered(prefix: "new")
+        let slots = CredentialSlot.slots(for: current, channel: channel)
+        guard let subject = try await store.subject(id) else {
+            // An unknown subject costs the same work and answers as any other check does.
+            return try await check(id, slots, action: .change, context: context)
         }
+        try Self.checkChangeAllowed(subject, current: current)
         try checkPolicies(new, fieldPrefix: "new")
-        let result = try await check(id, CredentialSlot.slots(for: current, channel: channel), action: .change, context: context)
-        guard result.outcome == .verified else { return result }
         let hashes = try await hash(new)
-        let audit = draft(.change, "OK", subject: id, context: context, facts: new.names.map { "\($0) changed" })
-        let time = now()
-        try await store.modify(id) { subject in
-            // We re-check the state: a concurrent check may have blocked the subject meanwhile.
-            guard subject.state == .active else { throw CredentialError.blockedSubject }
+        let changed = draft(.change, "OK", subject: id, context: context, facts: new.names.map { "\($0) changed" })
+        return try await check(id, slots, action: .change, context: context) { subject in
+            // Checked again inside the transaction: the subject's factors may have changed since.
+            try Self.checkChangeAllowed(subject, current: current)
             hashes.apply(to: &subject.credentials)
-            subject.updatedAt = time
-            return SubjectModification((), audit: [audit])
+            return [changed]
         }
-        log("security details changed", subject: id, context: context)
-        return result
+    }
+
+    /// A change must prove every factor the subject has, and only a client changes their own.
+    static func checkChangeAllowed(_ subject: Subject, current: SecurityFactors) throws(CredentialError) {
+        guard subject.kind == .client else {
+            throw .failedPrecondition(reason: "REPRESENTATIVE", message: "a representative's details are set by a caseworker, not changed by self-service")
+        }
+        if subject.credentials.pinHash != nil, current.pin == nil {
+            throw .invalidArgument(field: "currentPin", reason: "REQUIRED", message: "the subject has a PIN: give the current PIN too")
+        }
+        if subject.credentials.passwordHash != nil, current.password == nil {
+            throw .invalidArgument(field: "currentPassword", reason: "REQUIRED", message: "the subject has a password: give the current password too")
+        }
     }
 
     /// One security check: reserve, evaluate, record.
+    ///
+    /// - Parameter onSuccess: changes the subject in the transaction that records a success,
+    ///   and returns the audit events of that change.
     func check(
         _ id: SubjectID,
         _ slots: [(slot: CredentialSlot, secret: String)],
         action: AuditAction,
-        context: CallContext
+        context: CallContext,
+        onSuccess: (@Sendable (inout Subject) throws -> [AuditDraft])? = nil
     ) async throws -> VerificationResult {
-        let factorNames = slots.map(\.slot.auditName)
-        guard let known = try await store.subject(id) else {
+        let checkID = Self.randomID()
+        let reservation: (decision: Result<(PendingCheck, StoredCredentials), CheckLock.RefusalError>, blocked: Bool)
+        do {
+            reservation = try await reserve(checkID, of: id, slots: slots.map(\.slot), action: action, context: context)
+        } catch let error as CredentialError where error == .notFound(id) {
             await spendDecoyWork(on: slots)
-            throw CredentialError.notFound(id)
+            try await store.append([draft(action, "UNKNOWN_SUBJECT", subject: id, context: context, facts: ["not evaluated: \(Self.names(slots))"])])
+            throw error
         }
-        if known.state == .active, slots.contains(where: { $0.slot.hash(in: known.credentials) == nil }) {
-            return try await answerWithoutEvaluating(known, action: action, facts: factorNames, context: context)
+        if reservation.blocked {
+            log("subject blocked", level: .notice, subject: id, context: context, ["reason": "\(CheckLock.lostReason)"])
         }
-        switch try await store.reserveAttempt(id, limit: configuration.attemptLimit) {
-        case .notFound:
-            await spendDecoyWork(on: slots)
-            throw CredentialError.notFound(id)
-        case let .refused(subject):
-            return try await answerWithoutEvaluating(subject, action: action, facts: factorNames, context: context)
-        case let .reserved(subject):
-            return try await evaluate(slots, of: subject, action: action, context: context)
+        switch reservation.decision {
+        case let .failure(refused):
+            log("security check", subject: id, context: context, ["result": "\(refused.refusal)"])
+            switch refused.refusal {
+            case .blocked: return VerificationResult(.blocked, attemptsRemaining: 0)
+            case .notSetUp: return VerificationResult(.notSetUp, attemptsRemaining: 0)
+            case .checksInProgress: throw CredentialError.checksInProgress
+            }
+        case let .success((pending, credentials)):
+            let evaluation = await evaluate(slots, against: credentials)
+            return try await finish(pending, of: id, evaluation, action: action, slots: slots, context: context, onSuccess: onSuccess)
         }
     }
 
-    private func evaluate(
-        _ slots: [(slot: CredentialSlot, secret: String)],
-        of subject: Subject,
+    private func reserve(
+        _ checkID: String,
+        of id: SubjectID,
+        slots: [CredentialSlot],
         action: AuditAction,
         context: CallContext
-    ) async throws -> VerificationResult {
+    ) async throws -> (decision: Result<(PendingCheck, StoredCredentials), CheckLock.RefusalError>, blocked: Bool) {
+        let time = now()
+        let (limit, longestCheck) = (configuration.attemptLimit, configuration.longestCheck)
+        let notEvaluated = "not evaluated: \(slots.map(\.auditName).joined(separator: ", "))"
+        return try await store.modify(id) { [self] subject in
+            let reservation = CheckLock.reserve(&subject, check: checkID, slots: slots, now: time, limit: limit, longestCheck: longestCheck)
+            var audit = reservation.lostChecks.map { lost in
+                draft(action, "LOST", subject: id, context: context, facts: ["a check reserved at \(Timestamp.string(from: lost.reservedAt)) never finished; counted as a failure"])
+            }
+            if reservation.blocked {
+                audit.append(draft(.lock, "BLOCKED", subject: id, context: context, facts: ["reason: \(subject.blockReason ?? CheckLock.lostReason)"]))
+            }
+            if case let .failure(refused) = reservation.decision {
+                audit.append(draft(action, refused.refusal.auditOutcome, subject: id, context: context, facts: [notEvaluated]))
+            }
+            let decision = reservation.decision.map { ($0, subject.credentials) }
+            return SubjectModification((decision, reservation.blocked), audit: audit)
+        }
+    }
+
+    /// What comparing the secrets gave: all matched, one did not, or one could not be evaluated.
+    enum Evaluation: Sendable {
+        case matched(rehashes: [(slot: CredentialSlot, old: String, new: String)])
+        case mismatched
+        case failed(CredentialError, detail: String)
+    }
+
+    private func evaluate(_ slots: [(slot: CredentialSlot, secret: String)], against credentials: StoredCredentials) async -> Evaluation {
         var rehashes: [(slot: CredentialSlot, old: String, new: String)] = []
         var allMatch = true
         // Every factor is evaluated, even after a mismatch, so timing does not tell which one failed.
         for (slot, secret) in slots {
-            guard let stored = slot.hash(in: subject.credentials) else {
-                // A concurrent ApplyDefaults removed the factor after our first read; the
-                // attempt stays counted (fail closed) and there is nothing to compare.
-                return VerificationResult(.notSetUp, attemptsRemaining: 0)
-            }
-            switch try await hashing.run({ [hasher] in try hasher.verify(secret, against: stored) }) {
-            case .match(needsRehash: true):
-                rehashes.append((slot, stored, try await hashing.run { [hasher] in try hasher.hash(secret) }))
-            case .match(needsRehash: false):
-                break
-            case .mismatch:
-                allMatch = false
+            guard let stored = slot.hash(in: credentials) else { return .mismatched }
+            do {
+                switch try await hashing.run({ [hasher] in try hasher.verify(secret, against: stored) }) {
+                case .match(needsRehash: true):
+                    if let new = await rehash(secret) { rehashes.append((slot, stored, new)) }
+                case .match(needsRehash: false):
+                    break
+                case .mismatch:
+                    allMatch = false
+                }
+            } catch {
+                return Self.evaluationFailure(error, slot: slot)
             }
         }
-        let checked = "checked: \(slots.map(\.slot.auditName).joined(separator: ", "))"
-        if allMatch {
-            return try await recordSuccess(of: subject.id, rehashing: rehashes, action: action, checked: checked, context: context)
-        }
-        return try await recordFailure(of: subject, action: action, checked: checked, context: context)
+        return allMatch ? .matched(rehashes: rehashes) : .mismatched
     }
 
-    private func recordSuccess(
+    /// A new hash under the current parameters, or `nil` when it cannot be made: a failed upgrade
+    /// never turns a correct secret into a failure.
+    private func rehash(_ secret: String) async -> String? {
+        do {
+            return try await hashing.run { [hasher] in try hasher.hash(secret) }
+        } catch {
+            logger.error("rehash failed; the old hash stays", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return nil
+        }
+    }
+
+    static func evaluationFailure(_ error: any Error, slot: CredentialSlot) -> Evaluation {
+        switch error {
+        case let error as UnknownPepperKeyError:
+            .failed(.credentialIntegrity, detail: "\(slot.auditName): stored hash names pepper key \(error.keyID), which the keyring lacks")
+        case let error as SecretHashFormatError:
+            .failed(.credentialIntegrity, detail: "\(slot.auditName): stored hash is not valid (\(error.reason))")
+        default:
+            .failed(.cryptoFailure, detail: "\(slot.auditName): the hashing library failed (\(String(reflecting: type(of: error))))")
+        }
+    }
+
+    private func finish(
+        _ pending: PendingCheck,
         of id: SubjectID,
-        rehashing rehashes: [(slot: CredentialSlot, old: String, new: String)],
+        _ evaluation: Evaluation,
         action: AuditAction,
-        checked: String,
-        context: CallContext
+        slots: [(slot: CredentialSlot, secret: String)],
+        context: CallContext,
+        onSuccess: (@Sendable (inout Subject) throws -> [AuditDraft])?
     ) async throws -> VerificationResult {
-        let audit = draft(action, VerificationResult.Outcome.verified.rawValue, subject: id, context: context, facts: [checked])
-        try await store.modify(id) { subject in
-            if subject.state == .active { subject.consecutiveFailures = 0 }
-            // A hash is only upgraded if nobody replaced it since we read it.
-            for rehash in rehashes where rehash.slot.hash(in: subject.credentials) == rehash.old {
-                rehash.slot.set(rehash.new, in: &subject.credentials)
-            }
-            return SubjectModification((), audit: [audit])
-        }
-        log("security check", subject: id, context: context, ["result": "VERIFIED", "rehashed": "\(rehashes.count)"])
-        return VerificationResult(.verified, attemptsRemaining: configuration.attemptLimit)
-    }
-
-    private func recordFailure(
-        of subject: Subject,
-        action: AuditAction,
-        checked: String,
-        context: CallContext
-    ) async throws -> VerificationResult {
-        let remaining = max(0, configuration.attemptLimit - subject.consecutiveFailures)
-        let mismatch = draft(action, VerificationResult.Outcome.mismatch.rawValue, subject: subject.id, context: context, facts: [checked])
-        guard remaining == 0 else {
-            try await store.append([mismatch])
-            log("security check", subject: subject.id, context: context, ["result": "MISMATCH", "attempts-remaining": "\(remaining)"])
-            return VerificationResult(.mismatch, attemptsRemaining: remaining)
-        }
-        try await block(subject.id, reason: "\(configuration.attemptLimit) consecutive failed security checks", with: [mismatch], context: context)
-        return VerificationResult(.mismatch, attemptsRemaining: 0)
-    }
-
-    /// Answers a check that may not evaluate any secret: BLOCKED, or NOT_SET_UP.
-    private func answerWithoutEvaluating(
-        _ subject: Subject,
-        action: AuditAction,
-        facts: [String],
-        context: CallContext
-    ) async throws -> VerificationResult {
-        let outcome: VerificationResult.Outcome
-        switch subject.state {
-        case .blocked:
-            outcome = .blocked
-        case .notSetUp, .defaultsApplied:
-            outcome = .notSetUp
-        case .active where subject.consecutiveFailures >= configuration.attemptLimit:
-            // The limit was reached but the subject never got blocked: the check that reached it
-            // was cut off before its outcome was recorded. We complete the lock now.
-            outcome = .blocked
-            try await block(subject.id, reason: "attempt limit reached; the last check's outcome was lost", with: [], context: context)
-        case .active:
-            outcome = .notSetUp
-        }
-        let audit = draft(action, outcome.rawValue, subject: subject.id, context: context, facts: ["not evaluated: \(facts.joined(separator: ", "))"])
-        try await store.append([audit])
-        log("security check", subject: subject.id, context: context, ["result": "\(outcome.rawValue)"])
-        return VerificationResult(outcome, attemptsRemaining: 0)
-    }
-
-    private func block(_ id: SubjectID, reason: String, with events: [AuditDraft], context: CallContext) async throws {
-        let lock = draft(.lock, "BLOCKED", subject: id, context: context, facts: ["reason: \(reason)"])
         let time = now()
-        let blocked = try await store.modify(id) { subject in
-            guard subject.state == .active else { return SubjectModification(false, audit: events) }
-            subject.state = .blocked
-            subject.blockedAt = time
-            subject.blockReason = reason
-            subject.updatedAt = time
-            return SubjectModification(true, audit: events + [lock])
+        let limit = configuration.attemptLimit
+        let checked = "checked: \(Self.names(slots))"
+        let (finish, errorOutcome) = try await store.modify(id) { [self] subject in
+            var audit: [AuditDraft] = []
+            let finish: CheckLock.Finish
+            switch evaluation {
+            case let .matched(rehashes):
+                finish = CheckLock.finish(&subject, check: pending.id, matched: true, limit: limit, now: time)
+                if finish == .verified {
+                    // A hash is only upgraded if nobody replaced it since we read it.
+                    for rehash in rehashes where rehash.slot.hash(in: subject.credentials) == rehash.old {
+                        rehash.slot.set(rehash.new, in: &subject.credentials)
+                    }
+                    audit.append(draft(action, "VERIFIED", subject: id, context: context, facts: [checked]))
+                    audit += try onSuccess?(&subject) ?? []
+                }
+            case .mismatched:
+                finish = CheckLock.finish(&subject, check: pending.id, matched: false, limit: limit, now: time)
+                audit.append(draft(action, "MISMATCH", subject: id, context: context, facts: [checked]))
+            case let .failed(_, detail):
+                finish = CheckLock.finish(&subject, check: pending.id, matched: false, limit: limit, now: time)
+                audit.append(draft(action, "ERROR", subject: id, context: context, facts: ["not evaluated: \(detail)", "counted as a failure"]))
+            }
+            if case .blockedMeanwhile = finish {
+                audit.append(draft(action, "BLOCKED", subject: id, context: context, facts: [checked, "blocked by other checks meanwhile"]))
+            }
+            if case .mismatch(_, blocked: true) = finish {
+                audit.append(draft(.lock, "BLOCKED", subject: id, context: context, facts: ["reason: \(subject.blockReason ?? "")"]))
+            }
+            return SubjectModification((finish, evaluation.error), audit: audit)
         }
-        if blocked {
-            log("subject blocked", level: .notice, subject: id, context: context, ["reason": "\(reason)"])
+        return try answer(finish, error: errorOutcome, of: id, context: context)
+    }
+
+    private func answer(_ finish: CheckLock.Finish, error: CredentialError?, of id: SubjectID, context: CallContext) throws -> VerificationResult {
+        if case let .mismatch(_, blocked) = finish, blocked {
+            log("subject blocked", level: .notice, subject: id, context: context, ["reason": "\(configuration.attemptLimit) consecutive failed security checks"])
         }
+        if let error {
+            logger.error("a stored credential could not be evaluated; the attempt is counted", metadata: ["subject": "\(id)", "reason": "\(error)"])
+            throw error
+        }
+        let result: VerificationResult = switch finish {
+        case .verified: VerificationResult(.verified, attemptsRemaining: configuration.attemptLimit)
+        case let .mismatch(remaining, _): VerificationResult(.mismatch, attemptsRemaining: remaining)
+        case .blockedMeanwhile: VerificationResult(.blocked, attemptsRemaining: 0)
+        case .reservationLost: throw CredentialError.reservationLost
+        }
+        log("security check", subject: id, context: context, ["result": "\(result.outcome.rawValue)", "attempts-remaining": "\(result.attemptsRemaining)"])
+        return result
+    }
+
+    private static func names(_ slots: [(slot: CredentialSlot, secret: String)]) -> String {
+        slots.map(\.slot.auditName).joined(separator: ", ")
     }
 
     private func spendDecoyWork(on slots: [(slot: CredentialSlot, secret: String)]) async {
@@ -206,8 +262,25 @@ extension CredentialService {
     }
 }
 
+extension CredentialService.Evaluation {
+    var error: CredentialError? {
+        if case let .failed(error, _) = self { error } else { nil }
+    }
+}
+
+extension CheckLock.Refusal {
+    /// The outcome the audit trail records for a check that was not reserved.
+    var auditOutcome: String {
+        switch self {
+        case .blocked: "BLOCKED"
+        case .notSetUp: "NOT_SET_UP"
+        case .checksInProgress: "CHECKS_IN_PROGRESS"
+        }
+    }
+}
+
 /// Which stored hash a factor is checked against.
-enum CredentialSlot: Sendable {
+public enum CredentialSlot: Sendable {
     case pin
     case exactPassword
     case spokenPassword

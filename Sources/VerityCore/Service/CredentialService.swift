@@ -21,6 +21,11 @@ public struct CredentialService: Sendable {
     public struct Configuration: Sendable {
         /// Consecutive failed checks that block a subject.
         public var attemptLimit = 3
+        /// The longest a check can take between its reservation and its outcome (two KDF runs and
+        /// two store writes, each write bounded by the store's busy timeout, after the deadline
+        /// ceiling). A reservation older than this belongs to a check that died with its process,
+        /// and is counted as a failure.
+        public var longestCheck: TimeInterval = 120
         public var pinPolicy = PINPolicy()
         public var passwordPolicy = PasswordPolicy()
         /// Digits in a generated IVR PIN.

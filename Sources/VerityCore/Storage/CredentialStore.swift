@@ -32,13 +32,6 @@ public protocol CredentialStore: Sendable {
         _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>
     ) async throws -> Value
 
-    /// Reserves one security check in a single atomic statement: increments the failure count
-    /// where the subject is ACTIVE and below `limit`, and returns the subject as it then stands.
-    ///
-    /// The reservation is durable before any secret is evaluated, so a crash between the two
-    /// leaves the attempt counted: the lock fails closed.
-    func reserveAttempt(_ id: SubjectID, limit: Int) async throws -> AttemptReservation
-
     /// Appends audit events that accompany no change of a subject.
     func append(_ audit: [AuditDraft]) async throws
 
@@ -50,25 +43,43 @@ public protocol CredentialStore: Sendable {
 
     /// Stores a new one-time code and its delivery in one transaction, unless the subject has
     /// already been sent `rateLimit.maximum` codes since `rateLimit.windowStart`. Any code still
-    /// active for the same subject and purpose is replaced.
+    /// active for the same subject and purpose is replaced, and its pending delivery expired.
     func insertCode(_ challenge: CodeChallenge, delivery: Delivery, audit: AuditDraft, rateLimit: CodeRateLimit) async throws -> CodeIssueOutcome
 
-    /// Reserves one try of a code in a single atomic statement, as ``reserveAttempt(_:limit:)``
-    /// does for security checks: counted where the challenge is active, unexpired and below `limit`.
-    func reserveCodeAttempt(_ id: String, limit: Int, now: Date) async throws -> CodeReservation
+    /// Runs one try of a code in one transaction: reads the challenge `id` of `subjectID` and
+    /// `purpose`, lets `attempt` decide and change it, and writes it back with the audit events
+    /// `attempt` returns. Tries of one challenge are thereby serialised: exactly one right try
+    /// can use a code, however many arrive at once.
+    ///
+    /// - Returns: what `attempt` returned, or `nil` when no challenge has this id, subject and purpose.
+    func attemptCode<Value: Sendable>(
+        _ id: String,
+        subjectID: SubjectID,
+        purpose: CodePurpose,
+        _ attempt: @escaping @Sendable (inout CodeChallenge) throws -> SubjectModification<Value>
+    ) async throws -> Value?
 
-    /// Records the outcome of a reserved try: a match uses the code up; a mismatch that reached
-    /// `limit` exhausts it.
-    func finishCodeAttempt(_ id: String, matched: Bool, limit: Int, audit: AuditDraft) async throws
-
-    /// Hands out up to `max` pending deliveries whose lease is free, leased until `until`, and
-    /// erases the content of deliveries that expired unacknowledged.
+    /// Hands out up to `max` pending deliveries whose lease is free, leased until `until` under a
+    /// new lease token each.
     func leaseDeliveries(max: Int, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery]
 
-    /// Records that a pending delivery was sent or failed, and erases its content.
+    /// Records that a pending delivery was sent or failed, and erases its content, if
+    /// `leaseToken` names its current lease.
+    func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, audit: AuditDraft) async throws -> AcknowledgeOutcome
+
+    /// Erases the content of pending deliveries that expired unacknowledged.
     ///
-    /// - Returns: `false` when no pending delivery has this id.
-    func acknowledgeDelivery(_ id: String, outcome: DeliveryState, audit: AuditDraft) async throws -> Bool
+    /// - Returns: how many were expired.
+    func expireDeliveries(now: Date) async throws -> Int
+}
+
+/// The answer to ``CredentialStore/acknowledgeDelivery(_:leaseToken:outcome:audit:)``.
+public enum AcknowledgeOutcome: Equatable, Sendable {
+    case acknowledged
+    /// No pending delivery has this id.
+    case notFound
+    /// The delivery is leased under another token: its lease was given to another notifier.
+    case leaseLost
 }
 
 /// How many codes a subject may be sent since when.
@@ -89,15 +100,6 @@ public enum CodeIssueOutcome: Equatable, Sendable {
     case rateLimited(oldestInWindow: Date)
 }
 
-/// The answer to a code-try reservation.
-public enum CodeReservation: Equatable, Sendable {
-    /// The try is counted; the challenge as it stands after the increment.
-    case reserved(CodeChallenge)
-    /// Nothing was reserved: used, replaced, exhausted or expired.
-    case refused(CodeChallenge)
-    case notFound
-}
-
 /// What a ``CredentialStore/modify(_:_:)`` change returns: its result, and the events to append with it.
 public struct SubjectModification<Value: Sendable>: Sendable {
     public var value: Value
@@ -109,11 +111,3 @@ public struct SubjectModification<Value: Sendable>: Sendable {
     }
 }
 
-/// The answer to an attempt reservation.
-public enum AttemptReservation: Equatable, Sendable {
-    /// The attempt is counted; the subject as it stands after the increment.
-    case reserved(Subject)
-    /// Nothing was reserved: the subject is not ACTIVE, or already at the limit.
-    case refused(Subject)
-    case notFound
-}

@@ -61,25 +61,35 @@ public struct IssueCodeResponse: Codable, Equatable, Sendable {
     }
 }
 
-/// `Mfa/VerifyCode` request.
+/// `Mfa/VerifyCode` request: the challenge, and the subject and purpose of the flow that uses it.
 public struct VerifyCodeRequest: Codable, Equatable, Sendable {
     public var challengeId: String
     public var code: String
+    public var subjectId: String
+    /// `PORTAL_REGISTRATION`, `PASSWORD_RESET`, `ACCOUNT_LINK` or `STEP_UP`.
+    public var purpose: String
 
-    public init(challengeId: String, code: String) {
+    public init(challengeId: String, code: String, subjectId: String, purpose: String) {
         self.challengeId = challengeId
         self.code = code
+        self.subjectId = subjectId
+        self.purpose = purpose
     }
 }
 
-/// `Mfa/VerifyCode` response: `VERIFIED`, `MISMATCH`, `EXPIRED`, `EXHAUSTED` or `ALREADY_USED`.
+/// `Mfa/VerifyCode` response: `VERIFIED`, `MISMATCH`, `EXPIRED`, `EXHAUSTED` or `ALREADY_USED`,
+/// with the subject and purpose the answer is about.
 public struct VerifyCodeResponse: Codable, Equatable, Sendable {
     public var result: String
     public var attemptsRemaining: Int
+    public var subjectId: String
+    public var purpose: String
 
-    public init(result: String, attemptsRemaining: Int) {
+    public init(result: String, attemptsRemaining: Int, subjectId: String, purpose: String) {
         self.result = result
         self.attemptsRemaining = attemptsRemaining
+        self.subjectId = subjectId
+        self.purpose = purpose
     }
 }
 
@@ -108,13 +118,16 @@ public struct LeaseResponse: Codable, Equatable, Sendable {
 /// One message for the agency's mail or SMS system to send.
 public struct DeliveryMessage: Codable, Equatable, Sendable {
     public var deliveryId: String
+    /// Names this lease; `Ack` presents it.
+    public var leaseToken: String
     public var channel: String
     public var destination: String
     public var template: String
     public var variables: [String: String]
 
-    public init(deliveryId: String, channel: String, destination: String, template: String, variables: [String: String]) {
+    public init(deliveryId: String, leaseToken: String, channel: String, destination: String, template: String, variables: [String: String]) {
         self.deliveryId = deliveryId
+        self.leaseToken = leaseToken
         self.channel = channel
         self.destination = destination
         self.template = template
@@ -125,10 +138,13 @@ public struct DeliveryMessage: Codable, Equatable, Sendable {
 /// `Notifications/Ack` request: `SENT` or `FAILED`; the response is empty.
 public struct AckRequest: Codable, Equatable, Sendable {
     public var deliveryId: String
+    /// The token of the lease that handed the delivery out.
+    public var leaseToken: String
     public var outcome: String
 
-    public init(deliveryId: String, outcome: String) {
+    public init(deliveryId: String, leaseToken: String, outcome: String) {
         self.deliveryId = deliveryId
+        self.leaseToken = leaseToken
         self.outcome = outcome
     }
 }

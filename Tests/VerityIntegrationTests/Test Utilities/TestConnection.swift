@@ -62,8 +62,9 @@ final class TestConnection: Sendable {
         withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + body
     }
 
+    /// A request's JSON; it names a caseworker in `metadata.actor` unless `extra` gives metadata of its own.
     static func request(id: Int64, method: String, message: [String: Any]? = [:], extra: [String: Any] = [:]) -> String {
-        var envelope: [String: Any] = ["id": id, "method": method]
+        var envelope: [String: Any] = ["id": id, "method": method, "metadata": ["actor": "agent:4711"]]
         if let message { envelope["message"] = message }
         envelope.merge(extra) { $1 }
         let data = try! JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys])

@@ -34,6 +34,7 @@ final class TestServer: Sendable {
         var configuration = setup.configuration()
         configuration.port = 0
         configuration.keyDerivation = .scrypt(logN: 4, r: 1, p: 1)
+        configuration.derivationBounds = .lowCostForTests
         adjust(&configuration)
         return try await TestServer(directory: directory, setup: setup, configuration: configuration)
     }

@@ -21,6 +21,7 @@ from support import VerityServer, wait_until
 import verity_client
 import verity_client.client as client_module
 from verity_client import (
+    Aborted,
     AlreadyExists,
     AuditChainReport,
     Channel,
@@ -30,8 +31,11 @@ from verity_client import (
     CodeVerification,
     ConnectionLost,
     DeadlineExceeded,
+    Delivery,
+    DeliveryOutcome,
     EnrollResult,
     FailedPrecondition,
+    Internal,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -51,7 +55,13 @@ from verity_client import (
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
 JOIN_TIMEOUT = 30.0
+
+#: The metadata actor of caseworker and administrator calls; SetSecurityDetails, ApplyDefaults,
+#: GeneratePin and Unblock require one.
+AGENT = "agent:4711"
+ADMIN = "admin:7"
 
 
 def sid(label: str) -> str:
@@ -141,6 +151,118 @@ class ErrorClassTests(unittest.TestCase):
     def test_parse_timestamp(self) -> None:
         self.assertEqual(parse_timestamp("2026-11-22T16:04:29.123Z"), datetime(2026, 11, 22, 16, 4, 29, 123000, tzinfo=timezone.utc))
 
+    def test_revision_2_reasons(self) -> None:
+        cases = [
+            ({"code": 10, "name": "ABORTED", "details": {"reason": "CHECKS_IN_PROGRESS"}}, Aborted, None, "CHECKS_IN_PROGRESS"),
+            ({"code": 13, "name": "INTERNAL", "details": {"reason": "CREDENTIAL_INTEGRITY"}}, Internal, None, "CREDENTIAL_INTEGRITY"),
+            ({"code": 13, "name": "INTERNAL", "details": {"reason": "STORE_ERROR"}}, Internal, None, "STORE_ERROR"),
+            ({"code": 14, "name": "UNAVAILABLE", "details": {"reason": "STORE_BUSY"}}, Unavailable, None, "STORE_BUSY"),
+            ({"code": 9, "name": "FAILED_PRECONDITION", "details": {"reason": "LEASE_LOST"}}, FailedPrecondition, None, "LEASE_LOST"),
+            ({"code": 9, "name": "FAILED_PRECONDITION", "details": {"reason": "REPRESENTATIVE"}}, FailedPrecondition, None, "REPRESENTATIVE"),
+            ({"code": 3, "name": "INVALID_ARGUMENT", "details": {"field": "code", "reason": "EMPTY"}}, InvalidArgument, "code", "EMPTY"),
+            ({"code": 3, "name": "INVALID_ARGUMENT", "details": {"field": "metadata.actor", "reason": "REQUIRED"}},
+             InvalidArgument, "metadata.actor", "REQUIRED"),
+        ]
+        for status, cls, field, reason in cases:
+            error = error_from_status(status)
+            self.assertIs(type(error), cls)  # a store that is busy is no lost connection
+            self.assertEqual((error.field, error.reason), (field, reason))
+
+
+# =============================================================================================
+# Request messages and results without a server
+
+
+def _answer(message: Optional[dict] = None, status: Optional[dict] = None) -> dict:
+    return {"id": 1, "status": status or {"code": 0, "name": "OK"}, **({"message": message} if status is None else {})}
+
+
+class OfflineClient(Client):
+    """A Client that connects nowhere: it records each request envelope and answers from a list."""
+
+    def __init__(self, *answers: dict) -> None:
+        super().__init__(cert="unused.pem", key="unused-key.pem", ca="unused-ca.pem")
+        self.sent: List[dict] = []
+        self.answers = list(answers)
+
+    @staticmethod
+    def _make_context(cert: str, key: str, ca: str):  # type: ignore[override]
+        return None
+
+    def call_raw(self, envelope):  # type: ignore[override]
+        self.sent.append(dict(envelope))
+        return self.answers.pop(0) if self.answers else _answer({})
+
+
+class RequestMessageTests(unittest.TestCase):
+    def test_verify_code_names_the_subject_and_the_purpose(self) -> None:
+        client = OfflineClient(_answer({"result": "VERIFIED", "attemptsRemaining": 0, "subjectId": "case-1", "purpose": "STEP_UP"}))
+        result = client.verify_code("c0ffee", "482915", subject_id="case-1", purpose=CodePurpose.STEP_UP)
+        self.assertEqual(client.sent[0]["method"], "verity.v1.Mfa/VerifyCode")
+        self.assertEqual(client.sent[0]["message"],
+                         {"challengeId": "c0ffee", "code": "482915", "subjectId": "case-1", "purpose": "STEP_UP"})
+        self.assertEqual(result, CodeVerification("VERIFIED", 0, "case-1", "STEP_UP"))
+        self.assertTrue(result.verified)
+        self.assertEqual(CodeVerification.from_json({"result": "MISMATCH", "attemptsRemaining": 2}),
+                         CodeVerification("MISMATCH", 2, "", ""))
+        with self.assertRaises(TypeError):  # subject_id and purpose are required
+            client.verify_code("c0ffee", "482915")  # type: ignore[call-arg]
+
+    def test_lease_tokens_go_back_with_the_ack(self) -> None:
+        token = "0123456789abcdef" * 2
+        client = OfflineClient(_answer({"deliveries": [{
+            "deliveryId": "d1", "leaseToken": token, "channel": "EMAIL", "destination": "pat@example.org",
+            "template": "CODE_STEP_UP", "variables": {"code": "482915", "purpose": "STEP_UP"},
+        }]}))
+        (delivery,) = client.lease(max=5, lease_seconds=30)
+        self.assertIsInstance(delivery, Delivery)
+        self.assertEqual((delivery.delivery_id, delivery.lease_token, delivery.template), ("d1", token, "CODE_STEP_UP"))
+        self.assertNotIn("482915", repr(delivery))
+        client.ack(delivery.delivery_id, lease_token=delivery.lease_token)
+        client.ack(delivery.delivery_id, DeliveryOutcome.FAILED, lease_token=delivery.lease_token)
+        self.assertEqual(client.sent[1]["message"], {"deliveryId": "d1", "leaseToken": token, "outcome": "SENT"})
+        self.assertEqual(client.sent[2]["message"], {"deliveryId": "d1", "leaseToken": token, "outcome": "FAILED"})
+        with self.assertRaises(TypeError):  # the lease token is required
+            client.ack("d1")  # type: ignore[call-arg]
+
+    def test_actor_through_actor_or_metadata(self) -> None:
+        calls = {
+            "verity.v1.Credentials/SetSecurityDetails": lambda c, **kw: c.set_security_details("case-1", pin="4829157", **kw),
+            "verity.v1.Credentials/ApplyDefaults": lambda c, **kw: c.apply_defaults("case-1", **kw),
+            "verity.v1.Ivr/GeneratePin": lambda c, **kw: c.generate_pin("case-1", **kw),
+            "verity.v1.Admin/Unblock": lambda c, **kw: c.unblock("case-1", "identity confirmed by phone", **kw),
+        }
+        for method, call in calls.items():
+            with self.subTest(method=method):
+                client = OfflineClient()
+                call(client, metadata={"actor": AGENT})
+                call(client, actor=AGENT)
+                call(client, actor=AGENT, metadata={"actor": "someone else", "requestId": "r-1"}, request_id="r-2")
+                call(client)
+                self.assertEqual([envelope["method"] for envelope in client.sent], [method] * 4)
+                self.assertEqual(client.sent[0]["metadata"], {"actor": AGENT})
+                self.assertEqual(client.sent[1]["metadata"], {"actor": AGENT})
+                self.assertEqual(client.sent[2]["metadata"], {"actor": AGENT, "requestId": "r-2"})
+                self.assertNotIn("metadata", client.sent[3])  # the server answers metadata.actor REQUIRED
+
+    def test_statuses_become_their_exceptions(self) -> None:
+        client = OfflineClient(
+            _answer(status={"code": 10, "name": "ABORTED", "message": "other checks are in progress",
+                            "details": {"reason": "CHECKS_IN_PROGRESS"}}),
+            _answer(status={"code": 9, "name": "FAILED_PRECONDITION", "details": {"reason": "LEASE_LOST"}}),
+            _answer(status={"code": 3, "name": "INVALID_ARGUMENT", "details": {"field": "pin", "reason": "EMPTY"}}),
+        )
+        with self.assertRaises(Aborted) as aborted:
+            client.verify("case-1", pin="4829157")
+        self.assertEqual(aborted.exception.reason, "CHECKS_IN_PROGRESS")
+        with self.assertRaises(FailedPrecondition) as lost:
+            client.ack("d1", lease_token="0" * 32)
+        self.assertEqual(lost.exception.reason, "LEASE_LOST")
+        with self.assertRaises(InvalidArgument) as empty:
+            client.verify_pin("case-1", "")
+        self.assertEqual((empty.exception.field, empty.exception.reason), ("pin", "EMPTY"))
+        self.assertEqual(client.sent[2]["message"], {"subjectId": "case-1", "pin": ""})  # sent as given
+
 
 # =============================================================================================
 # Every method against the server
@@ -169,10 +291,10 @@ class LiveServerTests(unittest.TestCase):
         for client in cls.clients.values():
             client.close()
 
-    def lease_for(self, destination: str) -> verity_client.Delivery:
+    def lease_for(self, destination: str, lease_seconds: int = 600) -> verity_client.Delivery:
         """Leases until the delivery to ``destination`` shows up (it is committed with its code)."""
         def find():
-            for delivery in self.notifier.lease(max=100, lease_seconds=600):
+            for delivery in self.notifier.lease(max=100, lease_seconds=lease_seconds):
                 if delivery.destination == destination:
                     return delivery
             return None
@@ -215,7 +337,7 @@ class LiveServerTests(unittest.TestCase):
     def test_set_verify_change_and_defaults(self) -> None:
         s = sid("creds")
         self.agent.enroll(s)
-        self.assertEqual(self.agent.set_security_details(s, pin="4829157", password="Blue kettle 1987"), "ACTIVE")
+        self.assertEqual(self.agent.set_security_details(s, pin="4829157", password="Blue kettle 1987", actor=AGENT), "ACTIVE")
         status = self.agent.get_status(s)
         self.assertEqual((status.state, status.has_pin, status.has_password), ("ACTIVE", True, True))
 
@@ -228,24 +350,37 @@ class LiveServerTests(unittest.TestCase):
         self.assertEqual(self.verifier.verify(s, password="blue kettle 1987", channel=Channel.PORTAL),
                          Verification("MISMATCH", 2))
 
-        self.assertEqual(self.verifier.change(s, current_pin="4829157", new_pin="5937261"), Verification("VERIFIED", 3))
+        # Change proves every factor the subject has: a missing one is REQUIRED and costs nothing.
+        for missing, given in (("currentPassword", dict(current_pin="4829157")),
+                               ("currentPin", dict(current_password="Blue kettle 1987"))):
+            with self.assertRaises(InvalidArgument) as caught:
+                self.verifier.change(s, new_pin="5937261", **given)
+            self.assertEqual((caught.exception.field, caught.exception.reason), (missing, "REQUIRED"))
+        self.assertEqual(self.agent.get_status(s).consecutive_failures, 1)  # the PORTAL mismatch above
+
+        self.assertEqual(self.verifier.change(s, current_pin="4829157", current_password="Blue kettle 1987", new_pin="5937261"),
+                         Verification("VERIFIED", 3))
         self.assertEqual(
-            self.verifier.change(s, current_password="BLUE KETTLE 1987", new_password="Green teapot 2024", channel="PHONE"),
+            self.verifier.change(s, current_pin="5937261", current_password="BLUE KETTLE 1987",
+                                 new_password="Green teapot 2024", channel="PHONE"),
             Verification("VERIFIED", 3),
         )
-        self.assertEqual(self.verifier.change(s, current_pin="4829157", new_pin="6048213").result, "MISMATCH")
+        self.assertEqual(
+            self.verifier.change(s, current_pin="4829157", current_password="Green teapot 2024", new_pin="6048213").result,
+            "MISMATCH",
+        )
         self.assertEqual(
             self.verifier.verify(s, pin="5937261", password="Green teapot 2024", channel="PORTAL"), Verification("VERIFIED", 3)
         )
 
-        self.assertEqual(self.agent.apply_defaults(s), "DEFAULTS_APPLIED")
+        self.assertEqual(self.agent.apply_defaults(s, actor=AGENT), "DEFAULTS_APPLIED")
         self.assertEqual(self.verifier.verify(s, pin="5937261"), Verification("NOT_SET_UP", 0))
 
     def test_ivr_pin_lock_and_unblock(self) -> None:
         s = sid("ivr")
         self.agent.enroll(s)
-        self.agent.set_security_details(s, pin="4829157")
-        generated = self.agent.generate_pin(s)
+        self.agent.set_security_details(s, pin="4829157", actor=AGENT)
+        generated = self.agent.generate_pin(s, actor=AGENT)
         self.assertRegex(generated.pin, r"^\d{6}$")
         self.assertRegex(generated.updated_at, TIMESTAMP)
         self.assertNotIn(generated.pin, repr(generated))
@@ -263,11 +398,11 @@ class LiveServerTests(unittest.TestCase):
         self.assertEqual(status.ivr_pin_updated_at, generated.updated_at)
 
         with self.assertRaises(FailedPrecondition) as caught:
-            self.agent.generate_pin(s)
+            self.agent.generate_pin(s, actor=AGENT)
         self.assertEqual(caught.exception.reason, "BLOCKED")
-        self.assertEqual(self.admin.unblock(s, "identity confirmed by phone", actor="admin:7"), "ACTIVE")
+        self.assertEqual(self.admin.unblock(s, "identity confirmed by phone", actor=ADMIN), "ACTIVE")
         with self.assertRaises(FailedPrecondition) as caught:
-            self.admin.unblock(s, "again")
+            self.admin.unblock(s, "again", metadata={"actor": ADMIN})
         self.assertEqual(caught.exception.reason, "NOT_BLOCKED")
         self.assertEqual(self.ivr.verify_pin(s, generated.pin), Verification("VERIFIED", 3))
 
@@ -291,23 +426,106 @@ class LiveServerTests(unittest.TestCase):
         self.assertRegex(code, r"^\d{6}$")
         self.assertNotIn(code, repr(delivery))
 
-        wrong = "000000" if code != "000000" else "111111"
-        self.assertEqual(self.verifier.verify_code(issued.challenge_id, wrong), CodeVerification("MISMATCH", 2))
-        verified = self.verifier.verify_code(issued.challenge_id, code)
-        self.assertEqual(verified, CodeVerification("VERIFIED", 0))
-        self.assertTrue(verified.verified)
-        self.assertEqual(self.verifier.verify_code(issued.challenge_id, code).result, "ALREADY_USED")
+        self.assertRegex(delivery.lease_token, HEX32)
 
-        self.assertIsNone(self.notifier.ack(delivery.delivery_id))
+        # The challenge belongs to its subject and purpose: any other is answered as unknown,
+        # and uses no try.
+        other = sid("other")
+        self.agent.enroll(other)
+        for subject_id, purpose in ((other, "PASSWORD_RESET"), (s, "STEP_UP"), (sid("ghost"), "PASSWORD_RESET")):
+            with self.assertRaises(NotFound) as caught:
+                self.verifier.verify_code(issued.challenge_id, code, subject_id=subject_id, purpose=purpose)
+            self.assertEqual(caught.exception.field, "challengeId")
+        with self.assertRaises(NotFound) as unknown:
+            self.verifier.verify_code("0123456789abcdef0123456789abcdef", code, subject_id=s, purpose="PASSWORD_RESET")
+        self.assertEqual((caught.exception.message, caught.exception.details), (unknown.exception.message, unknown.exception.details))
+
+        wrong = "000000" if code != "000000" else "111111"
+        self.assertEqual(self.verifier.verify_code(issued.challenge_id, wrong, subject_id=s, purpose="PASSWORD_RESET"),
+                         CodeVerification("MISMATCH", 2, s, "PASSWORD_RESET"))
+        verified = self.verifier.verify_code(issued.challenge_id, code, subject_id=s, purpose=CodePurpose.PASSWORD_RESET)
+        self.assertEqual(verified, CodeVerification("VERIFIED", 0, s, "PASSWORD_RESET"))
+        self.assertTrue(verified.verified)
+        self.assertEqual(
+            self.verifier.verify_code(issued.challenge_id, code, subject_id=s, purpose="PASSWORD_RESET").result, "ALREADY_USED"
+        )
+
+        # Only the token of the current lease acknowledges; a wrong one changes nothing.
+        with self.assertRaises(FailedPrecondition) as caught:
+            self.notifier.ack(delivery.delivery_id, lease_token="0" * 32)
+        self.assertEqual(caught.exception.reason, "LEASE_LOST")
+        self.assertIsNone(self.notifier.ack(delivery.delivery_id, lease_token=delivery.lease_token))
         with self.assertRaises(NotFound) as caught:
-            self.notifier.ack(delivery.delivery_id)
+            self.notifier.ack(delivery.delivery_id, lease_token=delivery.lease_token)
         self.assertEqual(caught.exception.field, "deliveryId")
 
         sms = self.agent.issue_code(s, "SMS", "STEP_UP", destination=phone)
         self.assertTrue(sms.masked_destination.endswith(phone[-4:]))
         text = self.lease_for(phone)
         self.assertEqual((text.channel, text.template), ("SMS", "CODE_STEP_UP"))
-        self.notifier.ack(text.delivery_id, outcome=verity_client.DeliveryOutcome.FAILED)
+        self.notifier.ack(text.delivery_id, outcome=verity_client.DeliveryOutcome.FAILED, lease_token=text.lease_token)
+
+    def test_lease_lost_once_the_delivery_is_leased_again(self) -> None:
+        s = sid("lease")
+        email = f"{s}@example.org"
+        self.agent.enroll(s, emails=[email])
+        self.verifier.issue_code(s, "EMAIL", "STEP_UP")
+        first = self.lease_for(email, lease_seconds=1)
+        time.sleep(1.2)  # the first lease runs out
+        second = self.lease_for(email)
+        self.assertEqual(second.delivery_id, first.delivery_id)
+        self.assertNotEqual(second.lease_token, first.lease_token)
+        with self.assertRaises(FailedPrecondition) as caught:
+            self.notifier.ack(first.delivery_id, "FAILED", lease_token=first.lease_token)
+        self.assertEqual(caught.exception.reason, "LEASE_LOST")
+        self.assertIsNone(self.notifier.ack(second.delivery_id, lease_token=second.lease_token))
+
+    def test_a_replaced_code_is_not_delivered(self) -> None:
+        s = sid("replaced")
+        email = f"{s}@example.org"
+        self.agent.enroll(s, emails=[email])
+        first = self.verifier.issue_code(s, "EMAIL", "ACCOUNT_LINK")
+        second = self.verifier.issue_code(s, "EMAIL", "ACCOUNT_LINK")
+        # Both deliveries were committed with their codes, so one lease would hand out both;
+        # the first expired when the second code replaced it.
+        deliveries = wait_until(
+            lambda: [d for d in self.notifier.lease(max=100, lease_seconds=600) if d.destination == email],
+            timeout=10, what=f"a delivery to {email}",
+        )
+        self.assertEqual(len(deliveries), 1)
+        (delivery,) = deliveries
+        self.assertEqual(delivery.variables["expiresAt"], second.expires_at)
+        code = delivery.variables["code"]
+        self.assertEqual(self.verifier.verify_code(first.challenge_id, code, subject_id=s, purpose="ACCOUNT_LINK").result, "EXPIRED")
+        self.assertTrue(self.verifier.verify_code(second.challenge_id, code, subject_id=s, purpose="ACCOUNT_LINK").verified)
+        self.notifier.ack(delivery.delivery_id, lease_token=delivery.lease_token)
+
+    def test_a_code_is_used_once_among_simultaneous_answers(self) -> None:
+        s = sid("once")
+        email = f"{s}@example.org"
+        self.agent.enroll(s, emails=[email])
+        issued = self.verifier.issue_code(s, "EMAIL", "STEP_UP")
+        delivery = self.lease_for(email)
+        code = delivery.variables["code"]
+        count = 8
+        barrier = threading.Barrier(count)
+        results: List[object] = []
+
+        def answer() -> None:
+            try:
+                barrier.wait(JOIN_TIMEOUT)
+                results.append(self.verifier.verify_code(issued.challenge_id, code, subject_id=s, purpose="STEP_UP").result)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                results.append(error)
+
+        threads = [threading.Thread(target=answer) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(JOIN_TIMEOUT)
+        self.assertFalse(any(t.is_alive() for t in threads))
+        self.assertEqual(sorted(map(str, results)), ["ALREADY_USED"] * (count - 1) + ["VERIFIED"])
+        self.notifier.ack(delivery.delivery_id, lease_token=delivery.lease_token)
 
     def test_audit_trail(self) -> None:
         s = sid("audit")
@@ -362,22 +580,87 @@ class LiveServerTests(unittest.TestCase):
         self.assert_error(InvalidArgument, lambda: self.agent.enroll(sid("x"), kind="ROBOT"), "kind", "INVALID_VALUE")
         self.assert_error(InvalidArgument, lambda: self.agent.enroll(sid("x"), phones=[("12", "CELL")]),
                           "contacts.phones[0].number", "INVALID_PHONE")
-        self.assert_error(InvalidArgument, lambda: self.agent.set_security_details(s, pin="1234567"), "pin", "KNOWN_DEFAULT")
-        self.assert_error(InvalidArgument, lambda: self.agent.set_security_details(s), "pin", "REQUIRED")
+        self.assert_error(InvalidArgument, lambda: self.agent.set_security_details(s, pin="1234567", actor=AGENT), "pin", "KNOWN_DEFAULT")
+        self.assert_error(InvalidArgument, lambda: self.agent.set_security_details(s, actor=AGENT), "pin", "REQUIRED")
         self.assert_error(InvalidArgument, lambda: self.verifier.verify(s, pin="4829157", channel="FAX"), "channel", "INVALID_VALUE")
         self.assert_error(InvalidArgument, lambda: self.notifier.lease(max=0), "max", "OUT_OF_RANGE")
-        self.assert_error(InvalidArgument, lambda: self.admin.unblock(s, " "), "reason", "REQUIRED")
+        self.assert_error(InvalidArgument, lambda: self.admin.unblock(s, " ", actor=ADMIN), "reason", "REQUIRED")
         # Envelope fields.
         self.assert_error(InvalidArgument, lambda: self.agent.health_check(timeout_ms=0), "timeoutMs", "OUT_OF_RANGE")
         self.assert_error(InvalidArgument, lambda: self.agent.health_check(metadata={"bad key": "x"}), "metadata", "INVALID_VALUE")
         self.assert_error(InvalidArgument, lambda: self.agent.health_check(actor="a" * 257), "metadata.actor", "TOO_LONG")
 
+    def test_actor_is_required_for_caseworker_calls(self) -> None:
+        s = sid("actor")
+        self.agent.enroll(s)
+        for call in (
+            lambda: self.agent.set_security_details(s, pin="4829157"),
+            lambda: self.agent.set_security_details(s, pin="4829157", metadata={"requestId": "py-actor"}),
+            lambda: self.agent.apply_defaults(s),
+            lambda: self.agent.generate_pin(s),
+            lambda: self.admin.unblock(s, "identity confirmed by phone"),
+        ):
+            self.assert_error(InvalidArgument, call, "metadata.actor", "REQUIRED")
+        self.assert_error(PermissionDenied, lambda: self.ivr.generate_pin(s))  # the role comes first
+        status = self.agent.get_status(s)
+        self.assertEqual((status.state, status.has_pin, status.ivr_pin_updated_at), ("NOT_SET_UP", False, None))
+        self.assertEqual(self.agent.set_security_details(s, pin="4829157", metadata={"actor": AGENT}), "ACTIVE")
+        event = self.admin.list_audit(subject_id=s).events[-1]
+        self.assertEqual((event.method, event.outcome, event.actor), ("verity.v1.Credentials/SetSecurityDetails", "OK", AGENT))
+
+    def test_empty_secrets_are_refused_and_not_counted(self) -> None:
+        s = sid("empty")
+        self.agent.enroll(s)
+        self.agent.set_security_details(s, pin="4829157", password="Blue kettle 1987", actor=AGENT)
+        self.agent.generate_pin(s, actor=AGENT)
+        blank = "\t\u00a0\u3000"
+        for call, field in (
+            (lambda: self.verifier.verify(s, pin=""), "pin"),
+            (lambda: self.verifier.verify(s, password=blank), "password"),
+            (lambda: self.verifier.verify(s, pin="4829157", password=" "), "password"),
+            (lambda: self.ivr.verify_pin(s, " "), "pin"),
+            (lambda: self.verifier.change(s, current_pin="", current_password="Blue kettle 1987", new_pin="5937261"), "currentPin"),
+            (lambda: self.verifier.change(s, current_pin="4829157", current_password="Blue kettle 1987", new_password=blank),
+             "newPassword"),
+            (lambda: self.verifier.verify_code("0123456789abcdef0123456789abcdef", "", subject_id=s, purpose="STEP_UP"), "code"),
+            (lambda: self.agent.set_security_details(s, password="        ", actor=AGENT), "password"),
+        ):
+            self.assert_error(InvalidArgument, call, field, "EMPTY")
+        self.assertEqual(self.agent.get_status(s).consecutive_failures, 0)
+
+    def test_password_policy_on_the_spoken_form(self) -> None:
+        s = sid("spoken")
+        self.agent.enroll(s)
+        for password, reason in (("Ab          ", "TOO_SHORT"), ("a b c d e f g", "TOO_SHORT"), ("Pass Word 1", "TOO_COMMON")):
+            error = self.assert_error(InvalidArgument, lambda: self.agent.set_security_details(s, password=password, actor=AGENT),
+                                      "password", reason)
+            if password.startswith("Ab"):
+                self.assertIn("as spoken", error.message)
+        self.assertEqual(self.agent.set_security_details(s, password="Blue kettle 1987", actor=AGENT), "ACTIVE")
+
+    def test_generate_pin_makes_a_new_subject_active(self) -> None:
+        s = sid("ivronly")
+        self.agent.enroll(s)
+        generated = self.agent.generate_pin(s, actor=AGENT)
+        status = self.ivr.get_status(s)
+        self.assertEqual((status.state, status.has_pin, status.has_password), ("ACTIVE", False, False))
+        self.assertEqual(self.ivr.verify_pin(s, generated.pin), Verification("VERIFIED", 3))
+
+        refused = sid("refused")
+        self.agent.enroll(refused)
+        self.agent.apply_defaults(refused, actor=AGENT)
+        generated = self.agent.generate_pin(refused, actor=AGENT)
+        self.assertEqual(self.ivr.get_status(refused).state, "DEFAULTS_APPLIED")
+        self.assertEqual(self.ivr.verify_pin(refused, generated.pin), Verification("NOT_SET_UP", 0))
+
     def test_not_found(self) -> None:
         self.assert_error(NotFound, lambda: self.agent.get_status(sid("ghost")), "subjectId")
         self.assert_error(NotFound, lambda: self.agent.enroll(sid("rep"), kind="REPRESENTATIVE", represents_subject_id=sid("ghost")),
                           "representsSubjectId")
-        self.assert_error(NotFound, lambda: self.verifier.verify_code("0123456789abcdef0123456789abcdef", "123456"), "challengeId")
-        self.assert_error(NotFound, lambda: self.notifier.ack("0123456789abcdef0123456789abcdef"), "deliveryId")
+        self.assert_error(NotFound, lambda: self.verifier.verify_code("0123456789abcdef0123456789abcdef", "123456",
+                                                                      subject_id=sid("ghost"), purpose="STEP_UP"), "challengeId")
+        self.assert_error(NotFound, lambda: self.notifier.ack("0123456789abcdef0123456789abcdef", lease_token="0" * 32),
+                          "deliveryId")
 
     def test_already_exists(self) -> None:
         s = sid("twice")
@@ -396,8 +679,31 @@ class LiveServerTests(unittest.TestCase):
         self.agent.enroll(rep, kind="REPRESENTATIVE", represents_subject_id=client)
         self.assert_error(FailedPrecondition, lambda: self.agent.enroll(sid("rep2"), kind="REPRESENTATIVE", represents_subject_id=rep),
                           reason="NOT_A_CLIENT")
-        self.assert_error(FailedPrecondition, lambda: self.admin.unblock(client, "not blocked"), reason="NOT_BLOCKED")
+        self.assert_error(FailedPrecondition, lambda: self.admin.unblock(client, "not blocked", actor=ADMIN), reason="NOT_BLOCKED")
         self.assert_error(FailedPrecondition, lambda: self.verifier.issue_code(client, "EMAIL", "STEP_UP"), reason="NO_ELIGIBLE_CONTACT")
+        # A representative's details are a caseworker's to set, not its own to change.
+        self.agent.set_security_details(rep, pin="4829157", actor=AGENT)
+        self.assert_error(FailedPrecondition, lambda: self.verifier.change(rep, current_pin="4829157", new_pin="5937261"),
+                          reason="REPRESENTATIVE")
+        self.assertEqual(self.agent.get_status(rep).consecutive_failures, 0)
+        self.assertEqual(self.agent.set_security_details(rep, pin="5937261", actor=AGENT), "ACTIVE")
+
+    def test_audit_of_unknown_subjects_and_refusals(self) -> None:
+        ghost, s = sid("ghost"), sid("refusals")
+        self.assert_error(NotFound, lambda: self.verifier.verify(ghost, pin="4829157"), "subjectId")
+        (event,) = self.admin.list_audit(subject_id=ghost).events
+        self.assertEqual((event.method, event.outcome, event.subject_id), ("verity.v1.Credentials/Verify", "UNKNOWN_SUBJECT", ghost))
+        self.agent.enroll(s)
+        self.agent.update_contacts(s, emails=["pat@example.org"], phones=[("602 555 4567", "CELL")], actor=AGENT)
+        self.assert_error(InvalidArgument, lambda: self.agent.set_security_details(s, pin="0000000", actor=AGENT), "pin", "ALL_ZEROES")
+        events = self.admin.list_audit(subject_id=s).events
+        self.assertEqual([(e.method, e.outcome) for e in events], [
+            ("verity.v1.Subjects/Enroll", "OK"),
+            ("verity.v1.Subjects/UpdateContacts", "OK"),
+            ("verity.v1.Credentials/SetSecurityDetails", "INVALID_ARGUMENT"),
+        ])
+        self.assertEqual(events[1].facts, ("e-mail: p***@example.org", "phone CELL: ***4567"))
+        self.assertTrue(events[2].facts)
 
     def test_unimplemented(self) -> None:
         error = self.assert_error(Unimplemented, lambda: self.agent.call("verity.v1.Subjects/Teleport", {}))
@@ -411,10 +717,6 @@ class LiveServerTests(unittest.TestCase):
         error = self.assert_error(ResourceExhausted, lambda: self.verifier.issue_code(s, "EMAIL", "STEP_UP"), reason="RATE_LIMITED")
         self.assertRegex(error.retry_after or "", TIMESTAMP)
         self.assertGreater(parse_timestamp(error.retry_after), datetime.now(timezone.utc))
-
-    @unittest.skip("UNAUTHENTICATED needs a client certificate with an OU that is not a role; the dev PKI has none")
-    def test_unauthenticated(self) -> None:
-        pass
 
     # -- one connection, many threads --------------------------------------------------------
 
@@ -434,7 +736,7 @@ class LiveServerTests(unittest.TestCase):
                     s, pin = subjects[i], pins[i]
                     if client.enroll(s, request_id=f"enroll-{i}").subject_id != s:
                         failures.append(f"{i}: enroll answered for another subject")
-                    client.set_security_details(s, pin=pin)
+                    client.set_security_details(s, pin=pin, actor=AGENT)
                     count = 2
                     for k in range(rounds):
                         if client.get_status(s).subject_id != s:
@@ -472,7 +774,7 @@ class LiveServerTests(unittest.TestCase):
         ]
         for secrets in refused:
             with self.assertRaises(InvalidArgument) as caught:
-                self.agent.set_security_details(s, **secrets)
+                self.agent.set_security_details(s, **secrets, actor=AGENT)
             text = error_text(caught.exception)
             for secret in secrets.values():
                 self.assertNotIn(secret, text)
@@ -485,10 +787,10 @@ class LiveServerTests(unittest.TestCase):
         self.assertNotIn("4829157", error_text(caught.exception))
         self.assertNotIn("kettle", error_text(caught.exception))
         with self.assertRaises(NotFound) as caught:
-            self.verifier.verify_code("0123456789abcdef0123456789abcdef", "918273")
+            self.verifier.verify_code("0123456789abcdef0123456789abcdef", "918273", subject_id=s, purpose="STEP_UP")
         self.assertNotIn("918273", error_text(caught.exception))
         with self.assertRaises(ResourceExhausted) as caught:  # refused by the client itself
-            self.agent.set_security_details(s, pin="4829157", password="Zq" + "x" * 70000)
+            self.agent.set_security_details(s, pin="4829157", password="Zq" + "x" * 70000, actor=AGENT)
         self.assertNotIn("Zqxxx", error_text(caught.exception))
 
     def test_oversized_request_is_refused_locally_and_the_connection_stays(self) -> None:
@@ -571,7 +873,9 @@ class SlowPoolTests(unittest.TestCase):
             s = sid(f"slow{i}")
             client.enroll(s)
             thread = threading.Thread(
-                target=lambda s=s: results.append(client.set_security_details(s, pin="4829157", password="Blue kettle 1987"))
+                target=lambda s=s: results.append(
+                    client.set_security_details(s, pin="4829157", password="Blue kettle 1987", actor=AGENT)
+                )
             )
             thread.results = results  # type: ignore[attr-defined]
             threads.append(thread)
@@ -593,7 +897,7 @@ class SlowPoolTests(unittest.TestCase):
             client.enroll(s)
             slow = self.occupy_pool(server, client)
             with self.assertRaises(DeadlineExceeded) as caught:
-                client.set_security_details(s, pin="5937261", timeout_ms=1)
+                client.set_security_details(s, pin="5937261", timeout_ms=1, actor=AGENT)
             self.assertEqual((caught.exception.code, caught.exception.name), (4, "DEADLINE_EXCEEDED"))
             self.assertNotIn("local", caught.exception.details)  # the server's answer, not the client's timer
             self.assertEqual(self.join(slow), ["ACTIVE", "ACTIVE"])

@@ -238,7 +238,7 @@ class FramingVectorTests(unittest.TestCase):
         # The duplicate-id case checks a subject that exists, so its first request is evaluated.
         with server.client("agent") as agent:
             agent.enroll("vector-dup")
-            agent.set_security_details("vector-dup", pin="4829157")
+            agent.set_security_details("vector-dup", pin="4829157", actor="agent:4711")
 
     def test_framing_json(self) -> None:
         cases = load("framing.json")

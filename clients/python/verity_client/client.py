@@ -328,7 +328,10 @@ class Client:
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> str:
-        """Credentials/SetSecurityDetails. Returns the new state (``"ACTIVE"``)."""
+        """Credentials/SetSecurityDetails. Returns the new state (``"ACTIVE"``).
+
+        The server requires the metadata ``actor`` (``actor=`` or ``metadata={"actor": ...}``);
+        without it: :class:`InvalidArgument`, field ``metadata.actor``, reason ``REQUIRED``."""
         reply = self.call("verity.v1.Credentials/SetSecurityDetails",
                           _message(subjectId=subject_id, pin=pin, password=password), timeout_ms=timeout_ms,
                           actor=actor, request_id=request_id, metadata=metadata)
@@ -343,7 +346,9 @@ class Client:
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> str:
-        """Credentials/ApplyDefaults. Returns the new state (``"DEFAULTS_APPLIED"``)."""
+        """Credentials/ApplyDefaults. Returns the new state (``"DEFAULTS_APPLIED"``).
+
+        Requires the metadata ``actor``, as :meth:`set_security_details` does."""
         reply = self.call("verity.v1.Credentials/ApplyDefaults", _message(subjectId=subject_id),
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
         return str(reply.get("state", ""))
@@ -360,7 +365,11 @@ class Client:
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> Verification:
-        """Credentials/Verify: PIN, password or both. A mismatch is a result, not an error."""
+        """Credentials/Verify: PIN, password or both. A mismatch is a result, not an error.
+
+        An empty or blank secret is refused (:class:`InvalidArgument`, reason ``EMPTY``) without
+        being counted. :class:`Aborted` (reason ``CHECKS_IN_PROGRESS``): other checks of the
+        subject hold its remaining attempts; nothing was counted, retry after a short wait."""
         reply = self.call("verity.v1.Credentials/Verify",
                           _message(subjectId=subject_id, pin=pin, password=password, channel=channel),
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
@@ -382,7 +391,13 @@ class Client:
     ) -> Verification:
         """Credentials/Change: self-service change; the new details are stored only when the
         result is VERIFIED. ``channel`` (default on the server: PORTAL) says how the current
-        password is compared."""
+        password is compared.
+
+        Every factor the subject has must be given: ``current_pin`` if it has a PIN,
+        ``current_password`` if it has a password (else :class:`InvalidArgument`, reason
+        ``REQUIRED``, nothing counted). A REPRESENTATIVE may not use it
+        (:class:`FailedPrecondition`, reason ``REPRESENTATIVE``). :class:`Aborted` as for
+        :meth:`verify`."""
         reply = self.call("verity.v1.Credentials/Change",
                           _message(subjectId=subject_id, currentPin=current_pin, currentPassword=current_password,
                                    newPin=new_pin, newPassword=new_password, channel=channel),
@@ -401,7 +416,11 @@ class Client:
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> GeneratedPin:
-        """Ivr/GeneratePin. The PIN in the result is its only copy: read it out, never store it."""
+        """Ivr/GeneratePin. The PIN in the result is its only copy: read it out, never store it.
+
+        A NOT_SET_UP subject becomes ACTIVE (the IVR PIN is then its only secret); a
+        DEFAULTS_APPLIED subject stays so. Requires the metadata ``actor``, as
+        :meth:`set_security_details` does."""
         reply = self.call("verity.v1.Ivr/GeneratePin", _message(subjectId=subject_id), timeout_ms=timeout_ms,
                           actor=actor, request_id=request_id, metadata=metadata)
         return GeneratedPin.from_json(reply)
@@ -416,7 +435,8 @@ class Client:
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> Verification:
-        """Ivr/VerifyPin: checks an IVR PIN; it shares the lock with Verify."""
+        """Ivr/VerifyPin: checks an IVR PIN; it shares the lock with Verify (and so may raise
+        :class:`Aborted`, reason ``CHECKS_IN_PROGRESS``)."""
         reply = self.call("verity.v1.Ivr/VerifyPin", _message(subjectId=subject_id, pin=pin), timeout_ms=timeout_ms,
                           actor=actor, request_id=request_id, metadata=metadata)
         return Verification.from_json(reply)
@@ -449,13 +469,21 @@ class Client:
         challenge_id: str,
         code: str,
         *,
+        subject_id: str,
+        purpose: str,
         timeout_ms: Optional[int] = None,
         actor: Optional[str] = None,
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> CodeVerification:
-        """Mfa/VerifyCode. A wrong code is a result (MISMATCH), not an error."""
-        reply = self.call("verity.v1.Mfa/VerifyCode", _message(challengeId=challenge_id, code=code),
+        """Mfa/VerifyCode. A wrong code is a result (MISMATCH), not an error.
+
+        ``subject_id`` and ``purpose`` (e.g. ``"PASSWORD_RESET"``) name whom and what the code
+        must prove: a challenge of another subject or purpose is :class:`NotFound` (field
+        ``challengeId``), exactly like an unknown one, and uses no try. The result echoes both.
+        A code is single use: of simultaneous right answers exactly one is VERIFIED."""
+        reply = self.call("verity.v1.Mfa/VerifyCode",
+                          _message(challengeId=challenge_id, code=code, subjectId=subject_id, purpose=purpose),
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
         return CodeVerification.from_json(reply)
 
@@ -473,7 +501,8 @@ class Client:
         metadata: Optional[Mapping[str, str]] = None,
     ) -> List[Delivery]:
         """Notifications/Lease: up to ``max`` (1-100) deliveries, hidden for ``lease_seconds``
-        (1-3600). Oldest first; possibly empty."""
+        (1-3600). Oldest first; possibly empty. Each carries the ``lease_token`` that
+        :meth:`ack` needs."""
         reply = self.call("verity.v1.Notifications/Lease", {"max": max, "leaseSeconds": lease_seconds},
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
         deliveries = reply.get("deliveries")
@@ -486,13 +515,20 @@ class Client:
         delivery_id: str,
         outcome: str = "SENT",
         *,
+        lease_token: str,
         timeout_ms: Optional[int] = None,
         actor: Optional[str] = None,
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> None:
-        """Notifications/Ack: ``"SENT"`` or ``"FAILED"``; either way the delivery is finished."""
-        self.call("verity.v1.Notifications/Ack", _message(deliveryId=delivery_id, outcome=outcome),
+        """Notifications/Ack: ``"SENT"`` or ``"FAILED"``; either way the delivery is finished.
+
+        ``lease_token`` is the ``Delivery.lease_token`` of the lease that handed the delivery out.
+        If the lease ran out and the delivery was leased again since, the answer is
+        :class:`FailedPrecondition` with reason ``LEASE_LOST`` and nothing changes: another
+        notifier holds it now."""
+        self.call("verity.v1.Notifications/Ack",
+                  _message(deliveryId=delivery_id, leaseToken=lease_token, outcome=outcome),
                   timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
 
     # ----------------------------------------------------------------------------------------
@@ -508,7 +544,9 @@ class Client:
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> str:
-        """Admin/Unblock: a BLOCKED subject becomes ACTIVE; ``reason`` goes into the audit trail."""
+        """Admin/Unblock: a BLOCKED subject becomes ACTIVE; ``reason`` goes into the audit trail.
+
+        Requires the metadata ``actor``, as :meth:`set_security_details` does."""
         reply = self.call("verity.v1.Admin/Unblock", _message(subjectId=subject_id, reason=reason),
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
         return str(reply.get("state", ""))

@@ -129,7 +129,9 @@ class Unknown(VerityError):
 class InvalidArgument(VerityError):
     """3 INVALID_ARGUMENT. A bad envelope or message field, or a refused PIN/password.
 
-    ``field`` and ``reason`` say which and why. Nothing was changed.
+    ``field`` and ``reason`` say which and why, e.g. ``reason`` ``EMPTY`` for a secret that is
+    empty or only whitespace, ``REQUIRED`` for a current factor Change must prove, field
+    ``metadata.actor`` for a method that needs an actor. Nothing was changed or counted.
     """
 
     code, name = 3, "INVALID_ARGUMENT"
@@ -146,7 +148,10 @@ class DeadlineExceeded(VerityError):
 
 
 class NotFound(VerityError):
-    """5 NOT_FOUND. An id in the request names nothing; ``field`` names the field."""
+    """5 NOT_FOUND. An id in the request names nothing; ``field`` names the field.
+
+    For Mfa/VerifyCode also a challenge that belongs to another subject or purpose.
+    """
 
     code, name = 5, "NOT_FOUND"
 
@@ -179,13 +184,23 @@ class ResourceExhausted(VerityError):
 
 
 class FailedPrecondition(VerityError):
-    """9 FAILED_PRECONDITION. The subject's state does not allow the call; see ``reason``."""
+    """9 FAILED_PRECONDITION. The subject's (or delivery's) state does not allow the call.
+
+    ``reason``: ``BLOCKED``, ``NOT_BLOCKED``, ``NOT_A_CLIENT``, ``NO_ELIGIBLE_CONTACT``,
+    ``REPRESENTATIVE`` (Change by a representative) or ``LEASE_LOST`` (Ack with the token of a
+    lease that was given to another notifier since). Nothing was changed.
+    """
 
     code, name = 9, "FAILED_PRECONDITION"
 
 
 class Aborted(VerityError):
-    """10 ABORTED. Never returned by v1."""
+    """10 ABORTED. A security check (Verify, Change, Ivr/VerifyPin) found every remaining attempt
+    of its subject held by other checks of that subject still being evaluated.
+
+    ``reason`` is ``CHECKS_IN_PROGRESS``. Nothing was evaluated or counted: retry after a short
+    back-off, once those checks have finished (they take at most a few seconds).
+    """
 
     code, name = 10, "ABORTED"
 
@@ -203,13 +218,20 @@ class Unimplemented(VerityError):
 
 
 class Internal(VerityError):
-    """13 INTERNAL. A fault of the server's own; the outcome of the call is unknown."""
+    """13 INTERNAL. A fault of the server's own; the outcome of the call is unknown.
+
+    ``reason``, when given: ``CREDENTIAL_INTEGRITY`` or ``CRYPTO_FAILURE`` (a stored credential
+    could not be evaluated; the check's attempt was counted, and a retry counts again and fails
+    the same way), ``STORE_ERROR`` (the database failed).
+    """
 
     code, name = 13, "INTERNAL"
 
 
 class Unavailable(VerityError):
-    """14 UNAVAILABLE. The server is shutting down; the request had no effect."""
+    """14 UNAVAILABLE. The server is shutting down (no ``reason``; the request had no effect), or
+    its store is busy (``reason`` ``STORE_BUSY``; retry after a back-off, but a security check
+    may already have counted its attempt)."""
 
     code, name = 14, "UNAVAILABLE"
 

@@ -259,10 +259,14 @@ class IssuedCode:
 @dataclass(frozen=True)
 class CodeVerification:
     """Mfa/VerifyCode: ``"VERIFIED"``, ``"MISMATCH"``, ``"EXPIRED"``, ``"EXHAUSTED"`` or
-    ``"ALREADY_USED"``, and the tries left (after MISMATCH; else 0)."""
+    ``"ALREADY_USED"``, the tries left (after MISMATCH; else 0), and the subject and purpose the
+    server checked the challenge against (those of the request). Of several simultaneous right
+    answers, exactly one is VERIFIED; the others are ALREADY_USED."""
 
     result: str
     attempts_remaining: int
+    subject_id: str
+    purpose: str
 
     @property
     def verified(self) -> bool:
@@ -270,15 +274,26 @@ class CodeVerification:
 
     @classmethod
     def from_json(cls, message: Mapping[str, Any]) -> "CodeVerification":
-        return cls(result=_str(message, "result"), attempts_remaining=_int(message, "attemptsRemaining"))
+        return cls(
+            result=_str(message, "result"),
+            attempts_remaining=_int(message, "attemptsRemaining"),
+            subject_id=_str(message, "subjectId"),
+            purpose=_str(message, "purpose"),
+        )
 
 
 @dataclass(frozen=True)
 class Delivery:
     """One message to send (Notifications/Lease). ``variables`` holds the one-time code, so it
-    is left out of ``repr()``."""
+    is left out of ``repr()``.
+
+    ``lease_token`` names this lease (32 lowercase hex digits, new with every lease): pass it to
+    ``Client.ack`` with ``delivery_id``. Once the lease has run out and the delivery was leased
+    again, the old token no longer acknowledges it (``FailedPrecondition``, reason ``LEASE_LOST``).
+    """
 
     delivery_id: str
+    lease_token: str
     channel: str
     destination: str
     template: str
@@ -289,6 +304,7 @@ class Delivery:
         variables = message.get("variables")
         return cls(
             delivery_id=_str(message, "deliveryId"),
+            lease_token=_str(message, "leaseToken"),
             channel=_str(message, "channel"),
             destination=_str(message, "destination"),
             template=_str(message, "template"),

@@ -1,0 +1,33 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// The database failed a call: nothing of it was written (every store call is one transaction).
+///
+/// A busy database is worth a retry; any other failure is the operators' to look at, with the
+/// engine's own result code, which the server logs.
+public struct StoreFailure: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable {
+        /// Another writer held the lock past the store's busy timeout.
+        case busy
+        case failed
+    }
+
+    public var kind: Kind
+    /// The database engine's result code, such as SQLite's `SQLITE_IOERR` (10).
+    public var code: Int32
+    /// The engine's message; it never holds a secret, since secrets reach the store only hashed.
+    public var message: String
+
+    public init(kind: Kind, code: Int32, message: String) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "store \(kind == .busy ? "busy" : "failure") (code \(code)): \(message)" }
+}

@@ -1,0 +1,305 @@
+/*
+ * Verity's three-strike lock for ONE subject, for the spin model checker.
+ * Run it with scripts/check-lock-model; README.md next to this file explains it.
+ *
+ * What each step stands for in the Swift code (Sources/VerityCore/Model/CheckLock.swift, used
+ * by CredentialService.check in Sources/VerityCore/Service/CredentialService+Verification.swift
+ * through CredentialStore.modify; every "txn" is one store transaction: SQLite BEGIN IMMEDIATE,
+ * PostgreSQL SELECT ... FOR UPDATE on the subject row, and one atomic{} block here):
+ *
+ *   Reserve        (txn)  CheckLock.reserve: fold stale reservations, then refuse or reserve
+ *   Evaluate       (none) the hashing of the secret between the two transactions
+ *   FinishMatch    (txn)  CheckLock.finish(..., matched: true)
+ *   FinishMismatch (txn)  CheckLock.finish(..., matched: false), also used for an error that
+ *                         happens after the reservation
+ *   Unblock        (txn)  CheckLock.unblock (the admin's Unblock)
+ *   Crash                 a server instance dies: its checks in flight vanish, their
+ *                         reservations stay in the (durable) database; the instance restarts
+ *
+ * The database row: state (ACTIVE/BLOCKED), failureSerial (fs), clearedSerial (cs), the
+ * consecutive failure count fs - cs, and the pending reservations {owner, seenSerial}.
+ *
+ * Abstraction of time. The real code folds a reservation that is older than the longest a
+ * check can take (deadline ceiling + hashing time). A live check finishes within that bound,
+ * so the only reservations that get that old are those of checks that died in a crash. Here a
+ * reservation may be folded (nondeterministically, any subset, at any Reserve) exactly when its
+ * owner's instance has crashed since it was made. -DMUTANT_FOLD_LIVE drops that assumption.
+ *
+ * Representation. A live check's reservation is held in rUsed/rSeen[worker]. When an instance
+ * crashes, the reservations of its checks move to a pool of dead reservations, kept as two
+ * counters (the secret was / was not evaluated wrong before the crash): a dead reservation is
+ * never finished, only folded, and folding needs neither its owner nor its seenSerial.
+ *
+ * Bounds (all #defines below): L = 3 attempts; NINST = 2 instances with PER_INST = 2 concurrent
+ * checks each (4 worker processes); MAXCHECKS checks in all, MAXCRASH crashes, MAXUNBLOCK
+ * unblocks. Each check has the right secret or a wrong one (nondeterministic).
+ *
+ * Properties (assertions; spin also reports invalid end states):
+ *   P1  wrongSinceReset <= L: wrong secrets evaluated since the last VERIFIED answer or Unblock;
+ *       P1s unforgiven <= L: wrong secrets evaluated and not legitimately forgiven (see README).
+ *   P2  every acknowledged failure (MISMATCH answered, or a lost reservation folded) is still
+ *       counted in fs - cs unless legitimately cleared: fs - cs >= gAcked - gLegit.
+ *   P3  VERIFIED is never answered while the state is BLOCKED.
+ *   P4  at the end of every transaction: ACTIVE implies fs - cs < L.
+ *   P5  every transition to BLOCKED has a reason, and L acknowledged failures not
+ *       legitimately cleared behind it.
+ *
+ * Mutants, each selected with -D (spin -DMUTANT_x -a lock.pml); each must FAIL:
+ *   MUTANT_CLEAR_ALL      a success clears every failure, not only those its reservation saw
+ *   MUTANT_NO_PENDING     Reserve ignores the pending reservations
+ *   MUTANT_STALE_BLOCK    a failure decides to block from the count seen at reservation time
+ *   MUTANT_FOLD_UNCOUNTED folding a lost reservation does not count a failure
+ *   MUTANT_FOLD_LIVE      (breaks the timing assumption) a live check's reservation may be folded
+ */
+
+#ifndef L
+#define L 3
+#endif
+#ifndef NINST
+#define NINST 2
+#endif
+#ifndef PER_INST
+#define PER_INST 2
+#endif
+#define NWORKER (NINST * PER_INST)
+#ifndef MAXCHECKS
+#define MAXCHECKS 6
+#endif
+#ifndef MAXCRASH
+#define MAXCRASH 2
+#endif
+#ifndef MAXUNBLOCK
+#define MAXUNBLOCK 1
+#endif
+
+mtype = { ACTIVE, BLOCKED };                       /* subject state */
+mtype = { NONE, BY_MISMATCH, BY_LOST };             /* why BLOCKED (ghost) */
+#define IDLE 0
+#define RESERVED 1
+#define EVALUATED 2
+
+/* ---- the database row ---- */
+mtype state = ACTIVE;
+byte fs = 0;                 /* failureSerial */
+byte cs = 0;                 /* clearedSerial */
+byte pending = 0;            /* number of pending reservations, live and dead */
+bool rUsed[NWORKER];         /* worker w's check holds a reservation */
+byte rSeen[NWORKER];         /* ... and its seenSerial */
+byte deadWrong = 0;          /* reservations of crashed checks that had evaluated a wrong secret */
+byte deadOther = 0;          /* reservations of crashed checks that had not */
+
+/* ---- the environment ---- */
+byte phase[NWORKER];         /* worker w: IDLE, or its check has RESERVED / EVALUATED */
+byte checksLeft = MAXCHECKS;
+byte crashesLeft = MAXCRASH;
+byte unblocksLeft = MAXUNBLOCK;
+
+/* ---- ghosts (not in the database; only for the properties) ---- */
+bool rWrong[NWORKER];        /* worker w's check has evaluated a wrong secret */
+byte gSeen[NWORKER];         /* gAcked when worker w's check reserved */
+byte gAcked = 0;             /* acknowledged failures ever (MISMATCH answers + folds) */
+byte gLegit = 0;             /* acknowledged failures 1..gLegit are legitimately cleared */
+bool gWrongAt[MAXCHECKS + 1];/* acknowledged failure k came from a wrong secret, not yet forgiven */
+byte wrongSinceReset = 0;    /* P1: wrong evaluations since the last VERIFIED or Unblock */
+byte unforgiven = 0;         /* P1s: wrong evaluations not legitimately forgiven */
+mtype blockReason = NONE;    /* P5 */
+bool verified = false;       /* P3: the Finish being executed answers VERIFIED */
+
+#define CONSEC (fs - cs)
+
+/* P4, P5 and P2, checked at the end of every transaction. */
+#define INVARIANTS \
+    assert(state == BLOCKED || CONSEC < L);                    /* P4 */ \
+    assert(state == ACTIVE || blockReason != NONE);            /* P5 */ \
+    assert(CONSEC >= gAcked - gLegit)                          /* P2 */
+
+/* State becomes BLOCKED because of the failure just acknowledged. */
+#define BLOCK(why) \
+    assert(gAcked - gLegit >= L);                              /* P5: L failures behind it */ \
+    state = BLOCKED; blockReason = why
+
+/* Legitimate clearing of acknowledged failures 1..upTo (ghost only). */
+byte gk;
+#define FORGIVE(upTo) \
+    gk = gLegit + 1; \
+    do \
+    :: gk <= upTo -> \
+        if \
+        :: gWrongAt[gk] -> gWrongAt[gk] = false; unforgiven-- \
+        :: else -> skip \
+        fi; \
+        gk++ \
+    :: else -> break \
+    od; \
+    gk = 0; \
+    if \
+    :: upTo > gLegit -> gLegit = upTo \
+    :: else -> skip \
+    fi
+
+/* A failure is recorded; `wrong` says whether a wrong secret was evaluated for it. */
+#ifdef MUTANT_FOLD_UNCOUNTED
+#define FOLD_COUNT skip
+#else
+#define FOLD_COUNT fs++
+#endif
+#define FOLD(wrong) \
+    pending--; FOLD_COUNT; gAcked++; gWrongAt[gAcked] = wrong; \
+    if \
+    :: state == ACTIVE && CONSEC >= L -> BLOCK(BY_LOST) \
+    :: else -> skip \
+    fi
+
+/* Reserve, first part: fold any subset of the stale (dead) reservations. */
+#ifdef MUTANT_FOLD_LIVE
+byte fw;
+#define FOLD_LIVE \
+    :: select(fw : 0 .. NWORKER - 1); \
+       if \
+       :: rUsed[fw] -> rUsed[fw] = false; FOLD(rWrong[fw]) \
+       :: else -> skip \
+       fi; \
+       fw = 0
+#else
+#define FOLD_LIVE
+#endif
+#define FOLD_STALE \
+    do \
+    :: deadWrong > 0 -> deadWrong--; FOLD(true) \
+    :: deadOther > 0 -> deadOther--; FOLD(false) \
+    FOLD_LIVE \
+    :: break \
+    od
+
+#ifdef MUTANT_NO_PENDING
+#define IN_USE CONSEC
+#else
+#define IN_USE (CONSEC + pending)
+#endif
+
+#ifdef MUTANT_STALE_BLOCK
+#define LIMIT_REACHED (rSeen[me] + 1 - cs >= L)
+#else
+#define LIMIT_REACHED (CONSEC >= L)
+#endif
+
+/*
+ * One of the concurrent checks an instance runs: a loop of checks, each Reserve -> Evaluate ->
+ * Finish. Its progress is the global phase[me], so that a crash can make it vanish.
+ */
+proctype Worker(byte me)
+{
+    do
+    :: atomic {                         /* Reserve (txn): CheckLock.reserve */
+        phase[me] == IDLE && checksLeft > 0 -> checksLeft--;
+        FOLD_STALE;
+        if
+        :: state != ACTIVE -> skip                          /* answer BLOCKED, nothing evaluated */
+        :: state == ACTIVE && IN_USE >= L -> skip           /* answer ABORTED, nothing evaluated */
+        :: else ->
+            rUsed[me] = true; rSeen[me] = fs; gSeen[me] = gAcked; pending++;
+            phase[me] = RESERVED
+        fi;
+        INVARIANTS
+       }
+    :: atomic {                         /* Evaluate (no txn): the hashing */
+        phase[me] == RESERVED -> phase[me] = EVALUATED;
+        if
+        :: rWrong[me] = false                               /* the right secret */
+        :: rWrong[me] = true;                               /* a wrong secret */
+            wrongSinceReset++; unforgiven++;
+            assert(wrongSinceReset <= L);                   /* P1 */
+            assert(unforgiven <= L)                         /* P1s */
+        fi
+       }
+    :: atomic {                         /* FinishMatch / FinishMismatch (txn): CheckLock.finish */
+        phase[me] == EVALUATED -> phase[me] = IDLE;
+        if
+        :: !rUsed[me] -> skip                               /* folded meanwhile: error, no change */
+        :: rUsed[me] && !rWrong[me] ->                      /* FinishMatch */
+            rUsed[me] = false; pending--;
+            if
+            :: state == ACTIVE ->
+#ifdef MUTANT_CLEAR_ALL
+                cs = fs;
+#else
+                if :: rSeen[me] > cs -> cs = rSeen[me] :: else -> skip fi;
+#endif
+                FORGIVE(gSeen[me]);
+                wrongSinceReset = 0;
+                verified = true                             /* answer VERIFIED */
+            :: else -> skip                                 /* answer BLOCKED */
+            fi;
+            assert(!verified || state == ACTIVE);           /* P3 */
+            verified = false;
+            INVARIANTS
+        :: rUsed[me] ->                                     /* FinishMismatch */
+            /* a wrong secret, or (with the right one) an error after the reservation */
+            rUsed[me] = false; pending--;
+            fs++; gAcked++; gWrongAt[gAcked] = rWrong[me];
+            if
+            :: state == ACTIVE && LIMIT_REACHED -> BLOCK(BY_MISMATCH)
+            :: else -> skip
+            fi;                                             /* answer MISMATCH */
+            INVARIANTS
+        fi;
+        rSeen[me] = 0; gSeen[me] = 0; rWrong[me] = false
+       }
+    :: atomic { phase[me] == IDLE && checksLeft == 0 -> break }
+    od
+}
+
+/* Crash: an instance dies with its checks in flight (their reservations stay), and restarts. */
+proctype Crasher()
+{
+    byte i, w;
+    do
+    :: atomic {
+        crashesLeft > 0 -> crashesLeft--;
+        select(i : 0 .. NINST - 1);
+        w = i * PER_INST;
+        do
+        :: w < (i + 1) * PER_INST ->
+            if
+            :: rUsed[w] && rWrong[w] -> deadWrong++
+            :: rUsed[w] && !rWrong[w] -> deadOther++
+            :: else -> skip
+            fi;
+            phase[w] = IDLE; rUsed[w] = false; rSeen[w] = 0; gSeen[w] = 0; rWrong[w] = false;
+            w++
+        :: else -> break
+        od;
+        i = 0; w = 0
+       }
+    :: break
+    od
+}
+
+/* Unblock (txn, admin): CheckLock.unblock */
+proctype Admin()
+{
+    do
+    :: atomic {
+        unblocksLeft > 0 && state == BLOCKED -> unblocksLeft--;
+        state = ACTIVE; blockReason = NONE;
+        cs = fs;
+        FORGIVE(gAcked);
+        wrongSinceReset = 0;
+        INVARIANTS
+       }
+    :: break
+    od
+}
+
+init {
+    byte w;
+    atomic {
+        do
+        :: w < NWORKER -> run Worker(w); w++
+        :: else -> break
+        od;
+        w = 0;
+        run Crasher();
+        run Admin()
+    }
+}
