@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "VerityStoreTests",
             dependencies: [
-                "VerityCore", "VerityStore", "VerityTestSupport", "VerityCrashProbe",
+                "VerityCore", "VerityStore", "VerityCrypto", "VerityTestSupport", "VerityCrashProbe",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

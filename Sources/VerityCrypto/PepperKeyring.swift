@@ -71,16 +71,29 @@ public struct PepperKeyring: Sendable {
 extension PepperKeyring {
     /// Reads a keyring file.
     ///
-    /// - Throws: ``PepperKeyringError/insecurePermissions(path:mode:)`` when the group or
-    ///   others may read or write the file: a pepper that others can read protects nothing,
-    ///   so we refuse to start rather than run with it.
+    /// The file is opened without following a symbolic link, and checked on the open descriptor
+    /// (so it cannot be swapped between the check and the read): a regular file, owned by the
+    /// user the service runs as, that neither the group nor others may read or write, in a
+    /// directory that neither the group nor others may write (where the file could be replaced).
+    ///
+    /// - Throws: ``PepperKeyringError`` naming what is wrong and how to fix it; a pepper that
+    ///   others can read or replace protects nothing, so we refuse to start rather than run with it.
     public static func load(from path: String) throws(PepperKeyringError) -> PepperKeyring {
+        try checkParentDirectory(of: path)
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw errno == ELOOP ? .notARegularFile(path: path) : .unreadable(path: path)
+        }
+        defer { close(descriptor) }
         var status = stat()
-        guard stat(path, &status) == 0 else { throw .unreadable(path: path) }
+        guard fstat(descriptor, &status) == 0 else { throw .unreadable(path: path) }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile(path: path) }
+        guard status.st_uid == geteuid() else { throw .wrongOwner(path: path, owner: status.st_uid) }
         let mode = Int(status.st_mode) & 0o777
         guard mode & 0o077 == 0 else { throw .insecurePermissions(path: path, mode: mode) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path: path) }
-        guard let file = try? JSONDecoder().decode(KeyringFile.self, from: data), file.version == 1 else {
+        var data = try readAll(descriptor, path: path)
+        defer { SecureMemory.cleanse(&data) }
+        guard let file = try? JSONDecoder().decode(KeyringFile.self, from: Data(data)), file.version == 1 else {
             throw .malformed(path: path)
         }
         var keys: [String: [UInt8]] = [:]
@@ -89,6 +102,27 @@ extension PepperKeyring {
             guard keys.updateValue(Array(key), forKey: entry.id) == nil else { throw .duplicateKeyID(entry.id) }
         }
         return try PepperKeyring(currentKeyID: file.current, keys: keys)
+    }
+
+    private static func checkParentDirectory(of path: String) throws(PepperKeyringError) {
+        let parent = (path as NSString).deletingLastPathComponent
+        var status = stat()
+        guard stat(parent.isEmpty ? "." : parent, &status) == 0 else { throw .unreadable(path: path) }
+        let mode = Int(status.st_mode) & 0o777
+        guard mode & 0o022 == 0 else { throw .insecureDirectory(path: parent.isEmpty ? "." : parent, mode: mode) }
+    }
+
+    private static func readAll(_ descriptor: Int32, path: String) throws(PepperKeyringError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        defer { SecureMemory.cleanse(&chunk) }
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            guard count >= 0 else { throw .unreadable(path: path) }
+            if count == 0 { return bytes }
+            guard bytes.count + count <= 1 << 20 else { throw .malformed(path: path) }
+            bytes += chunk[0..<count]
+        }
     }
 
     /// Writes this keyring to a new file that only its owner can read and write.
@@ -127,6 +161,9 @@ public enum PepperKeyringError: Error, Equatable, CustomStringConvertible, Senda
     case unreadable(path: String)
     case unwritable(path: String, errno: Int32)
     case insecurePermissions(path: String, mode: Int)
+    case insecureDirectory(path: String, mode: Int)
+    case notARegularFile(path: String)
+    case wrongOwner(path: String, owner: UInt32)
     case malformed(path: String)
     case invalidKeyID
     case duplicateKeyID(String)
@@ -139,6 +176,11 @@ public enum PepperKeyringError: Error, Equatable, CustomStringConvertible, Senda
         case let .unwritable(path, code): "cannot create the pepper keyring at \(path) (errno \(code)); an existing file is never overwritten"
         case let .insecurePermissions(path, mode):
             "the pepper keyring \(path) has mode \(String(mode, radix: 8)); only its owner may read it: chmod 600 \(path)"
+        case let .insecureDirectory(path, mode):
+            "the directory \(path) of the pepper keyring has mode \(String(mode, radix: 8)); others could replace the keyring: chmod go-w \(path)"
+        case let .notARegularFile(path): "the pepper keyring \(path) is not a regular file (a symbolic link is refused)"
+        case let .wrongOwner(path, owner):
+            "the pepper keyring \(path) belongs to uid \(owner), not to the user verityd runs as (uid \(geteuid())): chown it"
         case let .malformed(path): "the pepper keyring \(path) is not a version 1 keyring file"
         case .invalidKeyID: "a pepper key id must be 1 to 32 letters, digits, '-' or '_'"
         case let .duplicateKeyID(id): "the pepper key id \(id) is used twice"

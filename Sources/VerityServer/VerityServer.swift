@@ -56,7 +56,7 @@ public final class VerityServer: Service, Sendable {
         // A live check finishes within its deadline, two KDF runs and two store writes.
         rules.longestCheck = Double(configuration.maximumDeadline.nanoseconds) / 1e9 + 2 * SQLiteCredentialStore.busyTimeout + 30
         hashingThreads = ThreadPoolHashing(threads: configuration.hashingConcurrency)
-        service = CredentialService(
+        service = try CredentialService(
             store: store, hasher: PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation, bounds: configuration.derivationBounds),
             keyring: keyring, hashing: hashingThreads, configuration: rules, logger: logger
         )

@@ -9,14 +9,15 @@
 import GRDB
 
 extension SQLiteCredentialStore {
-    /// The schema's history.
+    /// The schema's history, oldest first: a name and the SQL it runs.
     ///
     /// - Important: A migration that has shipped is never edited: databases in the field have
-    ///   already run it. Every change is a new migration appended here.
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: subjects and the audit trail") { db in
-            try db.execute(sql: """
+    ///   already run it. Every change is a new migration appended here. A test pins each shipped
+    ///   migration's SQL by its SHA-256, so an edit cannot go unnoticed.
+    static let migrations: [(name: String, sql: String)] = [
+        (
+            "v1: subjects and the audit trail",
+            """
                 CREATE TABLE subject (
                     id TEXT PRIMARY KEY NOT NULL,
                     kind TEXT NOT NULL CHECK (kind IN ('CLIENT', 'REPRESENTATIVE')),
@@ -59,10 +60,11 @@ extension SQLiteCredentialStore {
 
                 CREATE TRIGGER audit_event_is_append_only_delete BEFORE DELETE ON audit_event
                 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-                """)
-        }
-        migrator.registerMigration("v2: one-time codes and the notification outbox") { db in
-            try db.execute(sql: """
+                """
+        ),
+        (
+            "v2: one-time codes and the notification outbox",
+            """
                 CREATE TABLE code_challenge (
                     id TEXT PRIMARY KEY NOT NULL,
                     subject_id TEXT NOT NULL REFERENCES subject(id),
@@ -93,10 +95,11 @@ extension SQLiteCredentialStore {
                 ) STRICT;
 
                 CREATE INDEX outbox_by_state ON outbox(state, created_at_ms);
-                """)
-        }
-        migrator.registerMigration("v3: checks in flight, failure serials, outbox leases") { db in
-            try db.execute(sql: """
+                """
+        ),
+        (
+            "v3: checks in flight, failure serials, outbox leases",
+            """
                 ALTER TABLE subject ADD COLUMN failure_serial INTEGER NOT NULL DEFAULT 0 CHECK (failure_serial >= 0);
                 UPDATE subject SET failure_serial = consecutive_failures;
 
@@ -112,7 +115,15 @@ extension SQLiteCredentialStore {
                 ALTER TABLE outbox ADD COLUMN challenge_id TEXT;
                 ALTER TABLE outbox ADD COLUMN lease_token TEXT;
                 CREATE INDEX outbox_by_challenge ON outbox(challenge_id);
-                """)
+                """
+        ),
+    ]
+
+    /// The migrator that brings a database up to date.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
         }
         return migrator
     }

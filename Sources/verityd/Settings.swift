@@ -73,19 +73,23 @@ struct Settings {
         let pepper = string(command.pepper, "VERITY_PEPPER_FILE")
         switch (cert, key, clientCA) {
         case (nil, nil, nil):
+            try ProcessHardening.checkPrivate(directory: dataDirectory)
             let setup = try DevelopmentSetup.ensure(in: dataDirectory)
             var configuration = setup.configuration()
             configuration.developmentConsoleSink = true
             configuration.storePath = store ?? configuration.storePath
+            try ProcessHardening.checkPrivate(directory: URL(fileURLWithPath: configuration.storePath).deletingLastPathComponent())
             configuration.pepperKeyringPath = pepper ?? configuration.pepperKeyringPath
             announce(setup, listen: listen)
             return configuration
         case let (cert?, key?, clientCA?):
             guard let pepper else { throw ValidationError("production mode needs --pepper (or VERITY_PEPPER_FILE): an existing keyring, mode 0600") }
             try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let storePath = store ?? dataDirectory.appendingPathComponent("verity.sqlite").path
+            try ProcessHardening.checkPrivate(directory: URL(fileURLWithPath: storePath).deletingLastPathComponent())
             return ServerConfiguration(
                 certificateChainPath: cert, privateKeyPath: key, clientCAPath: clientCA,
-                storePath: store ?? dataDirectory.appendingPathComponent("verity.sqlite").path, pepperKeyringPath: pepper
+                storePath: storePath, pepperKeyringPath: pepper
             )
         default:
             throw ValidationError("name all of --cert, --key and --client-ca (production), or none of them (development)")

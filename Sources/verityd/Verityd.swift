@@ -111,6 +111,7 @@ struct Verityd: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        try ProcessHardening.apply()
         let environment = ProcessInfo.processInfo.environment
         let settings = Settings(command: self, environment: environment)
         var logger = Logger(label: "verityd")

@@ -99,7 +99,7 @@ struct CheckLockTests {
     func randomInterleavingsKeepTheLockExact(seed: Int) async throws {
         let fixture = try ServiceFixture()
         let id = try await fixture.activeClient(pin: "4829157")
-        let second = CredentialService(
+        let second = try CredentialService(
             store: try SQLiteCredentialStore(path: fixture.databasePath), hasher: fixture.hasher, keyring: fixture.hasher.keyring
         )
         let instances = [fixture.service, second]

@@ -68,3 +68,23 @@ struct TimestampTests {
         #expect(Timestamp.string(from: Date(timeIntervalSince1970: 1_795_363_469.9996)) == "2026-11-22T16:04:30.000Z")
     }
 }
+
+@Suite("Service configuration")
+struct ServiceConfigurationTests {
+    @Test(arguments: ["attemptLimit", "ivrPINLength", "codeLength", "codeLifetime", "codeAttemptLimit", "codesPerWindow", "codeRateWindow", "longestCheck"])
+    func aSettingThatBreaksARuleIsRefused(setting: String) throws {
+        var configuration = CredentialService.Configuration()
+        #expect(throws: Never.self) { try configuration.validate() }
+        switch setting {
+        case "attemptLimit": configuration.attemptLimit = 0
+        case "ivrPINLength": configuration.ivrPINLength = 13
+        case "codeLength": configuration.codeLength = 5
+        case "codeLifetime": configuration.codeLifetime = 0
+        case "codeAttemptLimit": configuration.codeAttemptLimit = 0
+        case "codesPerWindow": configuration.codesPerWindow = 0
+        case "codeRateWindow": configuration.codeRateWindow = -1
+        default: configuration.longestCheck = 0
+        }
+        #expect { try configuration.validate() } throws: { ($0 as? InvalidConfigurationError)?.setting == setting }
+    }
+}

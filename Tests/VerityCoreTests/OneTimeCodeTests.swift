@@ -133,7 +133,7 @@ struct OneTimeCodeTests {
         let (issued, code) = try await issue(try await client())
         var configuration = CredentialService.Configuration()
         configuration.codeAttemptLimit = 12
-        let service = CredentialService(store: fixture.store, hasher: fixture.hasher, keyring: fixture.hasher.keyring, configuration: configuration, now: clock.closure)
+        let service = try CredentialService(store: fixture.store, hasher: fixture.hasher, keyring: fixture.hasher.keyring, configuration: configuration, now: clock.closure)
         let outcomes = try await withThrowingTaskGroup(of: CodeVerificationResult.Outcome.self) { group in
             for _ in 0..<12 { group.addTask { try await service.verifyCode(issued, code: code, context: .verifier).outcome } }
             return try await group.reduce(into: [CodeVerificationResult.Outcome]()) { $0.append($1) }
@@ -242,7 +242,7 @@ struct OutboxTests {
         let id = try await client()
         var configuration = CredentialService.Configuration()
         configuration.codesPerWindow = 1
-        let limited = CredentialService(store: fixture.store, hasher: fixture.hasher, keyring: fixture.hasher.keyring, configuration: configuration, now: clock.closure)
+        let limited = try CredentialService(store: fixture.store, hasher: fixture.hasher, keyring: fixture.hasher.keyring, configuration: configuration, now: clock.closure)
         _ = try await limited.issueCode(to: id, channel: .email, purpose: .stepUp, context: .verifier)
         await #expect(throws: CredentialError.self) { try await limited.issueCode(to: id, channel: .email, purpose: .stepUp, context: .verifier) }
         #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 30, context: Self.notifier).count == 1)
@@ -253,7 +253,7 @@ struct OutboxTests {
         let issued = try await service.issueCode(to: id, channel: .email, purpose: .accountLink, context: .verifier)
         try fixture.store.close()
         // A new process: the same database file and pepper, nothing in memory.
-        let reopened = CredentialService(
+        let reopened = try CredentialService(
             store: try SQLiteCredentialStore(path: fixture.databasePath), hasher: fixture.hasher, keyring: fixture.hasher.keyring, now: clock.closure
         )
         let delivery = try #require(try await reopened.leaseDeliveries(max: 10, leaseSeconds: 30, context: Self.notifier).first)

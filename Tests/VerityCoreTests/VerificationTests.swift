@@ -88,7 +88,7 @@ struct VerificationTests {
         let id = try await old.activeClient(pin: "4829157")
         // The same database, served by a hasher with higher costs and a rotated pepper.
         let rotated = try keyring.rotated(to: "k2")
-        let upgraded = CredentialService(store: old.store, hasher: try CountingHasher(derivation: .scrypt(logN: 4, r: 1, p: 1), keyring: rotated), keyring: rotated)
+        let upgraded = try CredentialService(store: old.store, hasher: try CountingHasher(derivation: .scrypt(logN: 4, r: 1, p: 1), keyring: rotated), keyring: rotated)
         let before = try await old.store.subject(id)?.credentials.pinHash
         #expect(before?.contains("k=k1,ln=3") == true)
         #expect(try await upgraded.verify(id, SecurityFactors(pin: "4829157"), channel: .phone, context: .verifier).outcome == .verified)

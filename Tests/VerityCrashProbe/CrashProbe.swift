@@ -26,7 +26,7 @@ struct CrashProbe {
             exit(64)
         }
         let store = try SQLiteCredentialStore(path: arguments[1])
-        let service = CredentialService(store: store, hasher: HangingHasher(), keyring: try PepperKeyring.random())
+        let service = try CredentialService(store: store, hasher: HangingHasher(), keyring: try PepperKeyring.random())
         let context = CallContext(caller: "crash-probe", role: "verifier")
         _ = try await service.verify(try SubjectID(arguments[2]), SecurityFactors(pin: pin), channel: .phone, context: context)
         FileHandle.standardError.write(Data("the check finished without being killed\n".utf8))

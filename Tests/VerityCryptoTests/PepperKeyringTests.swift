@@ -77,4 +77,24 @@ struct PepperKeyringTests {
             #expect("\(error)".contains("chmod 600"))
         }
     }
+
+    @Test func aSymbolicLinkIsRefused() throws {
+        let target = directory.appendingPathComponent("real.json").path
+        try PepperKeyring.random().write(to: target)
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
+        #expect(throws: PepperKeyringError.notARegularFile(path: path)) { try PepperKeyring.load(from: path) }
+    }
+
+    @Test func aDirectoryOthersCanWriteIsRefused() throws {
+        try PepperKeyring.random().write(to: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
+        #expect(throws: PepperKeyringError.insecureDirectory(path: directory.path, mode: 0o777)) { try PepperKeyring.load(from: path) }
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "only root can give a file away"))
+    func aFileOfAnotherUserIsRefused() throws {
+        try PepperKeyring.random().write(to: path)
+        #expect(chown(path, 65_534, 65_534) == 0)
+        #expect(throws: PepperKeyringError.wrongOwner(path: path, owner: 65_534)) { try PepperKeyring.load(from: path) }
+    }
 }

@@ -51,6 +51,34 @@ struct VeritydProcessTests {
         #expect(process.text.contains("stopped"))
     }
 
+    /// verityd holds the pepper: it must leave no core file and create nothing others can read.
+    @Test func noCoreDumpsAndOwnerOnlyFiles() async throws {
+        let directory = try TemporaryDirectory("verityd-hardening")
+        let process = try ChildProcess(Self.verityd, [
+            "--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off", "--scrypt-log-n", "10",
+        ])
+        _ = try Self.servingPort(of: process)
+        let limits = try String(contentsOfFile: "/proc/\(process.pid)/limits", encoding: .utf8)
+        let core = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
+        #expect(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core)")
+        for name in ["verity.sqlite", "verity.sqlite-wal", "pepper.json"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: directory.path("data/\(name)"))[.posixPermissions] as? Int
+            #expect(mode.map { $0 & 0o077 } == 0, "\(name) has mode \(String(mode ?? 0, radix: 8))")
+        }
+        process.signal(SIGTERM)
+        _ = try process.waitForExit()
+    }
+
+    @Test func aDataDirectoryOthersCanWriteIsRefused() throws {
+        let directory = try TemporaryDirectory("verityd-open-dir")
+        try FileManager.default.createDirectory(atPath: directory.path("data"), withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path("data"))
+        let process = try ChildProcess(Self.verityd, ["--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off"])
+        let exit = try process.waitForExit()
+        #expect(exit.reason == .exit && exit.status != 0)
+        #expect(process.text.contains("chmod go-w"), "verityd said:\n\(process.text)")
+    }
+
     /// Waits for verityd's "serving" log line and reads the port it bound.
     static func servingPort(of process: ChildProcess) throws -> Int {
         let output = try process.waitForOutput(containing: "] serving")

@@ -10,6 +10,7 @@ import Foundation
 import GRDB
 import Testing
 import VerityCore
+import VerityCrypto
 @testable import VerityStore
 import VerityTestSupport
 
@@ -36,6 +37,21 @@ struct SQLiteCredentialStoreTests {
         #expect(try await store.writerPragma("synchronous") == 2)
         #expect(try await store.writerPragma("secure_delete") == 1)
         #expect(try await store.writerPragma("busy_timeout") == 10_000)
+    }
+
+    /// Databases in the field have run every shipped migration: editing one would leave them
+    /// with a schema the code no longer describes. A new migration gets a new line here.
+    @Test func shippedMigrationsAreNeverEdited() {
+        let pinned = [
+            "v1: subjects and the audit trail": "bfaa4d3f96a6e6ed7a8541f18c3d2a9176aa7f7ea1d505c9772dd07b799e3d7f",
+            "v2: one-time codes and the notification outbox": "84bb49e9de55e10f51b35fa3f9083e8cb9bba28dae4247b78ff3a3dde7eef9e9",
+            "v3: checks in flight, failure serials, outbox leases": "11250ce2a47634285862af10725b1f0b5af3d7e1bb92ecfef01d89d1489e8df7",
+        ]
+        for migration in SQLiteCredentialStore.migrations {
+            let digest = SHA256.digest(Array(migration.sql.utf8)).map { String(format: "%02x", $0) }.joined()
+            #expect(pinned[migration.name] == digest, "migration \(migration.name) was edited, or is new and not pinned: \(digest)")
+        }
+        #expect(SQLiteCredentialStore.migrations.count == pinned.count)
     }
 
     @Test func reopeningKeepsDataAndMigratesOnce() async throws {

@@ -30,7 +30,7 @@ public struct ServiceFixture: Sendable {
         store = try SQLiteCredentialStore(path: directory.path("verity.sqlite"))
         self.hasher = try hasher ?? CountingHasher()
         logs = LogCapture()
-        service = CredentialService(
+        service = try CredentialService(
             store: store, hasher: self.hasher, keyring: self.hasher.keyring, configuration: configuration, logger: logs.logger(), now: now
         )
     }

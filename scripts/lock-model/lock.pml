@@ -151,25 +151,27 @@ byte gk;
     fi
 
 /* Reserve, first part: fold any subset of the stale (dead) reservations. */
-#ifdef MUTANT_FOLD_LIVE
-byte fw;
-#define FOLD_LIVE \
-    :: select(fw : 0 .. NWORKER - 1); \
-       if \
-       :: rUsed[fw] -> rUsed[fw] = false; FOLD(rWrong[fw]) \
-       :: else -> skip \
-       fi; \
-       fw = 0
-#else
-#define FOLD_LIVE
-#endif
 #define FOLD_STALE \
     do \
     :: deadWrong > 0 -> deadWrong--; FOLD(true) \
     :: deadOther > 0 -> deadOther--; FOLD(false) \
-    FOLD_LIVE \
     :: break \
-    od
+    od; \
+    FOLD_LIVE
+
+/* MUTANT_FOLD_LIVE: a live check overran the bound, and its reservation is folded too. */
+#ifdef MUTANT_FOLD_LIVE
+byte fw;
+#define FOLD_LIVE \
+    do \
+    :: fw < NWORKER && rUsed[fw] -> rUsed[fw] = false; FOLD(rWrong[fw]); break \
+    :: fw < NWORKER -> fw++ \
+    :: else -> break \
+    od; \
+    fw = 0
+#else
+#define FOLD_LIVE skip
+#endif
 
 #ifdef MUTANT_NO_PENDING
 #define IN_USE CONSEC

@@ -41,6 +41,22 @@ public struct CredentialService: Sendable {
         public var codeRateWindow: TimeInterval = 3600
 
         public init() {}
+
+        /// Refuses settings under which the rules would not hold: no lock, guessable PINs and
+        /// codes, or nothing that ever expires.
+        public func validate() throws(InvalidConfigurationError) {
+            func require(_ condition: Bool, _ setting: String, _ rule: String) throws(InvalidConfigurationError) {
+                guard condition else { throw InvalidConfigurationError(setting: setting, rule: rule) }
+            }
+            try require(attemptLimit >= 1, "attemptLimit", "at least 1")
+            try require((4...12).contains(ivrPINLength), "ivrPINLength", "4 to 12 digits")
+            try require((6...12).contains(codeLength), "codeLength", "6 to 12 digits")
+            try require(codeLifetime > 0, "codeLifetime", "positive")
+            try require(codeAttemptLimit >= 1, "codeAttemptLimit", "at least 1")
+            try require(codesPerWindow >= 1, "codesPerWindow", "at least 1")
+            try require(codeRateWindow > 0, "codeRateWindow", "positive")
+            try require(longestCheck > 0, "longestCheck", "positive")
+        }
     }
 
     let store: any CredentialStore
@@ -59,6 +75,7 @@ public struct CredentialService: Sendable {
     ///   - hashing: where hashing runs; inline unless a server gives it threads of its own.
     ///   - logger: receives one line per act, never a secret.
     ///   - now: the clock, injectable for tests.
+    /// - Throws: ``InvalidConfigurationError`` when `configuration` breaks a rule.
     public init(
         store: any CredentialStore,
         hasher: any SecretHashing,
@@ -67,7 +84,8 @@ public struct CredentialService: Sendable {
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "verity.core"),
         now: @escaping @Sendable () -> Date = { Date() }
-    ) {
+    ) throws(InvalidConfigurationError) {
+        try configuration.validate()
         self.store = store
         self.hasher = hasher
         self.hashing = hashing
@@ -100,6 +118,13 @@ public struct CredentialService: Sendable {
         if let requestID = context.requestID { metadata["request-id"] = "\(requestID)" }
         logger.log(level: level, message, metadata: metadata.merging(extra) { $1 })
     }
+}
+
+/// A ``CredentialService/Configuration`` setting outside what the rules allow.
+public struct InvalidConfigurationError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var setting: String
+    public var rule: String
+    public var description: String { "the setting \(setting) must be \(rule)" }
 }
 
 extension CredentialError {
