@@ -54,6 +54,12 @@ struct VeritydProcessTests {
     /// verityd holds the pepper: it must leave no core file and create nothing others can read.
     @Test func noCoreDumpsAndOwnerOnlyFiles() async throws {
         let directory = try TemporaryDirectory("verityd-hardening")
+        // verityd inherits the limit: allow core files, so that only verityd's own setting can forbid them.
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
+        try #require(limit.rlim_max > 0, "the hard limit forbids core files already")
         let process = try ChildProcess(Self.verityd, [
             "--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off", "--scrypt-log-n", "10",
         ])
