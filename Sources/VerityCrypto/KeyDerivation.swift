@@ -52,6 +52,7 @@ public enum KeyDerivation: Hashable, Sendable {
 final class FetchedKDF: @unchecked Sendable {
     static let scrypt = Result { try FetchedKDF(name: OSSL_KDF_NAME_SCRYPT) }
     static let pbkdf2 = Result { try FetchedKDF(name: OSSL_KDF_NAME_PBKDF2) }
+    static let hkdf = Result { try FetchedKDF(name: OSSL_KDF_NAME_HKDF) }
 
     private let kdf: OpaquePointer
 
@@ -94,6 +95,8 @@ enum KDFParameterKey {
     nonisolated(unsafe) static let scryptMaxMemory = permanent(OSSL_KDF_PARAM_SCRYPT_MAXMEM)
     nonisolated(unsafe) static let iterations = permanent(OSSL_KDF_PARAM_ITER)
     nonisolated(unsafe) static let digest = permanent(OSSL_KDF_PARAM_DIGEST)
+    nonisolated(unsafe) static let key = permanent(OSSL_KDF_PARAM_KEY)
+    nonisolated(unsafe) static let info = permanent(OSSL_KDF_PARAM_INFO)
     static let sha256 = "SHA256"
 
     private static func permanent(_ name: String) -> UnsafePointer<CChar> {

@@ -199,9 +199,30 @@ extension UInt8 {
 }
 
 extension PepperKeyring {
-    /// A 32-byte key for `purpose`, derived from the pepper key `id` (HMAC-SHA256 of the purpose
-    /// under that key), so that one keyring serves several uses without reusing a key across them.
-    public func derivedKey(id: String, purpose: String) -> [UInt8]? {
-        key(id: id).map { HMACSHA256.authenticate(Array("verity/\(purpose)/v1".utf8), key: $0) }
+    /// A 32-byte key for one use of the pepper key `id`: HKDF-SHA256 of the pepper key with the
+    /// label `verity/<use>/v2` as its info, so that no two uses share a key.
+    ///
+    /// - Returns: `nil` when the keyring lacks `id`.
+    public func derivedKey(id: String, for use: KeyUse) -> [UInt8]? {
+        guard let key = key(id: id) else { return nil }
+        // HKDF over a 32-byte in-memory key fails only if OpenSSL itself is broken.
+        guard let derived = try? HKDF.sha256(key: key, info: Array("verity/\(use.rawValue)/v2".utf8)) else {
+            fatalError("HKDF-SHA256 failed")
+        }
+        return derived
     }
+}
+
+/// What a key derived from the pepper is for; each use has a key of its own.
+public enum KeyUse: String, CaseIterable, Sendable {
+    /// The keyed step in front of the KDF of stored secrets (hash version 2).
+    case secretHash = "secret-hash"
+    /// The MAC of one-time codes.
+    case oneTimeCode = "one-time-code"
+    /// The AEAD key of the notification outbox.
+    case outbox = "outbox"
+    /// The MAC that links the audit trail's events.
+    case auditChain = "audit-chain"
+    /// The MAC of the audit trail's checkpoints.
+    case auditCheckpoint = "audit-checkpoint"
 }

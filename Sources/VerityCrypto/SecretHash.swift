@@ -15,17 +15,24 @@ import Foundation
 /// key used in the keyed step, its salt and its hash.
 ///
 /// ```
-/// $hmac-sha256-scrypt$v=1$k=dev-1,ln=15,r=8,p=1$<salt>$<hash>
-/// $hmac-sha256-pbkdf2-sha256$v=1$k=dev-1,i=600000$<salt>$<hash>
+/// $hmac-sha256-scrypt$v=2$k=dev-1,ln=15,r=8,p=1$<salt>$<hash>
+/// $hmac-sha256-pbkdf2-sha256$v=2$k=dev-1,i=600000$<salt>$<hash>
 /// ```
-/// Salt and hash are base64 without padding.
+/// Salt and hash are base64 without padding. Version 2 keys the HMAC step with a key derived
+/// from the pepper for this use alone (``KeyUse/secretHash``); version 1 keyed it with the raw
+/// pepper, and is still read, and replaced on the next successful check.
 public struct SecretHash: Hashable, Sendable {
+    /// The version this code writes.
+    public static let currentVersion = 2
+
+    public var version: Int
     public var derivation: KeyDerivation
     public var pepperKeyID: String
     public var salt: [UInt8]
     public var hash: [UInt8]
 
-    public init(derivation: KeyDerivation, pepperKeyID: String, salt: [UInt8], hash: [UInt8]) {
+    public init(version: Int = currentVersion, derivation: KeyDerivation, pepperKeyID: String, salt: [UInt8], hash: [UInt8]) {
+        self.version = version
         self.derivation = derivation
         self.pepperKeyID = pepperKeyID
         self.salt = salt
@@ -39,7 +46,11 @@ public struct SecretHash: Hashable, Sendable {
     public init(encoded: String) throws(SecretHashFormatError) {
         let fields = encoded.split(separator: "$", omittingEmptySubsequences: false)
         guard fields.count == 6, fields[0].isEmpty else { throw .init("expected 5 fields after a leading '$'") }
-        guard fields[2] == "v=1" else { throw .init("unsupported version") }
+        switch fields[2] {
+        case "v=1": version = 1
+        case "v=2": version = 2
+        default: throw .init("unsupported version")
+        }
         var parameters = try Self.parameters(fields[3])
         guard let keyID = parameters.removeValue(forKey: "k"), PepperKeyring.isValidKeyID(keyID) else {
             throw .init("missing or invalid pepper key id")
@@ -64,7 +75,7 @@ public struct SecretHash: Hashable, Sendable {
             algorithm = Self.pbkdf2ID
             parameters = "k=\(pepperKeyID),i=\(iterations)"
         }
-        return "$\(algorithm)$v=1$\(parameters)$\(Base64.encode(salt))$\(Base64.encode(hash))"
+        return "$\(algorithm)$v=\(version)$\(parameters)$\(Base64.encode(salt))$\(Base64.encode(hash))"
     }
 
     static let scryptID = "hmac-sha256-scrypt"

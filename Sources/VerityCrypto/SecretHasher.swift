@@ -30,7 +30,7 @@ public enum SecretMatch: Equatable, Sendable {
     case mismatch
 }
 
-/// The hasher of secrets at rest: `KDF(HMAC-SHA256(pepper, secret), salt)`.
+/// The hasher of secrets at rest: `KDF(HMAC-SHA256(HKDF(pepper, "verity/secret-hash/v2"), secret), salt)`.
 ///
 /// The keyed step binds every hash to a pepper that lives outside the database; the KDF then
 /// makes each guess expensive. New hashes use the current pepper key and ``derivation``.
@@ -53,34 +53,44 @@ public struct PepperedSecretHasher: SecretHashing {
 
     public func hash(_ secret: String) throws -> String {
         let salt = SecureRandom.bytes(count: Self.saltLength)
-        let key = try derive(secret, pepper: keyring.currentKey, salt: salt, derivation: derivation, length: Self.hashLength)
-        return SecretHash(derivation: derivation, pepperKeyID: keyring.currentKeyID, salt: salt, hash: key).encoded
+        let keyID = keyring.currentKeyID
+        let key = try derive(secret, keyID: keyID, version: SecretHash.currentVersion, salt: salt, derivation: derivation, length: Self.hashLength)
+        return SecretHash(derivation: derivation, pepperKeyID: keyID, salt: salt, hash: key).encoded
     }
 
     public func verify(_ secret: String, against encoded: String) throws -> SecretMatch {
         let stored = try SecretHash(encoded: encoded)
         guard bounds.contains(stored.derivation) else { throw SecretHashFormatError("KDF parameters outside the service's bounds") }
-        guard let pepper = keyring.key(id: stored.pepperKeyID) else {
-            throw UnknownPepperKeyError(keyID: stored.pepperKeyID)
-        }
-        let candidate = try derive(secret, pepper: pepper, salt: stored.salt, derivation: stored.derivation, length: stored.hash.count)
+        let candidate = try derive(
+            secret, keyID: stored.pepperKeyID, version: stored.version, salt: stored.salt, derivation: stored.derivation, length: stored.hash.count
+        )
         guard ConstantTime.equals(candidate, stored.hash) else { return .mismatch }
-        return .match(needsRehash: stored.derivation != derivation || stored.pepperKeyID != keyring.currentKeyID)
+        let current = stored.derivation == derivation && stored.pepperKeyID == keyring.currentKeyID && stored.version == SecretHash.currentVersion
+        return .match(needsRehash: !current)
     }
 
     public func performDecoyVerification(of secret: String) {
         let salt = SecureRandom.bytes(count: Self.saltLength)
-        _ = try? derive(secret, pepper: keyring.currentKey, salt: salt, derivation: derivation, length: Self.hashLength)
+        _ = try? derive(secret, keyID: keyring.currentKeyID, version: SecretHash.currentVersion, salt: salt, derivation: derivation, length: Self.hashLength)
     }
 
+    /// The KDF of the keyed secret; the keyed step's output and key are wiped once used.
     private func derive(
         _ secret: String,
-        pepper: [UInt8],
+        keyID: String,
+        version: Int,
         salt: [UInt8],
         derivation: KeyDerivation,
         length: Int
     ) throws -> [UInt8] {
-        let keyed = HMACSHA256.authenticate(Array(secret.utf8), key: pepper)
+        guard var key = version == 1 ? keyring.key(id: keyID) : keyring.derivedKey(id: keyID, for: .secretHash) else {
+            throw UnknownPepperKeyError(keyID: keyID)
+        }
+        defer { SecureMemory.cleanse(&key) }
+        var secretBytes = Array(secret.utf8)
+        defer { SecureMemory.cleanse(&secretBytes) }
+        var keyed = HMACSHA256.authenticate(secretBytes, key: key)
+        defer { SecureMemory.cleanse(&keyed) }
         return try derivation.deriveKey(password: keyed, salt: salt, length: length)
     }
 }

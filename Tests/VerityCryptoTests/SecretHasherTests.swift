@@ -87,10 +87,51 @@ struct SecretHasherTests {
         #expect(!DerivationBounds.service.contains(.pbkdf2SHA256(iterations: 599_999)))
     }
 
+    /// Version 1 keyed the HMAC step with the raw pepper: such hashes still verify, and ask to
+    /// be replaced by version 2, whose key is derived for this use alone.
+    @Test func aVersionOneHashStillVerifiesAndAsksForARehash() throws {
+        let keyring = try PepperKeyring.random(keyID: "k1")
+        let salt = Array(repeating: UInt8(7), count: 16)
+        let keyed = HMACSHA256.authenticate(Array("secret".utf8), key: keyring.currentKey)
+        let derived = try cheap.deriveKey(password: keyed, salt: salt, length: 32)
+        let v1 = SecretHash(version: 1, derivation: cheap, pepperKeyID: "k1", salt: salt, hash: derived).encoded
+        #expect(v1.contains("$v=1$"))
+        let hasher = PepperedSecretHasher(keyring: keyring, derivation: cheap, bounds: .lowCostForTests)
+        #expect(try hasher.verify("secret", against: v1) == .match(needsRehash: true))
+        #expect(try hasher.verify("Secret", against: v1) == .mismatch)
+        let v2 = try hasher.hash("secret")
+        #expect(v2.contains("$v=2$"))
+        #expect(try hasher.verify("secret", against: v2) == .match(needsRehash: false))
+        // Version 2 does not apply the raw pepper: the same salt under version 1's keying differs.
+        let reparsed = try SecretHash(encoded: v2)
+        let rawKeyed = try cheap.deriveKey(password: keyed, salt: reparsed.salt, length: 32)
+        #expect(rawKeyed != reparsed.hash)
+    }
+
+    /// RFC 5869, test case 1.
+    @Test func hkdfMatchesTheRFC() throws {
+        func bytes(_ hex: String) -> [UInt8] {
+            stride(from: 0, to: hex.count, by: 2).map { UInt8(hex.dropFirst($0).prefix(2), radix: 16)! }
+        }
+        let okm = try HKDF.sha256(
+            key: bytes("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"), salt: bytes("000102030405060708090a0b0c"),
+            info: bytes("f0f1f2f3f4f5f6f7f8f9"), length: 42
+        )
+        #expect(okm == bytes("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"))
+    }
+
+    @Test func everyUseHasAKeyOfItsOwn() throws {
+        let keyring = try PepperKeyring.random(keyID: "k1")
+        let keys = KeyUse.allCases.compactMap { keyring.derivedKey(id: "k1", for: $0) }
+        #expect(Set(keys).count == KeyUse.allCases.count)
+        #expect(!keys.contains(keyring.currentKey))
+        #expect(keyring.derivedKey(id: "k2", for: .outbox) == nil)
+    }
+
     @Test func pbkdf2WorksThroughTheSameInterface() throws {
         let hasher = PepperedSecretHasher(keyring: try .random(), derivation: .pbkdf2SHA256(iterations: 1000), bounds: .lowCostForTests)
         let stored = try hasher.hash("secret")
-        #expect(stored.hasPrefix("$hmac-sha256-pbkdf2-sha256$v=1$k=k1,i=1000$"))
+        #expect(stored.hasPrefix("$hmac-sha256-pbkdf2-sha256$v=2$k=k1,i=1000$"))
         #expect(try hasher.verify("secret", against: stored) == .match(needsRehash: false))
         #expect(try hasher.verify("Secret", against: stored) == .mismatch)
     }
@@ -105,7 +146,7 @@ struct SecretHasherTests {
 
     @Test(arguments: [
         "", "plain", "$hmac-sha256-scrypt$v=1$k=k1,ln=4,r=1,p=1$c2FsdHNhbHRzYWx0$",
-        "$hmac-sha256-scrypt$v=2$k=k1,ln=4,r=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "$hmac-sha256-scrypt$v=3$k=k1,ln=4,r=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "$md5$v=1$k=k1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "$hmac-sha256-scrypt$v=1$ln=4,r=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "$hmac-sha256-scrypt$v=1$k=k1,ln=99,r=1,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",

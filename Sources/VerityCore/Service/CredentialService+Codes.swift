@@ -93,8 +93,10 @@ extension CredentialService {
 
     /// HMAC-SHA256 (hex) of `challenge id | purpose | code` under the code key derived from pepper key `keyID`.
     func codeMAC(_ code: String, challengeID: String, purpose: CodePurpose, keyID: String) throws -> String {
-        guard let key = keyring.derivedKey(id: keyID, purpose: "one-time-code") else { throw UnknownPepperKeyError(keyID: keyID) }
-        let message = Array("\(challengeID)|\(purpose.rawValue)|\(code)".utf8)
+        guard var key = keyring.derivedKey(id: keyID, for: .oneTimeCode) else { throw UnknownPepperKeyError(keyID: keyID) }
+        defer { SecureMemory.cleanse(&key) }
+        var message = Array("\(challengeID)|\(purpose.rawValue)|\(code)".utf8)
+        defer { SecureMemory.cleanse(&message) }
         return HMACSHA256.authenticate(message, key: key).map { String(format: "%02x", $0) }.joined()
     }
 

@@ -63,7 +63,8 @@ extension CredentialService {
     func sealedDelivery(_ content: DeliveryContent, channel: CodeChannel, challengeID: String?, createdAt: Date, expiresAt: Date) throws -> Delivery {
         let id = Self.randomID()
         let keyID = keyring.currentKeyID
-        guard let key = keyring.derivedKey(id: keyID, purpose: "outbox") else { throw UnknownPepperKeyError(keyID: keyID) }
+        guard var key = keyring.derivedKey(id: keyID, for: .outbox) else { throw UnknownPepperKeyError(keyID: keyID) }
+        defer { SecureMemory.cleanse(&key) }
         var plaintext = Array(try JSONEncoder().encode(content))
         defer { SecureMemory.cleanse(&plaintext) }
         let associatedData = Self.associatedData(id: id, channel: channel, keyID: keyID, expiresAt: expiresAt)
@@ -74,9 +75,10 @@ extension CredentialService {
     }
 
     func openContent(of delivery: Delivery) throws -> DeliveryContent {
-        guard let sealed = delivery.sealedContent, let key = keyring.derivedKey(id: delivery.pepperKeyID, purpose: "outbox") else {
+        guard let sealed = delivery.sealedContent, var key = keyring.derivedKey(id: delivery.pepperKeyID, for: .outbox) else {
             throw UnknownPepperKeyError(keyID: delivery.pepperKeyID)
         }
+        defer { SecureMemory.cleanse(&key) }
         let associatedData = Self.associatedData(id: delivery.id, channel: delivery.channel, keyID: delivery.pepperKeyID, expiresAt: delivery.expiresAt)
         var plaintext = try AESGCM.open(sealed, key: key, associatedData: associatedData)
         defer { SecureMemory.cleanse(&plaintext) }
