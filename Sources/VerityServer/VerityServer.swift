@@ -50,7 +50,7 @@ public final class VerityServer: Service, Sendable {
         tlsConfiguration.handshakeTimeout = configuration.handshakeTimeout
         tls = try TLSContext(tlsConfiguration)
         let keyring = try PepperKeyring.load(from: configuration.pepperKeyringPath)
-        store = try SQLiteCredentialStore(path: configuration.storePath)
+        store = try SQLiteCredentialStore(path: configuration.storePath, keyring: keyring)
         var rules = CredentialService.Configuration()
         rules.attemptLimit = configuration.attemptLimit
         // A live check finishes within its deadline, two KDF runs and two store writes.

@@ -12,25 +12,25 @@ import VerityCore
 
 /// The `audit_event` table: appended inside the transaction of the act it records.
 enum AuditTrail {
-    static func append(_ drafts: [AuditDraft], _ db: Database) throws {
+    static func append(_ drafts: [AuditDraft], keys: AuditChainKeys, _ db: Database) throws {
         guard !drafts.isEmpty else { return }
         let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
         var seq: Int64 = head?["seq"] ?? 0
         var previousHash: String = head?["hash"] ?? AuditChain.genesisHash
         for draft in drafts {
             seq += 1
-            let event = AuditEvent(seq: seq, draft: draft, previousHash: previousHash)
+            let event = AuditEvent(seq: seq, draft: draft, previousHash: previousHash, keys: keys)
             try db.execute(
                 sql: """
                     INSERT INTO audit_event (seq, time_ms, caller, role, actor, subject_id, method, action, outcome,
-                        facts, previous_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        facts, previous_hash, key_id, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     event.seq, Timestamp.milliseconds(of: event.time), event.caller, event.role, event.actor,
                     event.subjectID, event.method, event.action.rawValue, event.outcome,
                     String(decoding: try JSONEncoder.sorted.encode(event.facts), as: UTF8.self),
-                    event.previousHash, event.hash,
+                    event.previousHash, event.keyID, event.hash,
                 ]
             )
             previousHash = event.hash
@@ -52,8 +52,8 @@ enum AuditTrail {
     }
 
     /// Walks the whole table in order without holding it all in memory.
-    static func verify(_ db: Database) throws -> AuditChainReport {
-        var verifier = AuditChainVerifier()
+    static func verify(keys: AuditChainKeys, _ db: Database) throws -> AuditChainReport {
+        var verifier = AuditChainVerifier(keys: keys)
         let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_event ORDER BY seq")
         while let row = try rows.next() {
             // A row that cannot even be decoded has been tampered with as surely as one whose hash fails.
@@ -80,6 +80,7 @@ enum AuditTrail {
             outcome: row["outcome"],
             facts: try JSONDecoder().decode([String].self, from: Data((row["facts"] as String).utf8)),
             previousHash: row["previous_hash"],
+            keyID: row["key_id"],
             hash: row["hash"]
         )
     }

@@ -38,7 +38,7 @@ extension SQLiteCredentialStore {
             )
             try CodeRow.insert(challenge, db)
             try OutboxRow.insert(delivery, db)
-            try AuditTrail.append([audit], db)
+            try AuditTrail.append([audit], keys: self.auditKeys, db)
             return .issued
         }
     }
@@ -63,7 +63,7 @@ extension SQLiteCredentialStore {
                 sql: "UPDATE code_challenge SET state = ?, failed_attempts = ? WHERE id = ?",
                 arguments: [challenge.state.rawValue, challenge.failedAttempts, id]
             )
-            try AuditTrail.append(modification.audit, db)
+            try AuditTrail.append(modification.audit, keys: self.auditKeys, db)
             return modification.value
         }
     }
@@ -93,7 +93,7 @@ extension SQLiteCredentialStore {
             if !leased.isEmpty {
                 var event = audit
                 event.facts = ["deliveries leased: \(leased.count)"]
-                try AuditTrail.append([event], db)
+                try AuditTrail.append([event], keys: self.auditKeys, db)
             }
             return leased
         }
@@ -109,7 +109,7 @@ extension SQLiteCredentialStore {
                 sql: "UPDATE outbox SET state = ?, sealed_content = NULL, leased_until_ms = NULL, lease_token = NULL WHERE id = ?",
                 arguments: [outcome.rawValue, id]
             )
-            try AuditTrail.append([audit], db)
+            try AuditTrail.append([audit], keys: self.auditKeys, db)
             return .acknowledged
         }
     }

@@ -117,6 +117,12 @@ extension SQLiteCredentialStore {
                 CREATE INDEX outbox_by_challenge ON outbox(challenge_id);
                 """
         ),
+        (
+            "v4: the audit chain keyed",
+            """
+                ALTER TABLE audit_event ADD COLUMN key_id TEXT;
+                """
+        ),
     ]
 
     /// The migrator that brings a database up to date.

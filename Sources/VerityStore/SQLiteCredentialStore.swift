@@ -9,6 +9,7 @@
 import Foundation
 import GRDB
 import VerityCore
+import VerityCrypto
 
 /// The ``CredentialStore`` on SQLite, through GRDB: the embedded default.
 ///
@@ -20,12 +21,15 @@ public final class SQLiteCredentialStore: CredentialStore {
     public static let busyTimeout: TimeInterval = 10
 
     let writer: any DatabaseWriter
+    /// Seal new audit events and check old ones.
+    let auditKeys: AuditChainKeys
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     ///
     /// - Throws: ``StoreDurabilityError`` when the writer connection does not run with
     ///   `synchronous = FULL`: the store refuses to run with commits a power cut could undo.
-    public convenience init(path: String) throws {
+    /// - Parameter keyring: the pepper keys, from which the audit chain's keys derive.
+    public convenience init(path: String, keyring: PepperKeyring) throws {
         let pool = try DatabasePool(path: path, configuration: Self.configuration())
         // GRDB's WAL set-up lowers the writer to NORMAL after `prepareDatabase` ran, and only
         // the writer's setting decides whether a commit is fsynced: we set it last, and read it back.
@@ -34,19 +38,20 @@ public final class SQLiteCredentialStore: CredentialStore {
             let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
             guard level == Self.synchronousFull else { throw StoreDurabilityError(synchronous: level) }
         }
-        try self.init(writer: pool)
+        try self.init(writer: pool, keyring: keyring)
     }
 
     /// SQLite's value of `PRAGMA synchronous` for FULL: every commit is fsynced before it returns.
     static let synchronousFull = 2
 
     /// Opens a store that lives in memory, for tests and tools.
-    public static func inMemory() throws -> SQLiteCredentialStore {
-        try SQLiteCredentialStore(writer: DatabaseQueue(configuration: configuration()))
+    public static func inMemory(keyring: PepperKeyring) throws -> SQLiteCredentialStore {
+        try SQLiteCredentialStore(writer: DatabaseQueue(configuration: configuration()), keyring: keyring)
     }
 
-    private init(writer: any DatabaseWriter) throws {
+    private init(writer: any DatabaseWriter, keyring: PepperKeyring) throws {
         self.writer = writer
+        self.auditKeys = AuditChainKeys(keyring: keyring)
         try Self.migrator.migrate(writer)
     }
 
@@ -96,7 +101,7 @@ public final class SQLiteCredentialStore: CredentialStore {
         do {
             try await writer.write { db in
                 try SubjectRow.insert(subject, db)
-                try AuditTrail.append([audit], db)
+                try AuditTrail.append([audit], keys: self.auditKeys, db)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw CredentialError.alreadyExists(subject.id)
@@ -120,13 +125,13 @@ public final class SQLiteCredentialStore: CredentialStore {
             var subject = previous
             let modification = try change(&subject)
             if subject != previous { try SubjectRow.update(subject, previous: previous, db) }
-            try AuditTrail.append(modification.audit, db)
+            try AuditTrail.append(modification.audit, keys: self.auditKeys, db)
             return modification.value
         }
     }
 
     public func append(_ audit: [AuditDraft]) async throws {
-        try await write { db in try AuditTrail.append(audit, db) }
+        try await write { db in try AuditTrail.append(audit, keys: self.auditKeys, db) }
     }
 
     public func auditEvents(subjectID: SubjectID?, afterSeq: Int64, limit: Int) async throws -> [AuditEvent] {
@@ -134,7 +139,7 @@ public final class SQLiteCredentialStore: CredentialStore {
     }
 
     public func verifyAuditChain() async throws -> AuditChainReport {
-        try await read { db in try AuditTrail.verify(db) }
+        try await read { db in try AuditTrail.verify(keys: self.auditKeys, db) }
     }
 }
 

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import Testing
 import VerityCore
 import VerityTestSupport
@@ -67,13 +68,62 @@ struct AuditTrailTests {
         let events = try await service.auditEvents()
         #expect(events[0].previousHash == AuditChain.genesisHash)
         #expect(events[1].previousHash == events[0].hash)
-        #expect(events.allSatisfy { AuditChain.hash(of: $0) == $0.hash })
+        let keys = AuditChainKeys(keyring: fixture.hasher.keyring)
+        #expect(events.allSatisfy { $0.keyID == "k1" && AuditChain.hash(of: $0, key: keys.key(id: "k1")) == $0.hash })
         var edited = events[1]
         edited.outcome = "FAILED"
-        var verifier = AuditChainVerifier()
+        var verifier = AuditChainVerifier(keys: keys)
         let firstChecks = verifier.check(events[0])
         let editedChecks = verifier.check(edited)
         #expect(firstChecks && !editedChecks)
         #expect(verifier.report(firstBadSeq: edited.seq).headSeq == 1)
+    }
+
+    /// Whoever can write the database but holds no pepper cannot rewrite the trail: neither by
+    /// recomputing the hash without the key, nor by passing an event off as an unkeyed old one.
+    @Test func aRewriteWithoutThePepperIsCaught() async throws {
+        _ = try await fixture.activeClient(pin: "4829157")
+        let events = try await service.auditEvents()
+        let keys = AuditChainKeys(keyring: fixture.hasher.keyring)
+        var rewritten = events[1]
+        rewritten.outcome = "FAILED"
+        rewritten.hash = AuditChain.hash(of: rewritten, key: AuditChainKeys(keyring: try .random()).currentKey)
+        var verifier = AuditChainVerifier(keys: keys)
+        #expect(verifier.check(events[0]) && !verifier.check(rewritten))
+
+        var downgraded = events[1]
+        downgraded.outcome = "FAILED"
+        downgraded.keyID = nil
+        downgraded.hash = AuditChain.hash(of: downgraded, key: nil)
+        verifier = AuditChainVerifier(keys: keys)
+        #expect(verifier.check(events[0]) && !verifier.check(downgraded))
+    }
+
+    @Test func checksOnUnknownSubjectsAndMaskedContactsAreRecorded() async throws {
+        let ghost = try SubjectID("ghost")
+        await #expect(throws: CredentialError.notFound(ghost)) {
+            try await service.verify(ghost, SecurityFactors(pin: "4829157"), channel: .phone, context: .verifier)
+        }
+        let id = try await fixture.activeClient(pin: "4829157")
+        try await service.updateContacts(id, to: Contacts(emails: ["pat@example.org"], phones: [Phone(number: "602-555-0100", type: .cell)]), context: .agent)
+        let events = try await service.auditEvents()
+        #expect(events.first { $0.subjectID == "ghost" }?.outcome == "UNKNOWN_SUBJECT")
+        #expect(events.first { $0.action == .updateContacts }?.facts == ["e-mail: p***@example.org", "phone CELL: ***0100"])
+        #expect(!events.flatMap(\.facts).joined().contains("pat@example.org"))
+    }
+
+    /// A trail written before the chain was keyed goes on with keyed events after the upgrade.
+    @Test func unkeyedEventsFromBeforeTheUpgradeStillVerify() throws {
+        let keys = AuditChainKeys(keyring: fixture.hasher.keyring)
+        let time = Date(timeIntervalSince1970: 1_800_000_000)
+        var old = AuditEvent(
+            seq: 1, time: time, caller: "c", role: "agent", actor: nil, subjectID: "s", method: "m", action: .enroll, outcome: "OK",
+            facts: [], previousHash: AuditChain.genesisHash, keyID: nil, hash: ""
+        )
+        old.hash = AuditChain.hash(of: old, key: nil)
+        let draft = AuditDraft(time: time, context: .agent, subjectID: try SubjectID("s"), action: .verify, outcome: "VERIFIED")
+        let new = AuditEvent(seq: 2, draft: draft, previousHash: old.hash, keys: keys)
+        var verifier = AuditChainVerifier(keys: keys)
+        #expect(verifier.check(old) && verifier.check(new))
     }
 }

@@ -100,7 +100,7 @@ struct CheckLockTests {
         let fixture = try ServiceFixture()
         let id = try await fixture.activeClient(pin: "4829157")
         let second = try CredentialService(
-            store: try SQLiteCredentialStore(path: fixture.databasePath), hasher: fixture.hasher, keyring: fixture.hasher.keyring
+            store: try SQLiteCredentialStore(path: fixture.databasePath, keyring: fixture.hasher.keyring), hasher: fixture.hasher, keyring: fixture.hasher.keyring
         )
         let instances = [fixture.service, second]
         var generator = SeededGenerator(seed: UInt64(seed))

@@ -46,7 +46,7 @@ struct LockConcurrencyTests {
         let id = try await fixture.activeClient(pin: "4829157")
         // A second instance: its own connection pool on the same file, its own hasher.
         let secondHasher = try CountingHasher()
-        let second = try CredentialService(store: try SQLiteCredentialStore(path: fixture.databasePath), hasher: secondHasher, keyring: secondHasher.keyring)
+        let second = try CredentialService(store: try SQLiteCredentialStore(path: fixture.databasePath, keyring: fixture.hasher.keyring), hasher: secondHasher, keyring: secondHasher.keyring)
         let first = fixture.service
         try await withThrowingTaskGroup(of: Void.self) { group in
             for guess in 0..<100 {

@@ -254,7 +254,7 @@ struct OutboxTests {
         try fixture.store.close()
         // A new process: the same database file and pepper, nothing in memory.
         let reopened = try CredentialService(
-            store: try SQLiteCredentialStore(path: fixture.databasePath), hasher: fixture.hasher, keyring: fixture.hasher.keyring, now: clock.closure
+            store: try SQLiteCredentialStore(path: fixture.databasePath, keyring: fixture.hasher.keyring), hasher: fixture.hasher, keyring: fixture.hasher.keyring, now: clock.closure
         )
         let delivery = try #require(try await reopened.leaseDeliveries(max: 10, leaseSeconds: 30, context: Self.notifier).first)
         let code = try #require(delivery.content.variables["code"])

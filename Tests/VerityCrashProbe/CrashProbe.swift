@@ -25,8 +25,10 @@ struct CrashProbe {
             FileHandle.standardError.write(Data("usage: VerityCrashProbe DATABASE SUBJECT_ID < pin\n".utf8))
             exit(64)
         }
-        let store = try SQLiteCredentialStore(path: arguments[1])
-        let service = try CredentialService(store: store, hasher: HangingHasher(), keyring: try PepperKeyring.random())
+        // The probe is killed before it appends any audit event, so a keyring of its own will do.
+        let keyring = try PepperKeyring.random()
+        let store = try SQLiteCredentialStore(path: arguments[1], keyring: keyring)
+        let service = try CredentialService(store: store, hasher: HangingHasher(), keyring: keyring)
         let context = CallContext(caller: "crash-probe", role: "verifier")
         _ = try await service.verify(try SubjectID(arguments[2]), SecurityFactors(pin: pin), channel: .phone, context: context)
         FileHandle.standardError.write(Data("the check finished without being killed\n".utf8))

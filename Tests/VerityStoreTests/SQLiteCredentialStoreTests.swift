@@ -33,7 +33,7 @@ struct SQLiteCredentialStoreTests {
         #expect(try await pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
         // synchronous=FULL is per connection, and only the writer's setting decides whether a
         // commit is fsynced: we ask the writer of a fresh store opened the way the service opens it.
-        let store = try SQLiteCredentialStore(path: fixture.databasePath)
+        let store = try SQLiteCredentialStore(path: fixture.databasePath, keyring: fixture.hasher.keyring)
         #expect(try await store.writerPragma("synchronous") == 2)
         #expect(try await store.writerPragma("secure_delete") == 1)
         #expect(try await store.writerPragma("busy_timeout") == 10_000)
@@ -46,6 +46,7 @@ struct SQLiteCredentialStoreTests {
             "v1: subjects and the audit trail": "bfaa4d3f96a6e6ed7a8541f18c3d2a9176aa7f7ea1d505c9772dd07b799e3d7f",
             "v2: one-time codes and the notification outbox": "84bb49e9de55e10f51b35fa3f9083e8cb9bba28dae4247b78ff3a3dde7eef9e9",
             "v3: checks in flight, failure serials, outbox leases": "11250ce2a47634285862af10725b1f0b5af3d7e1bb92ecfef01d89d1489e8df7",
+            "v4: the audit chain keyed": "0bdc64562b5d77aab82f3fdf577207962c7a7620f704ee8d729dac8694eb67d5",
         ]
         for migration in SQLiteCredentialStore.migrations {
             let digest = SHA256.digest(Array(migration.sql.utf8)).map { String(format: "%02x", $0) }.joined()
@@ -57,7 +58,7 @@ struct SQLiteCredentialStoreTests {
     @Test func reopeningKeepsDataAndMigratesOnce() async throws {
         let id = try await fixture.activeClient(pin: "4829157")
         try fixture.store.close()
-        let reopened = try SQLiteCredentialStore(path: fixture.databasePath)
+        let reopened = try SQLiteCredentialStore(path: fixture.databasePath, keyring: fixture.hasher.keyring)
         #expect(try await reopened.subject(id)?.state == .active)
         let migrations = try await rawConnection().read { try Int.fetchOne($0, sql: "SELECT count(*) FROM grdb_migrations") }
         #expect(migrations == SQLiteCredentialStore.migrator.migrations.count)
@@ -119,7 +120,7 @@ struct SQLiteCredentialStoreTests {
             #expect((try? decision.get())?.id == "check-\(n)")
         }
         try fixture.store.close()
-        let reopened = try SQLiteCredentialStore(path: fixture.databasePath)
+        let reopened = try SQLiteCredentialStore(path: fixture.databasePath, keyring: fixture.hasher.keyring)
         var subject = try #require(try await reopened.subject(id))
         #expect(subject.pendingChecks.map(\.id) == ["check-0", "check-1", "check-2"])
         let refused = CheckLock.reserve(&subject, check: "check-3", slots: [.pin], now: now, limit: 3, longestCheck: 120)

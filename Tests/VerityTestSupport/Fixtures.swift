@@ -27,8 +27,8 @@ public struct ServiceFixture: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws {
         directory = try TemporaryDirectory()
-        store = try SQLiteCredentialStore(path: directory.path("verity.sqlite"))
         self.hasher = try hasher ?? CountingHasher()
+        store = try SQLiteCredentialStore(path: directory.path("verity.sqlite"), keyring: self.hasher.keyring)
         logs = LogCapture()
         service = try CredentialService(
             store: store, hasher: self.hasher, keyring: self.hasher.keyring, configuration: configuration, logger: logs.logger(), now: now

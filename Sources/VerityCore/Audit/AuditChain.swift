@@ -9,25 +9,35 @@
 import Foundation
 import VerityCrypto
 
-/// The hash chain that makes the audit trail tamper-evident.
+/// The keyed hash chain that makes the audit trail tamper-evident.
 ///
-/// Each event's hash covers its own fields and the hash of the event before it, so editing or
-/// deleting any row breaks the chain from that row on. The canonical bytes are deliberately
-/// simple (each field as `<byte count>:<UTF-8 bytes>;` in a fixed order) so that a checker in
-/// any language can recompute them.
+/// Each event's hash is an HMAC-SHA256, under a key derived from the pepper for this use alone,
+/// of its own fields and the hash of the event before it: editing or deleting any row breaks the
+/// chain from that row on, and without the pepper nobody can recompute it. The canonical bytes are
+/// deliberately simple (each field as `<byte count>:<UTF-8 bytes>;` in a fixed order) so that a
+/// checker in any language can recompute them. Events written before the chain was keyed carry no
+/// key id and a plain SHA-256 of the version 1 bytes; they may only come before the first keyed one.
 public enum AuditChain {
     /// The ``AuditEvent/previousHash`` of the first event.
     public static let genesisHash = String(repeating: "0", count: 64)
 
-    /// SHA-256, as lowercase hex, of the event's canonical bytes.
-    public static func hash(of event: AuditEvent) -> String {
-        SHA256.digest(canonicalBytes(of: event)).map { String(format: "%02x", $0) }.joined()
+    /// The event's hash: HMAC-SHA256 under `key` of the version 2 bytes, or, for an event
+    /// without a key id, SHA-256 of the version 1 bytes.
+    public static func hash(of event: AuditEvent, key: [UInt8]?) -> String {
+        let digest: [UInt8]
+        if event.keyID != nil, let key {
+            digest = HMACSHA256.authenticate(canonicalBytes(of: event), key: key)
+        } else {
+            digest = SHA256.digest(canonicalBytes(of: event))
+        }
+        return digest.map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The bytes an event's hash covers: every field but the hash itself.
+    /// The bytes an event's hash covers: every field but the hash itself; the key id too, from version 2.
     public static func canonicalBytes(of event: AuditEvent) -> [UInt8] {
-        let fields: [String] = [
-            "v1", String(event.seq), String(Timestamp.milliseconds(of: event.time)), event.caller, event.role,
+        let version = event.keyID.map { ["v2", $0] } ?? ["v1"]
+        let fields: [String] = version + [
+            String(event.seq), String(Timestamp.milliseconds(of: event.time)), event.caller, event.role,
             event.actor ?? "", event.subjectID ?? "", event.method, event.action.rawValue, event.outcome,
             String(event.facts.count),
         ] + event.facts + [event.previousHash]
@@ -39,22 +49,49 @@ public enum AuditChain {
     }
 }
 
+/// The audit-chain keys of every pepper key: the current one seals new events, all of them
+/// check old ones.
+public struct AuditChainKeys: Sendable {
+    public let currentKeyID: String
+    private let keys: [String: [UInt8]]
+
+    public init(keyring: PepperKeyring) {
+        currentKeyID = keyring.currentKeyID
+        keys = Dictionary(uniqueKeysWithValues: keyring.keyIDs.map { ($0, keyring.derivedKey(id: $0, for: .auditChain)!) })
+    }
+
+    public var currentKey: [UInt8] { keys[currentKeyID]! }
+
+    public func key(id: String) -> [UInt8]? { keys[id] }
+}
+
 /// Checks an audit trail event by event, oldest first, so that a trail of any length can be
 /// checked without holding it in memory.
 public struct AuditChainVerifier: Sendable {
+    private let keys: AuditChainKeys
     private var previousHash = AuditChain.genesisHash
     private var expectedSeq: Int64 = 1
     private var checked = 0
+    private var sawKeyedEvent = false
 
-    public init() {}
+    public init(keys: AuditChainKeys) {
+        self.keys = keys
+    }
 
     /// Checks the next event: its place in the sequence, its link to the event before, and its
-    /// own hash. Returns `false` at the first event that fails any of them.
+    /// own hash, under its key. An unkeyed event after a keyed one is a forgery (a downgrade).
+    /// Returns `false` at the first event that fails any of them.
     public mutating func check(_ event: AuditEvent) -> Bool {
         checked += 1
-        guard event.seq == expectedSeq, event.previousHash == previousHash, AuditChain.hash(of: event) == event.hash else {
+        let key = event.keyID.flatMap(keys.key(id:))
+        guard
+            event.seq == expectedSeq, event.previousHash == previousHash,
+            event.keyID == nil ? !sawKeyedEvent : key != nil,
+            ConstantTime.equals(Array(AuditChain.hash(of: event, key: key).utf8), Array(event.hash.utf8))
+        else {
             return false
         }
+        sawKeyedEvent = sawKeyedEvent || event.keyID != nil
         previousHash = event.hash
         expectedSeq += 1
         return true

@@ -30,13 +30,19 @@ public struct AuditEvent: Equatable, Sendable {
     public var facts: [String]
     /// The ``hash`` of the event before, or 64 zeroes for the first.
     public var previousHash: String
-    /// SHA-256 (hex) of this event's canonical bytes, which include ``previousHash``.
+    /// The pepper key whose audit-chain key sealed this event; `nil` for an event written before
+    /// the chain was keyed, whose hash is a plain SHA-256.
+    public var keyID: String?
+    /// HMAC-SHA256 (hex) of this event's canonical bytes, which include ``previousHash``, under
+    /// the audit-chain key of ``keyID`` (``AuditChain``).
     public var hash: String
 
+    /// A new event, sealed with `keys`' current key.
     public init(
         seq: Int64,
         draft: AuditDraft,
-        previousHash: String
+        previousHash: String,
+        keys: AuditChainKeys
     ) {
         self.seq = seq
         self.time = draft.time
@@ -49,13 +55,14 @@ public struct AuditEvent: Equatable, Sendable {
         self.outcome = draft.outcome
         self.facts = draft.facts
         self.previousHash = previousHash
+        self.keyID = keys.currentKeyID
         self.hash = ""
-        self.hash = AuditChain.hash(of: self)
+        self.hash = AuditChain.hash(of: self, key: keys.currentKey)
     }
 
     public init(
         seq: Int64, time: Date, caller: String, role: String, actor: String?, subjectID: String?,
-        method: String, action: AuditAction, outcome: String, facts: [String], previousHash: String, hash: String
+        method: String, action: AuditAction, outcome: String, facts: [String], previousHash: String, keyID: String?, hash: String
     ) {
         self.seq = seq
         self.time = time
@@ -68,6 +75,7 @@ public struct AuditEvent: Equatable, Sendable {
         self.outcome = outcome
         self.facts = facts
         self.previousHash = previousHash
+        self.keyID = keyID
         self.hash = hash
     }
 }
