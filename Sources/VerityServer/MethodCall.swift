@@ -215,8 +215,12 @@ struct MethodCall: Sendable {
     private func verifyAuditChain() async throws -> VerifyAuditChainResponse {
         try checkDeadline()
         let report = try await service.verifyAuditChain()
+        let checkpoint = report.ok ? service.checkpoint(of: report) : nil
         return VerifyAuditChainResponse(
-            ok: report.ok, checked: report.checked, headSeq: report.headSeq, headHash: report.headHash, firstBadSeq: report.firstBadSeq
+            ok: report.ok, checked: report.checked, headSeq: report.headSeq, headHash: report.headHash, firstBadSeq: report.firstBadSeq,
+            checkpoint: checkpoint.map {
+                AuditCheckpointMessage(seq: $0.seq, hash: $0.hash, time: Timestamp.string(from: $0.time), keyId: $0.keyID, mac: $0.mac)
+            }
         )
     }
 
@@ -235,7 +239,7 @@ struct MethodCall: Sendable {
         AuditEventMessage(
             seq: event.seq, time: Timestamp.string(from: event.time), caller: event.caller, role: event.role, actor: event.actor,
             subjectId: event.subjectID, method: event.method, action: event.action.rawValue, outcome: event.outcome,
-            facts: event.facts, hash: event.hash
+            facts: event.facts, keyId: event.keyID, hash: event.hash
         )
     }
 

@@ -107,22 +107,57 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check the audit chain; exits 1 if it is broken.")
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Check the audit chain; exits 1 if it is broken, cut back or rewritten.",
+            discussion: """
+                Prints a checkpoint, SEQ:HASH, vouched for by the service. Keep it somewhere the \
+                database's administrators cannot write; later, --expect-head SEQ:HASH proves that the \
+                trail still holds that event with that hash: nothing up to it was cut off or rewritten.
+                """
+        )
 
         @OptionGroup var options: ConnectionOptions
+        @Option(help: "A checkpoint printed earlier, SEQ:HASH, that the trail must still hold.") var expectHead: String?
 
         func run() async throws {
+            let expected = try expectHead.map(Self.parseHead)
             try await Console.run(options) { client in
                 let report = try await client.verifyAuditChain()
+                var anchor: String?
+                if let expected { anchor = try await Self.check(expected, report: report, client: client) }
+                let intact = report.ok && anchor == nil
                 if options.json { try Console.printJSON(report) } else {
                     Console.printTable([
-                        ("chain", report.ok ? "intact" : "BROKEN"), ("events checked", String(report.checked)),
+                        ("chain", intact ? "intact" : "BROKEN"), ("events checked", String(report.checked)),
                         ("head", "\(report.headSeq) \(report.headHash)"), ("first bad event", report.firstBadSeq.map(String.init)),
+                        ("checkpoint", report.checkpoint.map { "\($0.seq):\($0.hash)" }),
                     ])
                     if !report.ok { print("Event \(report.firstBadSeq ?? 0) no longer matches its hash: restore the database from a backup and investigate.") }
+                    if let anchor { print(anchor) }
                 }
-                return report.ok ? 0 : 1
+                return intact ? 0 : 1
             }
+        }
+
+        static func parseHead(_ text: String) throws -> (seq: Int64, hash: String) {
+            let parts = text.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let seq = Int64(parts[0]), seq >= 1, parts[1].count == 64 else {
+                throw ValidationError("--expect-head takes SEQ:HASH as `audit verify` printed it, such as 42:9f86d0…")
+            }
+            return (seq, String(parts[1]).lowercased())
+        }
+
+        /// What is wrong with the trail at the expected head, or `nil` when it still holds it.
+        static func check(_ expected: (seq: Int64, hash: String), report: VerifyAuditChainResponse, client: VerityClient) async throws -> String? {
+            guard report.headSeq >= expected.seq else {
+                return "The trail ends at event \(report.headSeq), before the checkpoint's event \(expected.seq): it was cut back."
+            }
+            let page = try await client.listAudit(afterSeq: expected.seq - 1, limit: 1)
+            guard let event = page.events.first, event.seq == expected.seq, event.hash == expected.hash else {
+                return "Event \(expected.seq) no longer has the checkpoint's hash: the trail up to it was rewritten."
+            }
+            return nil
         }
     }
 }

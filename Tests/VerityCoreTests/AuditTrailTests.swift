@@ -126,4 +126,16 @@ struct AuditTrailTests {
         var verifier = AuditChainVerifier(keys: keys)
         #expect(verifier.check(old) && verifier.check(new))
     }
+
+    @Test func aCheckpointIsVouchedForByThePepper() async throws {
+        _ = try await fixture.activeClient(pin: "4829157")
+        let report = try await service.verifyAuditChain()
+        let checkpoint = service.checkpoint(of: report)
+        #expect(checkpoint.seq == report.headSeq && checkpoint.hash == report.headHash)
+        #expect(checkpoint.isAuthentic(under: fixture.hasher.keyring))
+        #expect(!checkpoint.isAuthentic(under: try .random()))
+        var forged = checkpoint
+        forged.seq += 1
+        #expect(!forged.isAuthentic(under: fixture.hasher.keyring))
+    }
 }

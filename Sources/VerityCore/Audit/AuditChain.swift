@@ -103,6 +103,46 @@ public struct AuditChainVerifier: Sendable {
     }
 }
 
+/// A head of the audit trail as the service vouches for it: an operator who keeps `seq` and
+/// `hash` can later prove that the trail was neither cut back nor rewritten up to that point
+/// (`verityctl audit verify --expect-head SEQ:HASH`); the MAC shows that this service issued it.
+public struct AuditCheckpoint: Equatable, Sendable {
+    public var seq: Int64
+    public var hash: String
+    public var time: Date
+    /// The pepper key whose checkpoint key made ``mac``.
+    public var keyID: String
+    /// HMAC-SHA256 (hex), under the checkpoint key, of ``signedBytes``.
+    public var mac: String
+
+    /// `verity-audit-checkpoint-v1|<seq>|<hash>|<time in ms>`, the bytes the MAC covers.
+    public var signedBytes: [UInt8] {
+        Array("verity-audit-checkpoint-v1|\(seq)|\(hash)|\(Timestamp.milliseconds(of: time))".utf8)
+    }
+
+    /// A checkpoint of `seq` and `hash`, made now with the current key of `keyring`.
+    public init(seq: Int64, hash: String, time: Date, keyring: PepperKeyring) {
+        self.seq = seq
+        self.hash = hash
+        self.time = time
+        self.keyID = keyring.currentKeyID
+        self.mac = ""
+        self.mac = Self.mac(of: signedBytes, keyID: keyID, keyring: keyring) ?? ""
+    }
+
+    /// Whether `keyring` made this checkpoint.
+    public func isAuthentic(under keyring: PepperKeyring) -> Bool {
+        guard let expected = Self.mac(of: signedBytes, keyID: keyID, keyring: keyring) else { return false }
+        return ConstantTime.equals(Array(expected.utf8), Array(mac.utf8))
+    }
+
+    private static func mac(of bytes: [UInt8], keyID: String, keyring: PepperKeyring) -> String? {
+        guard var key = keyring.derivedKey(id: keyID, for: .auditCheckpoint) else { return nil }
+        defer { SecureMemory.cleanse(&key) }
+        return HMACSHA256.authenticate(bytes, key: key).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
 /// The result of checking the audit chain.
 public struct AuditChainReport: Equatable, Sendable {
     /// How many events were examined.

@@ -52,6 +52,11 @@ extension CredentialService {
         try await store.verifyAuditChain()
     }
 
+    /// A checkpoint of the head a report found intact, for the operator to keep.
+    public func checkpoint(of report: AuditChainReport) -> AuditCheckpoint {
+        AuditCheckpoint(seq: report.headSeq, hash: report.headHash, time: now(), keyring: keyring)
+    }
+
     /// Records a mutating call that was refused (a policy, a precondition, a rate limit), so that
     /// refusals leave a trace too; the reason names the rule, never the refused value.
     public func recordRefusal(subject: SubjectID?, status: String, reason: String?, context: CallContext) async throws {

@@ -56,11 +56,13 @@ public struct AuditEventMessage: Codable, Equatable, Sendable {
     public var action: String
     public var outcome: String
     public var facts: [String]
+    /// The pepper key whose audit-chain key sealed the event; absent for events from before the chain was keyed.
+    public var keyId: String?
     public var hash: String
 
     public init(
         seq: Int64, time: String, caller: String, role: String, actor: String?, subjectId: String?, method: String,
-        action: String, outcome: String, facts: [String], hash: String
+        action: String, outcome: String, facts: [String], keyId: String?, hash: String
     ) {
         self.seq = seq
         self.time = time
@@ -72,6 +74,7 @@ public struct AuditEventMessage: Codable, Equatable, Sendable {
         self.action = action
         self.outcome = outcome
         self.facts = facts
+        self.keyId = keyId
         self.hash = hash
     }
 }
@@ -83,8 +86,11 @@ public struct VerifyAuditChainResponse: Codable, Equatable, Sendable {
     public var headSeq: Int64
     public var headHash: String
     public var firstBadSeq: Int64?
+    /// The head vouched for by the service; present when the chain is intact.
+    public var checkpoint: AuditCheckpointMessage?
 
-    public init(ok: Bool, checked: Int, headSeq: Int64, headHash: String, firstBadSeq: Int64?) {
+    public init(ok: Bool, checked: Int, headSeq: Int64, headHash: String, firstBadSeq: Int64?, checkpoint: AuditCheckpointMessage? = nil) {
+        self.checkpoint = checkpoint
         self.ok = ok
         self.checked = checked
         self.headSeq = headSeq
@@ -99,5 +105,22 @@ public struct HealthCheckResponse: Codable, Equatable, Sendable {
 
     public init(status: String) {
         self.status = status
+    }
+}
+
+/// A head of the audit trail with the service's MAC over `verity-audit-checkpoint-v1|seq|hash|time-in-ms`.
+public struct AuditCheckpointMessage: Codable, Equatable, Sendable {
+    public var seq: Int64
+    public var hash: String
+    public var time: String
+    public var keyId: String
+    public var mac: String
+
+    public init(seq: Int64, hash: String, time: String, keyId: String, mac: String) {
+        self.seq = seq
+        self.hash = hash
+        self.time = time
+        self.keyId = keyId
+        self.mac = mac
     }
 }
