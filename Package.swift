@@ -119,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "verityd",
             dependencies: [
-                "VerityServer",
+                "VerityServer", "VerityCore", "VerityStore", "VerityCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -155,6 +155,7 @@ let package = Package(
             name: "VerityIntegrationTests",
             dependencies: [
                 "VerityServer", "VerityTLS", "VerityProtocol", "VerityClient", "VerityTestSupport", "verityd", "verityctl",
+                "VerityCore", "VerityStore", "VerityCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

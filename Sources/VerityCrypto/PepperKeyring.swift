@@ -54,10 +54,20 @@ public struct PepperKeyring: Sendable {
 
     /// A keyring holding these keys plus a new random key under `newKeyID`, which becomes current.
     public func rotated(to newKeyID: String) throws(PepperKeyringError) -> PepperKeyring {
+        try adding(newKeyID).makingCurrent(newKeyID)
+    }
+
+    /// A keyring holding these keys plus a new random key under `newKeyID`; the current key stays.
+    public func adding(_ newKeyID: String) throws(PepperKeyringError) -> PepperKeyring {
         guard keys[newKeyID] == nil else { throw .duplicateKeyID(newKeyID) }
         var keys = self.keys
         keys[newKeyID] = SecureRandom.bytes(count: Self.keyLength)
-        return try PepperKeyring(currentKeyID: newKeyID, keys: keys)
+        return try PepperKeyring(currentKeyID: currentKeyID, keys: keys)
+    }
+
+    /// The same keys, with `keyID` current.
+    public func makingCurrent(_ keyID: String) throws(PepperKeyringError) -> PepperKeyring {
+        try PepperKeyring(currentKeyID: keyID, keys: keys)
     }
 
     /// Whether `id` can name a key: 1 to 32 characters of letters, digits, `-` and `_`, so
@@ -143,6 +153,21 @@ extension PepperKeyring {
         defer { close(descriptor) }
         let written = data.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
         guard written == data.count, fsync(descriptor) == 0 else { throw .unwritable(path: path, errno: errno) }
+    }
+
+    /// Replaces the keyring file at `path` with this keyring in one atomic step: written to a new
+    /// owner-only file beside it, synced, then renamed over the old one, so a crash leaves either
+    /// keyring whole, never half of one.
+    public func replace(at path: String) throws(PepperKeyringError) {
+        let staging = path + ".new"
+        unlink(staging)
+        try write(to: staging)
+        guard rename(staging, path) == 0 else { throw .unwritable(path: path, errno: errno) }
+        let directory = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
     }
 
     private struct KeyringFile: Codable {

@@ -103,6 +103,9 @@ public struct RequestDispatcher: Sendable {
         } catch {
             let subject = request.message.objectValue?["subjectId"]?.stringValue.flatMap { try? SubjectID($0) }
             let rpcError = Self.rpcError(for: error, method: method, subject: subject, logger: logger)
+            if case let .internalFailure(reason, _) = error as? CredentialError, ["CREDENTIAL_INTEGRITY", "CRYPTO_FAILURE"].contains(reason) {
+                metrics.credentialErrors.increment()
+            }
             if method.isMutating, Self.auditedRefusals.contains(rpcError.code) {
                 try? await service.recordRefusal(subject: subject, status: rpcError.code.name, reason: rpcError.details["reason"]?.stringValue, context: context)
             }

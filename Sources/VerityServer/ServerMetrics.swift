@@ -15,6 +15,9 @@ public struct ServerMetrics: Sendable {
     public let hashingQueueDepth = Gauge(label: "verity_hashing_queue_depth")
     public let locks = Counter(label: "verity_locks_total")
     public let unblocks = Counter(label: "verity_unblocks_total")
+    /// Checks whose stored credential could not be evaluated (counted as failures): each one
+    /// needs an operator, so it is worth an alert.
+    public let credentialErrors = Counter(label: "verity_credential_errors_total")
 
     public init() {}
 

@@ -28,6 +28,7 @@ import VerityTLS
 public final class VerityServer: Service, Sendable {
     public let configuration: ServerConfiguration
     private let store: SQLiteCredentialStore
+    private let keyring: PepperKeyring
     private let service: CredentialService
     private let hashingThreads: ThreadPoolHashing
     private let tls: TLSContext
@@ -49,7 +50,7 @@ public final class VerityServer: Service, Sendable {
         tlsConfiguration.allowTLS12 = configuration.allowTLS12
         tlsConfiguration.handshakeTimeout = configuration.handshakeTimeout
         tls = try TLSContext(tlsConfiguration)
-        let keyring = try PepperKeyring.load(from: configuration.pepperKeyringPath)
+        keyring = try PepperKeyring.load(from: configuration.pepperKeyringPath)
         store = try SQLiteCredentialStore(path: configuration.storePath, keyring: keyring)
         var rules = CredentialService.Configuration()
         rules.attemptLimit = configuration.attemptLimit
@@ -67,6 +68,7 @@ public final class VerityServer: Service, Sendable {
 
     /// Serves until a graceful shutdown is triggered (SIGTERM or SIGINT under a `ServiceGroup`).
     public func run() async throws {
+        try await checkKeys()
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -89,6 +91,15 @@ public final class VerityServer: Service, Sendable {
         try await hashingThreads.shutdown()
         try store.close()
         logger.notice("stopped")
+    }
+
+    /// Logs which pepper keys and KDF parameters the stored data uses, and refuses to serve when
+    /// the keyring lacks one: every check against such a hash would count as a failure.
+    private func checkKeys() async throws {
+        let inventory = try await service.keyInventory()
+        for line in inventory.lines { logger.notice("stored data uses", metadata: ["usage": "\(line)"]) }
+        let missing = inventory.keysMissing(from: keyring)
+        guard missing.isEmpty else { throw MissingPepperKeysError(keyIDs: missing, keyringPath: configuration.pepperKeyringPath) }
     }
 
     /// The address the server listens on, once it does.
@@ -143,5 +154,14 @@ public final class VerityServer: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
         registry.closeAll()
+    }
+}
+
+/// The store holds data made with pepper keys the keyring does not have.
+public struct MissingPepperKeysError: Error, CustomStringConvertible {
+    public let keyIDs: [String]
+    public let keyringPath: String
+    public var description: String {
+        "the store holds data made with pepper key(s) \(keyIDs.joined(separator: ", ")), which the keyring \(keyringPath) lacks; restore them to the keyring (verityd keys inventory lists what the store uses)"
     }
 }

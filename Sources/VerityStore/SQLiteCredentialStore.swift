@@ -138,6 +138,27 @@ public final class SQLiteCredentialStore: CredentialStore {
         try await read { db in try AuditTrail.events(subjectID: subjectID, afterSeq: afterSeq, limit: limit, db) }
     }
 
+    public func keyInventory() async throws -> KeyInventory {
+        try await read { db in
+            var inventory = KeyInventory()
+            // A cursor: a store of millions of subjects is counted without holding it in memory.
+            let hashes = try String.fetchCursor(db, sql: """
+                SELECT hash FROM (
+                    SELECT pin_hash AS hash FROM subject UNION ALL SELECT password_hash FROM subject
+                    UNION ALL SELECT spoken_password_hash FROM subject UNION ALL SELECT ivr_pin_hash FROM subject
+                ) WHERE hash IS NOT NULL
+                """)
+            while let hash = try hashes.next() { inventory.addSecretHash(hash) }
+            let others = try Row.fetchAll(db, sql: """
+                SELECT pepper_key_id, 'one-time code', count(*) FROM code_challenge WHERE state = 'ACTIVE' GROUP BY 1
+                UNION ALL SELECT pepper_key_id, 'outbox delivery', count(*) FROM outbox WHERE state = 'PENDING' GROUP BY 1
+                UNION ALL SELECT key_id, 'audit event', count(*) FROM audit_event WHERE key_id IS NOT NULL GROUP BY 1
+                """)
+            for row in others { inventory.add(keyID: row[0], item: row[1], count: row[2]) }
+            return inventory
+        }
+    }
+
     public func verifyAuditChain() async throws -> AuditChainReport {
         try await read { db in try AuditTrail.verify(keys: self.auditKeys, db) }
     }

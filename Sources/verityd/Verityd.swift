@@ -35,7 +35,10 @@ struct Verityd: AsyncParsableCommand {
             SIGTERM or SIGINT stops verityd gracefully: it stops accepting connections, answers
             the requests already received, refuses new ones with UNAVAILABLE, closes every
             connection with a TLS close_notify, closes the store and exits 0.
-            """
+
+            `verityd keys` inspects and rotates the pepper keyring (see `verityd keys --help`).
+            """,
+        subcommands: [KeysCommand.self]
     )
 
     @Option(help: "Address to serve on, HOST:PORT [VERITY_LISTEN]. Default 127.0.0.1:7443.")

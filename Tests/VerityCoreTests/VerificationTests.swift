@@ -200,3 +200,57 @@ struct VerificationTests {
         #expect(events.filter { $0.outcome == "LOST" }.count == 3)
     }
 }
+
+/// What happens when a stored credential cannot be evaluated after the attempt was reserved.
+@Suite("Errors after the reservation")
+struct EvaluationErrorTests {
+    /// Puts `hash` in place of the subject's PIN hash, as a restore from another system might.
+    func subject(withPINHash hash: String, _ fixture: ServiceFixture) async throws -> SubjectID {
+        let id = try await fixture.activeClient("broken-1", pin: "4829157")
+        try await fixture.store.modify(id) { subject in
+            subject.credentials.pinHash = hash
+            return SubjectModification((), audit: [])
+        }
+        return id
+    }
+
+    @Test(arguments: [
+        "$hmac-sha256-scrypt$v=2$k=gone,ln=4,r=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "$hmac-sha256-scrypt$v=2$k=k1,ln=40,r=8,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+        "not a hash",
+    ])
+    func isCountedAuditedAndAnsweredInternal(_ hash: String) async throws {
+        let fixture = try ServiceFixture()
+        let id = try await subject(withPINHash: hash, fixture)
+        await #expect(throws: CredentialError.credentialIntegrity) {
+            try await fixture.service.verify(id, SecurityFactors(pin: "4829157"), channel: .phone, context: .verifier)
+        }
+        #expect(try await fixture.service.status(of: id).consecutiveFailures == 1)
+        let error = try #require(try await fixture.service.auditEvents(for: id).last)
+        #expect(error.outcome == "ERROR")
+        #expect(error.facts.first?.hasPrefix("not evaluated: PIN: ") == true)
+        #expect(!error.facts.joined().contains("4829157") && !error.facts.joined().contains(hash))
+    }
+
+    /// A rehash that fails leaves the old hash and still answers VERIFIED.
+    @Test func aFailedRehashNeverTurnsARightSecretIntoAFailure() async throws {
+        let old = try ServiceFixture()
+        let id = try await old.activeClient("rehash-1", pin: "4829157")
+        let refusing = RefusingToHash(old.hasher)
+        let service = try CredentialService(store: old.store, hasher: refusing, keyring: old.hasher.keyring)
+        #expect(try await service.verify(id, SecurityFactors(pin: "4829157"), channel: .phone, context: .verifier).outcome == .verified)
+        #expect(try await service.status(of: id).consecutiveFailures == 0)
+    }
+}
+
+/// Verifies with another hasher, always asks for a rehash, and cannot hash.
+struct RefusingToHash: SecretHashing {
+    let inner: CountingHasher
+    init(_ inner: CountingHasher) { self.inner = inner }
+    struct Refused: Error {}
+    func hash(_ secret: String) throws -> String { throw Refused() }
+    func verify(_ secret: String, against encoded: String) throws -> SecretMatch {
+        try inner.verify(secret, against: encoded) == .mismatch ? .mismatch : .match(needsRehash: true)
+    }
+    func performDecoyVerification(of secret: String) {}
+}

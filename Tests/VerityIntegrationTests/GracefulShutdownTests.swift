@@ -8,6 +8,9 @@
 
 import Foundation
 import Testing
+import VerityCore
+import VerityCrypto
+import VerityStore
 import VerityTLS
 import VerityTestSupport
 
@@ -83,6 +86,30 @@ struct VeritydProcessTests {
         let exit = try process.waitForExit()
         #expect(exit.reason == .exit && exit.status != 0)
         #expect(process.text.contains("chmod go-w"), "verityd said:\n\(process.text)")
+    }
+
+    /// A store with hashes under a pepper key the keyring lacks: every check would count as a
+    /// failure, so verityd refuses to start and names the key.
+    @Test func aKeyringMissingAKeyTheStoreUsesIsRefusedAtStart() async throws {
+        let directory = try TemporaryDirectory("verityd-missing-key")
+        let data = directory.path("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let old = try PepperKeyring.random(keyID: "retired-7")
+        let store = try SQLiteCredentialStore(path: data + "/verity.sqlite", keyring: old)
+        let service = try CredentialService(store: store, hasher: PepperedSecretHasher(keyring: old), keyring: old)
+        let id = try SubjectID("kept-1")
+        _ = try await service.enroll(id, kind: .client, context: CallContext(caller: "t", role: "agent", actor: "a"))
+        _ = try await service.setSecurityDetails(id, SecurityFactors(pin: "4829157"), context: CallContext(caller: "t", role: "agent", actor: "a"))
+        try store.close()
+        try PepperKeyring.random(keyID: "dev-1").write(to: data + "/pepper.json")
+        let process = try ChildProcess(Self.verityd, ["--listen", "127.0.0.1:0", "--data-dir", data, "--metrics-listen", "off"])
+        let exit = try process.waitForExit()
+        #expect(exit.reason == .exit && exit.status != 0)
+        #expect(process.text.contains("retired-7"), "verityd said:\n\(process.text)")
+        let inventory = try ChildProcess(Self.verityd, ["--data-dir", data, "keys", "inventory"])
+        #expect(try inventory.waitForExit().status == 1)
+        #expect(inventory.text.contains("retired-7\tsecret hash v=2 scrypt ln=15 r=8 p=1\t1"), "\(inventory.text)")
+        #expect(inventory.text.contains("MISSING from the keyring: retired-7"))
     }
 
     /// Waits for verityd's "serving" log line and reads the port it bound.

@@ -63,13 +63,13 @@
 #endif
 #define NWORKER (NINST * PER_INST)
 #ifndef MAXCHECKS
-#define MAXCHECKS 6
+#define MAXCHECKS 8
 #endif
 #ifndef MAXCRASH
 #define MAXCRASH 2
 #endif
 #ifndef MAXUNBLOCK
-#define MAXUNBLOCK 1
+#define MAXUNBLOCK 2
 #endif
 
 mtype = { ACTIVE, BLOCKED };                       /* subject state */

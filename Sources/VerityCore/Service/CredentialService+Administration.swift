@@ -52,6 +52,11 @@ extension CredentialService {
         try await store.verifyAuditChain()
     }
 
+    /// Which pepper keys the stored data depends on.
+    public func keyInventory() async throws -> KeyInventory {
+        try await store.keyInventory()
+    }
+
     /// A checkpoint of the head a report found intact, for the operator to keep.
     public func checkpoint(of report: AuditChainReport) -> AuditCheckpoint {
         AuditCheckpoint(seq: report.headSeq, hash: report.headHash, time: now(), keyring: keyring)

@@ -67,6 +67,9 @@ public protocol CredentialStore: Sendable {
     /// `leaseToken` names its current lease.
     func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, audit: AuditDraft) async throws -> AcknowledgeOutcome
 
+    /// Which pepper keys the stored hashes, codes, deliveries and audit events depend on.
+    func keyInventory() async throws -> KeyInventory
+
     /// Erases the content of pending deliveries that expired unacknowledged.
     ///
     /// - Returns: how many were expired.
