@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 import COpenSSL
+import Synchronization
 
 /// A password-based key derivation function with its cost parameters, run through `EVP_KDF`.
 ///
@@ -23,6 +24,7 @@ public enum KeyDerivation: Hashable, Sendable {
     ///
     /// - Throws: ``OpenSSLError`` if OpenSSL refuses the parameters or cannot fetch the KDF.
     public func deriveKey(password: [UInt8], salt: [UInt8], length: Int) throws -> [UInt8] {
+        Self.meter?.record()
         let parameters = KDFParameterList()
         parameters.append(octets: password, key: KDFParameterKey.password)
         parameters.append(octets: salt, key: KDFParameterKey.salt)
@@ -45,6 +47,25 @@ public enum KeyDerivation: Hashable, Sendable {
         }
         return try kdf.derive(length: length, parameters: parameters)
     }
+}
+
+extension KeyDerivation {
+    /// Counts the KDF runs of the task it is bound to (``meter``), wherever in the call tree they
+    /// happen: how a test proves that work was really spent, on the real hasher, rather than
+    /// counted by a stand-in.
+    public final class Meter: Sendable {
+        private let runs = Mutex(0)
+
+        public init() {}
+
+        /// KDF runs so far.
+        public var count: Int { runs.withLock { $0 } }
+
+        func record() { runs.withLock { $0 += 1 } }
+    }
+
+    /// The meter of the current task, if one is bound.
+    @TaskLocal public static var meter: Meter?
 }
 
 /// An `EVP_KDF` fetched once for the life of the process; OpenSSL documents fetched
