@@ -17,7 +17,7 @@ import VerityCrypto
 /// count is a security bug. Several processes may share the file: writes take SQLite's write
 /// lock at once (`BEGIN IMMEDIATE`) and wait up to ``busyTimeout`` for it.
 public final class SQLiteCredentialStore: CredentialStore {
-    /// How long a write waits for another process's write lock before failing.
+    /// How long a write waits by default for another process's write lock before failing.
     public static let busyTimeout: TimeInterval = 10
 
     let writer: any DatabaseWriter
@@ -28,9 +28,12 @@ public final class SQLiteCredentialStore: CredentialStore {
     ///
     /// - Throws: ``StoreDurabilityError`` when the writer connection does not run with
     ///   `synchronous = FULL`: the store refuses to run with commits a power cut could undo.
-    /// - Parameter keyring: the pepper keys, from which the audit chain's keys derive.
-    public convenience init(path: String, keyring: PepperKeyring) throws {
-        let pool = try DatabasePool(path: path, configuration: Self.configuration())
+    /// - Parameters:
+    ///   - keyring: the pepper keys, from which the audit chain's keys derive.
+    ///   - busyTimeout: how long a write waits for another process's write lock; then the call
+    ///     fails as a busy ``StoreFailure`` and nothing is written.
+    public convenience init(path: String, keyring: PepperKeyring, busyTimeout: TimeInterval = busyTimeout) throws {
+        let pool = try DatabasePool(path: path, configuration: Self.configuration(busyTimeout: busyTimeout))
         // GRDB's WAL set-up lowers the writer to NORMAL after `prepareDatabase` ran, and only
         // the writer's setting decides whether a commit is fsynced: we set it last, and read it back.
         try pool.writeWithoutTransaction { db in
@@ -46,7 +49,7 @@ public final class SQLiteCredentialStore: CredentialStore {
 
     /// Opens a store that lives in memory, for tests and tools.
     public static func inMemory(keyring: PepperKeyring) throws -> SQLiteCredentialStore {
-        try SQLiteCredentialStore(writer: DatabaseQueue(configuration: configuration()), keyring: keyring)
+        try SQLiteCredentialStore(writer: DatabaseQueue(configuration: configuration(busyTimeout: busyTimeout)), keyring: keyring)
     }
 
     private init(writer: any DatabaseWriter, keyring: PepperKeyring) throws {
@@ -85,7 +88,7 @@ public final class SQLiteCredentialStore: CredentialStore {
         try await writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA \(name)") }
     }
 
-    private static func configuration() -> Configuration {
+    private static func configuration(busyTimeout: TimeInterval) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true

@@ -8,6 +8,9 @@
 
 import Foundation
 import Testing
+import VerityCore
+import VerityProtocol
+import VerityServer
 import VerityTestSupport
 
 @Suite("Every method through a real TLS connection")
@@ -119,6 +122,47 @@ struct ServerMethodsTests {
         let order = agent.frames.compactMap { ($0["id"] as? NSNumber)?.int64Value }
         #expect(order.suffix(2) == [2, 1])
         try await server.stop()
+    }
+}
+
+@Suite("Refusals, actors and store failures")
+struct RefusalTests {
+    @Test func aRefusedMutatingCallIsAuditedWithItsReason() async throws {
+        let server = try await TestServer.start()
+        let agent = try await server.connect(as: "agent")
+        _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "r-1", "kind": "CLIENT"])
+        let weak = try await agent.call("verity.v1.Credentials/SetSecurityDetails", ["subjectId": "r-1", "pin": "7654321"])
+        #expect(weak.details?["reason"] as? String == "SEQUENCE")
+        let admin = try await server.connect(as: "admin")
+        let events = try #require(try await admin.call("verity.v1.Admin/ListAudit", ["subjectId": "r-1"]).body?["events"] as? [[String: Any]])
+        let refused = try #require(events.last)
+        #expect(refused["action"] as? String == "REFUSED")
+        #expect(refused["outcome"] as? String == "INVALID_ARGUMENT")
+        #expect(refused["facts"] as? [String] == ["reason: SEQUENCE"])
+        #expect(!"\(events)".contains("7654321"))
+        try await server.stop()
+    }
+
+    @Test(arguments: ["verity.v1.Credentials/SetSecurityDetails", "verity.v1.Credentials/ApplyDefaults", "verity.v1.Ivr/GeneratePin", "verity.v1.Admin/Unblock"])
+    func actsOnSecretsAndLocksNameTheCaseworker(_ method: String) async throws {
+        let server = try await TestServer.start()
+        let role = method.hasPrefix("verity.v1.Admin") ? "admin" : "agent"
+        let connection = try await server.connect(as: role)
+        for metadata in [[:], ["actor": "  "]] as [[String: String]] {
+            let answer = try await connection.call(method, ["subjectId": "a-1", "pin": "4829157", "reason": "r"], extra: ["metadata": metadata])
+            #expect(answer.code == 3)
+            #expect(answer.details?["field"] as? String == "metadata.actor")
+            #expect(answer.details?["reason"] as? String == "REQUIRED")
+        }
+        try await server.stop()
+    }
+
+    @Test func storeFailuresTravelAsUnavailableOrInternal() {
+        let busy = StoreFailure(kind: .busy, code: 5, message: "database is locked").rpcError
+        #expect(busy.code == .unavailable && busy.details["reason"]?.stringValue == "STORE_BUSY")
+        let failed = StoreFailure(kind: .failed, code: 10, message: "disk I/O error").rpcError
+        #expect(failed.code == .internalError && failed.details["reason"]?.stringValue == "STORE_ERROR")
+        #expect(!(failed.message ?? "").contains("disk I/O"))
     }
 }
 

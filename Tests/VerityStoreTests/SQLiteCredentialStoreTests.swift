@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Dispatch
 import Foundation
 import GRDB
 import Testing
@@ -53,6 +54,32 @@ struct SQLiteCredentialStoreTests {
             #expect(pinned[migration.name] == digest, "migration \(migration.name) was edited, or is new and not pinned: \(digest)")
         }
         #expect(SQLiteCredentialStore.migrations.count == pinned.count)
+    }
+
+    /// Another process holding the write lock past the busy timeout: the call fails as busy,
+    /// writes nothing, and the server answers UNAVAILABLE STORE_BUSY (retry).
+    @Test func aLockedDatabaseIsABusyFailureThatWritesNothing() async throws {
+        let id = try await fixture.activeClient(pin: "4829157")
+        let impatient = try SQLiteCredentialStore(path: fixture.databasePath, keyring: fixture.hasher.keyring, busyTimeout: 0.05)
+        let service = try CredentialService(store: impatient, hasher: fixture.hasher, keyring: fixture.hasher.keyring)
+        let holder = try rawConnection()
+        let before = try await fixture.service.auditEvents().count
+        let (locked, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        // Another process's writer, holding the write lock until the check below is done.
+        DispatchQueue.global().async {
+            try? holder.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                locked.signal()
+                release.wait()
+                try db.execute(sql: "ROLLBACK")
+            }
+        }
+        locked.wait()
+        await #expect { try await service.unblock(id, reason: "busy", context: .admin) } throws: { error in
+            (error as? StoreFailure)?.kind == .busy
+        }
+        release.signal()
+        #expect(try await fixture.service.auditEvents().count == before)
     }
 
     @Test func reopeningKeepsDataAndMigratesOnce() async throws {
