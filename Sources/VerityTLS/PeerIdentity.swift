@@ -21,17 +21,24 @@ public struct PeerIdentity: Equatable, Sendable, CustomStringConvertible {
         self.organizationalUnit = organizationalUnit
     }
 
+    /// The subject's CN and OU, each only when the subject holds exactly one: a certificate with
+    /// two OUs names no role, and one without a CN names no caller (`proto-spec/auth.md`).
     init(certificate: OpaquePointer) {
         let subject = X509_get_subject_name(certificate)
-        commonName = Self.entry(NID_commonName, in: subject)
-        organizationalUnit = Self.entry(NID_organizationalUnitName, in: subject)
+        commonName = Self.onlyEntry(NID_commonName, in: subject)
+        organizationalUnit = Self.onlyEntry(NID_organizationalUnitName, in: subject)
     }
 
     public var description: String { "CN=\(commonName ?? "-") OU=\(organizationalUnit ?? "-")" }
 
-    private static func entry(_ nid: Int32, in name: OpaquePointer?) -> String? {
-        let index = X509_NAME_get_index_by_NID(name, nid, -1)
-        guard index >= 0, let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
+    private static func onlyEntry(_ nid: Int32, in name: OpaquePointer?) -> String? {
+        let first = X509_NAME_get_index_by_NID(name, nid, -1)
+        guard first >= 0, X509_NAME_get_index_by_NID(name, nid, first) < 0 else { return nil }
+        return entry(at: first, in: name)
+    }
+
+    private static func entry(at index: Int32, in name: OpaquePointer?) -> String? {
+        guard let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
             return nil
         }
         var utf8: UnsafeMutablePointer<UInt8>?
