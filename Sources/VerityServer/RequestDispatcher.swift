@@ -106,7 +106,9 @@ public struct RequestDispatcher: Sendable {
             if case let .internalFailure(reason, _) = error as? CredentialError, ["CREDENTIAL_INTEGRITY", "CRYPTO_FAILURE"].contains(reason) {
                 metrics.credentialErrors.increment()
             }
-            if method.isMutating, Self.auditedRefusals.contains(rpcError.code) {
+            // Refusals by a rule of the service (a policy, a precondition, a rate limit) are
+            // audited; malformed messages and a full hashing queue are load, not acts.
+            if method.isMutating, error is CredentialError, Self.auditedRefusals.contains(rpcError.code) {
                 try? await service.recordRefusal(subject: subject, status: rpcError.code.name, reason: rpcError.details["reason"]?.stringValue, context: context)
             }
             throw rpcError

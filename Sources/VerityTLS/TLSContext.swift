@@ -57,9 +57,16 @@ public final class TLSContext: @unchecked Sendable {
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
             if let names = SSL_load_client_CA_file(configuration.trustRootsPath) { SSL_CTX_set_client_CA_list(context, names) }
             SSL_CTX_set_alpn_select_cb(context, selectVerityALPN, nil)
-            // Session tickets are stateless, so resumption needs no server-side cache; keeping
-            // one would hold a session per connection for as long as the cache lives.
+            // No resumption: every connection makes a full handshake, so the client certificate
+            // is verified against the current trust (and revocation) each time, and no session
+            // state outlives a connection. No tickets, no cache; and a session id context, so that
+            // a client offering an old session is answered with a full handshake rather than an
+            // "internal error" alert (proto-spec/framing.md).
             _ = verity_SSL_CTX_set_session_cache_mode(context, verity_SSL_SESS_CACHE_OFF)
+            _ = SSL_CTX_set_options(context, verity_SSL_OP_NO_TICKET)
+            _ = SSL_CTX_set_num_tickets(context, 0)
+            let sessionContext = Array(TLSConfiguration.alpnProtocol.utf8)
+            try check(SSL_CTX_set_session_id_context(context, sessionContext, UInt32(sessionContext.count)), "session id context")
         case .client:
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         }

@@ -154,7 +154,7 @@ struct BadInputTests {
             data = s.recv(65536)
             print("closed" if not data or data[0] == 0x15 else "answered", flush=True)
             """])
-        try socket.waitForOutput(containing: "closed")
+        try await socket.waitForOutput(containing: "closed")
         try await expectStillServing(server)
         try await server.stop()
     }

@@ -26,7 +26,7 @@ struct VeritydProcessTests {
             "--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off",
             "--hashing-threads", "1", "--scrypt-log-n", "15", "--grace-period", "60",
         ])
-        let port = try Self.servingPort(of: process)
+        let port = try await Self.servingPort(of: process)
         let pki = DevelopmentPKI(existingIn: directory.url.appendingPathComponent("data/pki"))
         let agent = try await TestConnection.open(port: port, pki: pki, role: "agent", issuer: nil, alpn: ["verity/1"])
         var load: [UInt8] = []
@@ -40,7 +40,7 @@ struct VeritydProcessTests {
         // 24 hashes at 100 to 200 ms each on one thread: most are still in flight for seconds.
         try await waitUntil { agent.frames.count >= 25 }
         process.signal(SIGTERM)
-        try process.waitForOutput(containing: "shutting down")
+        try await process.waitForOutput(containing: "shutting down")
 
         let refused = try await agent.call("verity.v1.Health/Check", id: 100)
         #expect(refused.code == 14, "verityd said:\n\(process.text)")
@@ -49,7 +49,7 @@ struct VeritydProcessTests {
             #expect(try await agent.response(id: Int64(id), timeout: .seconds(60)).code == 0, "request \(id) was not finished")
         }
         try await agent.waitForClose(timeout: .seconds(30))
-        let exit = try process.waitForExit(timeout: .seconds(60))
+        let exit = try await process.waitForExit(timeout: .seconds(60))
         #expect(exit.reason == .exit && exit.status == 0)
         #expect(process.text.contains("stopped"))
     }
@@ -66,7 +66,7 @@ struct VeritydProcessTests {
         let process = try ChildProcess(Self.verityd, [
             "--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off", "--scrypt-log-n", "10",
         ])
-        _ = try Self.servingPort(of: process)
+        _ = try await Self.servingPort(of: process)
         let limits = try String(contentsOfFile: "/proc/\(process.pid)/limits", encoding: .utf8)
         let core = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
         #expect(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core)")
@@ -75,15 +75,15 @@ struct VeritydProcessTests {
             #expect(mode.map { $0 & 0o077 } == 0, "\(name) has mode \(String(mode ?? 0, radix: 8))")
         }
         process.signal(SIGTERM)
-        _ = try process.waitForExit()
+        _ = try await process.waitForExit()
     }
 
-    @Test func aDataDirectoryOthersCanWriteIsRefused() throws {
+    @Test func aDataDirectoryOthersCanWriteIsRefused() async throws {
         let directory = try TemporaryDirectory("verityd-open-dir")
         try FileManager.default.createDirectory(atPath: directory.path("data"), withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path("data"))
         let process = try ChildProcess(Self.verityd, ["--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off"])
-        let exit = try process.waitForExit()
+        let exit = try await process.waitForExit()
         #expect(exit.reason == .exit && exit.status != 0)
         #expect(process.text.contains("chmod go-w"), "verityd said:\n\(process.text)")
     }
@@ -103,18 +103,18 @@ struct VeritydProcessTests {
         try store.close()
         try PepperKeyring.random(keyID: "dev-1").write(to: data + "/pepper.json")
         let process = try ChildProcess(Self.verityd, ["--listen", "127.0.0.1:0", "--data-dir", data, "--metrics-listen", "off"])
-        let exit = try process.waitForExit()
+        let exit = try await process.waitForExit()
         #expect(exit.reason == .exit && exit.status != 0)
         #expect(process.text.contains("retired-7"), "verityd said:\n\(process.text)")
         let inventory = try ChildProcess(Self.verityd, ["--data-dir", data, "keys", "inventory"])
-        #expect(try inventory.waitForExit().status == 1)
+        #expect(try await inventory.waitForExit().status == 1)
         #expect(inventory.text.contains("retired-7\tsecret hash v=2 scrypt ln=15 r=8 p=1\t1"), "\(inventory.text)")
         #expect(inventory.text.contains("MISSING from the keyring: retired-7"))
     }
 
     /// Waits for verityd's "serving" log line and reads the port it bound.
-    static func servingPort(of process: ChildProcess) throws -> Int {
-        let output = try process.waitForOutput(containing: "] serving")
+    static func servingPort(of process: ChildProcess) async throws -> Int {
+        let output = try await process.waitForOutput(containing: "] serving")
         let line = try #require(output.split(separator: "\n").first { $0.hasSuffix("] serving") })
         let match = try #require(line.firstMatch(of: #/127\.0\.0\.1:(\d+) /#))
         return try #require(Int(match.1))
@@ -123,8 +123,8 @@ struct VeritydProcessTests {
     @Test func metricsAreServedForPrometheusOnTheirOwnPort() async throws {
         let directory = try TemporaryDirectory("verityd-metrics")
         let process = try ChildProcess(Self.verityd, ["--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "127.0.0.1:0"])
-        let port = try Self.servingPort(of: process)
-        let output = try process.waitForOutput(containing: "] metrics")
+        let port = try await Self.servingPort(of: process)
+        let output = try await process.waitForOutput(containing: "] metrics")
         let metricsLine = try #require(output.split(separator: "\n").first { $0.hasSuffix("] metrics") })
         let metricsURL = try #require(metricsLine.firstMatch(of: #/(http://127\.0\.0\.1:\d+/metrics)/#)).1
         let pki = DevelopmentPKI(existingIn: directory.url.appendingPathComponent("data/pki"))
@@ -132,18 +132,18 @@ struct VeritydProcessTests {
         #expect(try await ivr.call("verity.v1.Health/Check").code == 0)
         #expect(try await ivr.call("verity.v1.Admin/Unblock", ["subjectId": "x", "reason": "y"]).code == 7)
         let scrape = try ChildProcess(command: "python3", ["-c", "import urllib.request; print(urllib.request.urlopen('\(metricsURL)').read().decode())"])
-        try scrape.waitForExit()
+        try await scrape.waitForExit()
         #expect(scrape.text.contains(#"verity_requests_total{method="verity.v1.Health/Check",status="OK"} 1"#))
         #expect(scrape.text.contains(#"verity_requests_total{method="verity.v1.Admin/Unblock",status="PERMISSION_DENIED"} 1"#))
         #expect(scrape.text.contains("verity_open_connections"))
         #expect(scrape.text.contains("verity_request_duration_seconds"))
         process.signal(SIGINT)
-        #expect(try process.waitForExit().status == 0)
+        #expect(try await process.waitForExit().status == 0)
     }
 
-    @Test func helpDocumentsEveryFlag() throws {
+    @Test func helpDocumentsEveryFlag() async throws {
         let help = try ChildProcess(Self.verityd, ["--help"])
-        #expect(try help.waitForExit().status == 0)
+        #expect(try await help.waitForExit().status == 0)
         for flag in ["--listen", "--data-dir", "--cert", "--key", "--client-ca", "--store", "--pepper", "--kdf", "--max-frame-bytes",
                      "--max-connections", "--max-in-flight", "--handshake-timeout", "--read-timeout", "--idle-timeout",
                      "--hashing-threads", "--hashing-queue", "--grace-period", "--metrics-listen", "VERITY_TLS_CERT"] {
@@ -151,15 +151,15 @@ struct VeritydProcessTests {
         }
     }
 
-    @Test func aPepperFileOthersCanReadStopsTheStart() throws {
+    @Test func aPepperFileOthersCanReadStopsTheStart() async throws {
         let directory = try TemporaryDirectory("verityd-pepper")
         let setup = try ChildProcess(Self.verityd, ["--data-dir", directory.path("data"), "--listen", "127.0.0.1:0", "--metrics-listen", "off"])
-        _ = try Self.servingPort(of: setup)
+        _ = try await Self.servingPort(of: setup)
         setup.signal(SIGTERM)
-        #expect(try setup.waitForExit().status == 0)
+        #expect(try await setup.waitForExit().status == 0)
         chmod(directory.path("data/pepper.json"), 0o644)
         let refused = try ChildProcess(Self.verityd, ["--data-dir", directory.path("data"), "--listen", "127.0.0.1:0", "--metrics-listen", "off"])
-        #expect(try refused.waitForExit().status != 0)
+        #expect(try await refused.waitForExit().status != 0)
         #expect(refused.text.contains("chmod 600"))
     }
 }

@@ -16,7 +16,7 @@ import VerityTestSupport
 struct PythonClientTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test func itsTestSuitePassesAgainstTheBuiltServer() throws {
+    @Test func itsTestSuitePassesAgainstTheBuiltServer() async throws {
         let verityd = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("verityd")
         let python = Self.repository.appendingPathComponent("clients/python")
         // The suite's own command, as clients/python/README.md gives it, run from its folder.
@@ -24,7 +24,7 @@ struct PythonClientTests {
             "-c", "cd \"$0\" && VERITYD=\"$1\" PYTHONDONTWRITEBYTECODE=1 exec python3 -m unittest discover -s tests",
             python.path, verityd.path,
         ])
-        let exit = try process.waitForExit(timeout: .seconds(300))
+        let exit = try await process.waitForExit(timeout: .seconds(300))
         let summary = process.text.split(separator: "\n").filter { $0.hasPrefix("Ran ") || $0.hasPrefix("OK") || $0.hasPrefix("FAILED") }
         print("Python client: \(summary.joined(separator: ", "))")
         #expect(exit.status == 0, "the Python client's tests failed:\n\(process.text.suffix(6000))")

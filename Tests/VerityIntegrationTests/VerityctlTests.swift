@@ -21,75 +21,75 @@ struct VerityctlTests {
         let verityd: ChildProcess
         let port: Int
 
-        init() throws {
+        init() async throws {
             directory = try TemporaryDirectory("verityctl")
             verityd = try ChildProcess(VerityctlTests.binaries.appendingPathComponent("verityd"), [
                 "--listen", "127.0.0.1:0", "--data-dir", directory.path(".verity"), "--metrics-listen", "off", "--scrypt-log-n", "10",
             ])
-            port = try VeritydProcessTests.servingPort(of: verityd)
+            port = try await VeritydProcessTests.servingPort(of: verityd)
         }
 
         /// Runs verityctl in the directory holding `.verity`, as a newcomer would, feeding `input` to it.
-        func verityctl(_ arguments: [String], input: String? = nil, role: String? = nil) throws -> (status: Int32, output: String) {
+        func verityctl(_ arguments: [String], input: String? = nil, role: String? = nil) async throws -> (status: Int32, output: String) {
             let connection = ["--server", "127.0.0.1:\(port)", "--data-dir", directory.path(".verity")] + (role.map { ["--role", $0] } ?? [])
             let process = try ChildProcess(VerityctlTests.binaries.appendingPathComponent("verityctl"), arguments + connection)
             if let input { process.send(input) }
             try process.closeInput()
-            let exit = try process.waitForExit()
+            let exit = try await process.waitForExit()
             return (exit.status, process.text)
         }
 
-        func stop() throws {
+        func stop() async throws {
             verityd.signal(SIGTERM)
-            try verityd.waitForExit()
+            try await verityd.waitForExit()
         }
     }
 
-    @Test func adminCommandsAndTheirExitCodes() throws {
-        let setup = try Setup()
-        #expect(try setup.verityctl(["health"]) == (0, "SERVING\n"))
-        let enrolled = try setup.verityctl(["enroll", "pat-1", "--email", "pat@example.org", "--phone", "602-555-0100=CELL"])
+    @Test func adminCommandsAndTheirExitCodes() async throws {
+        let setup = try await Setup()
+        #expect(try await setup.verityctl(["health"]) == (0, "SERVING\n"))
+        let enrolled = try await setup.verityctl(["enroll", "pat-1", "--email", "pat@example.org", "--phone", "602-555-0100=CELL"])
         #expect(enrolled.status == 0 && enrolled.output.contains("NOT_SET_UP"))
         // Secrets come on standard input, never as arguments.
-        #expect(try setup.verityctl(["set-details", "pat-1", "--pin", "--password"], input: "5937261\nBlue kettle 1987\n").status == 0)
-        let refused = try setup.verityctl(["set-details", "pat-1", "--pin"], input: "1234567\n")
+        #expect(try await setup.verityctl(["set-details", "pat-1", "--pin", "--password"], input: "5937261\nBlue kettle 1987\n").status == 0)
+        let refused = try await setup.verityctl(["set-details", "pat-1", "--pin"], input: "1234567\n")
         #expect(refused.status == 64 && !refused.output.contains("1234567"))
         #expect(refused.output.contains("(field pin, reason KNOWN_DEFAULT)"))
-        for _ in 0..<3 { #expect(try setup.verityctl(["verify", "pat-1", "--pin"], input: "1111112\n", role: "verifier").status == 1) }
-        let blocked = try setup.verityctl(["status", "pat-1"])
+        for _ in 0..<3 { #expect(try await setup.verityctl(["verify", "pat-1", "--pin"], input: "1111112\n", role: "verifier").status == 1) }
+        let blocked = try await setup.verityctl(["status", "pat-1"])
         #expect(blocked.status == 0 && blocked.output.contains("BLOCKED") && blocked.output.contains("verityctl unblock pat-1"))
-        let denied = try setup.verityctl(["unblock", "pat-1", "--reason", "confirmed"], role: "ivr")
+        let denied = try await setup.verityctl(["unblock", "pat-1", "--reason", "confirmed"], role: "ivr")
         #expect(denied.status == 1 && denied.output.contains("PERMISSION_DENIED"))
-        #expect(try setup.verityctl(["unblock", "pat-1", "--reason", "confirmed"]).status == 0)
-        #expect(try setup.verityctl(["verify", "pat-1", "--pin"], input: "5937261\n", role: "verifier").status == 0)
-        let json = try setup.verityctl(["status", "pat-1", "--json"])
+        #expect(try await setup.verityctl(["unblock", "pat-1", "--reason", "confirmed"]).status == 0)
+        #expect(try await setup.verityctl(["verify", "pat-1", "--pin"], input: "5937261\n", role: "verifier").status == 0)
+        let json = try await setup.verityctl(["status", "pat-1", "--json"])
         let parsed = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
         #expect(parsed?["state"] as? String == "ACTIVE")
-        let pin = try setup.verityctl(["ivr", "generate-pin", "pat-1", "--json"])
+        let pin = try await setup.verityctl(["ivr", "generate-pin", "pat-1", "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(pin.output.utf8)) as? [String: Any])?["pin"] is String)
-        let issued = try setup.verityctl(["mfa", "issue", "pat-1", "--channel", "SMS", "--json"])
+        let issued = try await setup.verityctl(["mfa", "issue", "pat-1", "--channel", "SMS", "--json"])
         let challenge = try #require((try JSONSerialization.jsonObject(with: Data(issued.output.utf8)) as? [String: Any])?["challengeId"] as? String)
-        let code = try Self.code(from: setup.verityd)
-        #expect(try setup.verityctl(["mfa", "verify", challenge, "--subject", "pat-1", "--purpose", "STEP_UP"], input: "\(code)\n").status == 0)
-        let verified = try setup.verityctl(["audit", "verify"])
+        let code = try await Self.code(from: setup.verityd)
+        #expect(try await setup.verityctl(["mfa", "verify", challenge, "--subject", "pat-1", "--purpose", "STEP_UP"], input: "\(code)\n").status == 0)
+        let verified = try await setup.verityctl(["audit", "verify"])
         #expect(verified.output.contains("intact"))
         // The checkpoint it printed anchors the trail: kept, it catches a rewrite or a cut.
         let line = try #require(verified.output.split(separator: "\n").first { $0.hasPrefix("checkpoint") })
         let checkpoint = try #require(line.split(separator: " ").last.map(String.init))
         let (seq, hash) = (checkpoint.prefix { $0 != ":" }, checkpoint.drop { $0 != ":" }.dropFirst())
-        #expect(try setup.verityctl(["audit", "verify", "--expect-head", checkpoint]).status == 0)
-        let rewritten = try setup.verityctl(["audit", "verify", "--expect-head", "\(seq):\(String(repeating: "0", count: 64))"])
+        #expect(try await setup.verityctl(["audit", "verify", "--expect-head", checkpoint]).status == 0)
+        let rewritten = try await setup.verityctl(["audit", "verify", "--expect-head", "\(seq):\(String(repeating: "0", count: 64))"])
         #expect(rewritten.status == 1 && rewritten.output.contains("rewritten"))
-        let cut = try setup.verityctl(["audit", "verify", "--expect-head", "99999:\(hash)"])
+        let cut = try await setup.verityctl(["audit", "verify", "--expect-head", "99999:\(hash)"])
         #expect(cut.status == 1 && cut.output.contains("cut back"))
-        let audit = try setup.verityctl(["audit", "list", "--subject", "pat-1"])
+        let audit = try await setup.verityctl(["audit", "list", "--subject", "pat-1"])
         #expect(audit.status == 0 && audit.output.contains("UNBLOCK") && !audit.output.contains("5937261"))
-        try setup.stop()
+        try await setup.stop()
     }
 
-    @Test func aSecretTypedAtTheTerminalIsNotEchoed() throws {
-        let setup = try Setup()
-        #expect(try setup.verityctl(["enroll", "tty-1"]).status == 0)
+    @Test func aSecretTypedAtTheTerminalIsNotEchoed() async throws {
+        let setup = try await Setup()
+        #expect(try await setup.verityctl(["enroll", "tty-1"]).status == 0)
         // verityctl on a real terminal (a pseudo-terminal from Python's pty module): it prompts,
         // turns echo off, and the PIN typed never shows in what the terminal displays.
         let verityctl = Self.binaries.appendingPathComponent("verityctl").path
@@ -116,44 +116,44 @@ struct VerityctlTests {
             print("ECHOED" if b"5937261" in seen else "HIDDEN")
             print(seen.decode(errors="replace"))
             """, verityctl, "set-details", "tty-1", "--pin", "--server", "127.0.0.1:\(setup.port)", "--data-dir", setup.directory.path(".verity")])
-        try terminal.waitForExit()
+        try await terminal.waitForExit()
         #expect(terminal.text.contains("EXIT 0"), "\(terminal.text)")
         #expect(terminal.text.contains("HIDDEN"))
         #expect(terminal.text.contains("ACTIVE"))
-        try setup.stop()
+        try await setup.stop()
     }
 
-    @Test func usageErrorsAndAnUnreachableServer() throws {
-        let setup = try Setup()
-        #expect(try setup.verityctl(["status"]).status == 64)
-        #expect(try setup.verityctl(["unblock", "pat-1", "--reason", " "]).status == 64)
-        #expect(try setup.verityctl(["set-details", "pat-1"]).status == 64)
-        try setup.stop()
-        let unreachable = try setup.verityctl(["health"])
+    @Test func usageErrorsAndAnUnreachableServer() async throws {
+        let setup = try await Setup()
+        #expect(try await setup.verityctl(["status"]).status == 64)
+        #expect(try await setup.verityctl(["unblock", "pat-1", "--reason", " "]).status == 64)
+        #expect(try await setup.verityctl(["set-details", "pat-1"]).status == 64)
+        try await setup.stop()
+        let unreachable = try await setup.verityctl(["health"])
         #expect(unreachable.status == 69)
         #expect(unreachable.output.contains("swift run verityd"))
         let elsewhere = try ChildProcess(Self.binaries.appendingPathComponent("verityctl"), ["health", "--data-dir", setup.directory.path("missing")])
-        #expect(try elsewhere.waitForExit().status == 64)
+        #expect(try await elsewhere.waitForExit().status == 64)
         #expect(elsewhere.text.contains("--cert"))
     }
 
-    @Test func theDemoTellsTheWholeStory() throws {
-        let setup = try Setup()
+    @Test func theDemoTellsTheWholeStory() async throws {
+        let setup = try await Setup()
         let demo = try ChildProcess(Self.binaries.appendingPathComponent("verityctl"), ["demo", "--server", "127.0.0.1:\(setup.port)", "--data-dir", setup.directory.path(".verity")])
-        try demo.waitForOutput(containing: "Type the code")
-        demo.send("\(try Self.code(from: setup.verityd))\n")
+        try await demo.waitForOutput(containing: "Type the code")
+        demo.send("\(try await Self.code(from: setup.verityd))\n")
         try demo.closeInput()
-        let exit = try demo.waitForExit()
+        let exit = try await demo.waitForExit()
         #expect(exit.status == 0, "\(demo.text)")
         for line in ["attempts left: 0", "BLOCKED", "state  ACTIVE", "IVR PIN", "VERIFIED", "chain  intact"] {
             #expect(demo.text.contains(line), "the demo did not show \(line)")
         }
-        try setup.stop()
+        try await setup.stop()
     }
 
     /// The code the development console sink printed most recently.
-    static func code(from verityd: ChildProcess) throws -> String {
-        let output = try verityd.waitForOutput(containing: "│   code: ")
+    static func code(from verityd: ChildProcess) async throws -> String {
+        let output = try await verityd.waitForOutput(containing: "│   code: ")
         let line = try #require(output.split(separator: "\n").last { $0.contains("│   code: ") })
         return String(line.split(separator: " ").last!)
     }

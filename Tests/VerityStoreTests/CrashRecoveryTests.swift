@@ -58,9 +58,9 @@ enum CrashProbe {
         let probe = try ChildProcess(try executable(), [database, subject.rawValue])
         probe.send("\(pin)\n")
         try probe.closeInput()
-        try probe.waitForOutput(containing: "evaluating")
+        try await probe.waitForOutput(containing: "evaluating")
         probe.signal(SIGKILL)
-        #expect(try probe.waitForExit().reason == .uncaughtSignal)
+        #expect(try await probe.waitForExit().reason == .uncaughtSignal)
     }
 
     private static func executable() throws -> URL {

@@ -37,10 +37,10 @@ struct OpenSSLInteropTests {
     @Test func ourServerWithOpenSSLsClient() async throws {
         let server = try await EchoServer.start(context: try pki.serverContext())
         let client = try sClient(port: server.port, role: "verifier", ["-alpn", "verity/1"])
-        try client.waitForOutput(containing: "CONNECTION ESTABLISHED")
+        try await client.waitForOutput(containing: "CONNECTION ESTABLISHED")
         client.send("ping from s_client\n")
-        try client.waitForOutput(containing: "echo: ping from s_client")
-        try client.waitForOutput(containing: "Protocol version: TLSv1.3")
+        try await client.waitForOutput(containing: "echo: ping from s_client")
+        try await client.waitForOutput(containing: "Protocol version: TLSv1.3")
         try await server.waitForPeer { $0.peer == PeerIdentity(commonName: "dev-verifier", organizationalUnit: "verifier") }
         try await server.stop()
     }
@@ -48,10 +48,10 @@ struct OpenSSLInteropTests {
     @Test func tls12IsAcceptedOnlyWithECDHEAndAEAD() async throws {
         let server = try await EchoServer.start(context: try pki.serverContext())
         let modern = try sClient(port: server.port, ["-tls1_2"])
-        try modern.waitForOutput(containing: "Protocol version: TLSv1.2")
-        try modern.waitForOutput(containing: "Ciphersuite: ECDHE-ECDSA-")
+        try await modern.waitForOutput(containing: "Protocol version: TLSv1.2")
+        try await modern.waitForOutput(containing: "Ciphersuite: ECDHE-ECDSA-")
         let weak = try sClient(port: server.port, ["-tls1_2", "-cipher", "AES128-SHA:AES256-SHA"])
-        #expect(try weak.waitForExit().status != 0)
+        #expect(try await weak.waitForExit().status != 0)
         #expect(!weak.text.contains("CONNECTION ESTABLISHED"))
         try await server.stop()
     }
@@ -59,7 +59,7 @@ struct OpenSSLInteropTests {
     @Test func aTLS11OnlyClientIsRefusedByTheServer() async throws {
         let server = try await EchoServer.start(context: try pki.serverContext())
         let old = try sClient(port: server.port, ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
-        #expect(try old.waitForExit().status != 0)
+        #expect(try await old.waitForExit().status != 0)
         try await server.waitForError { if case .handshakeFailed = $0 { true } else { false } }
         try await server.stop()
     }
@@ -67,7 +67,7 @@ struct OpenSSLInteropTests {
     @Test func theServerRefusesTLS12WhenTurnedOff() async throws {
         let server = try await EchoServer.start(context: try pki.serverContext(allowTLS12: false))
         let client = try sClient(port: server.port, ["-tls1_2"])
-        #expect(try client.waitForExit().status != 0)
+        #expect(try await client.waitForExit().status != 0)
         try await server.stop()
     }
 
@@ -77,7 +77,7 @@ struct OpenSSLInteropTests {
             "s_server", "-accept", "127.0.0.1:\(port)", "-cert", files.serverCertificatePath, "-key", files.serverKeyPath,
             "-CAfile", files.caCertificatePath, "-Verify", "1", "-verify_return_error", "-alpn", "verity/1", "-rev",
         ])
-        try server.waitForOutput(containing: "ACCEPT")
+        try await server.waitForOutput(containing: "ACCEPT")
         let recorder = Recorder()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in

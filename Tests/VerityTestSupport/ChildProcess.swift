@@ -58,8 +58,16 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits until the child's output contains `needle`.
+    ///
+    /// The wait blocks a thread of its own, never one of Swift's cooperative pool, where the
+    /// in-process servers of other tests answer (two such threads here: blocking them starves
+    /// every test).
     @discardableResult
-    public func waitForOutput(containing needle: String, timeout: Duration = .seconds(30)) throws -> String {
+    public func waitForOutput(containing needle: String, timeout: Duration = .seconds(30)) async throws -> String {
+        try await Self.offThePool { try self.blockingWaitForOutput(containing: needle, timeout: timeout) }
+    }
+
+    private func blockingWaitForOutput(containing needle: String, timeout: Duration) throws -> String {
         let deadline = ContinuousClock.now + timeout
         while true {
             let text = lock.withLock { String(decoding: received, as: UTF8.self) }
@@ -76,9 +84,13 @@ public final class ChildProcess: @unchecked Sendable {
         kill(process.processIdentifier, signal)
     }
 
-    /// Waits for the child to exit and returns its status.
+    /// Waits for the child to exit and returns its status, on a thread of its own.
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(30)) throws -> (reason: Process.TerminationReason, status: Int32) {
+    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> (reason: Process.TerminationReason, status: Int32) {
+        try await Self.offThePool { try self.blockingWaitForExit(timeout: timeout) }
+    }
+
+    private func blockingWaitForExit(timeout: Duration) throws -> (reason: Process.TerminationReason, status: Int32) {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             guard ContinuousClock.now < deadline else { throw ChildProcessTimedOut(waitingFor: "exit", output: text) }
@@ -87,6 +99,13 @@ public final class ChildProcess: @unchecked Sendable {
         process.waitUntilExit()
         drainAvailableOutput(waitMilliseconds: 0)
         return (process.terminationReason, process.terminationStatus)
+    }
+
+    /// Runs a blocking wait on a new thread and resumes the caller when it is done.
+    private static func offThePool<Value: Sendable>(_ wait: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try wait() }) }.start()
+        }
     }
 
     /// Reads what is available without blocking longer than `waitMilliseconds`; `false` at end of output.

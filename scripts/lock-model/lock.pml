@@ -29,6 +29,9 @@
  * crashes, the reservations of its checks move to a pool of dead reservations, kept as two
  * counters (the secret was / was not evaluated wrong before the crash): a dead reservation is
  * never finished, only folded, and folding needs neither its owner nor its seenSerial.
+ * A worker's progress (IDLE / RESERVED / EVALUATED) is the global phase[w], so that a crash
+ * can make an instance's checks vanish in one step; its workers then serve new checks (restart).
+ * The right or wrong secret is chosen at Evaluate.
  *
  * Bounds (all #defines below): L = 3 attempts; NINST = 2 instances with PER_INST = 2 concurrent
  * checks each (4 worker processes); MAXCHECKS checks in all, MAXCRASH crashes, MAXUNBLOCK
@@ -71,8 +74,11 @@
 #ifndef MAXUNBLOCK
 #define MAXUNBLOCK 2
 #endif
+#ifndef MAXDETAILS
+#define MAXDETAILS 2
+#endif
 
-mtype = { ACTIVE, BLOCKED };                       /* subject state */
+mtype = { ACTIVE, BLOCKED, DEFAULTS_APPLIED };     /* subject state */
 mtype = { NONE, BY_MISMATCH, BY_LOST };             /* why BLOCKED (ghost) */
 #define IDLE 0
 #define RESERVED 1
@@ -93,6 +99,7 @@ byte phase[NWORKER];         /* worker w: IDLE, or its check has RESERVED / EVAL
 byte checksLeft = MAXCHECKS;
 byte crashesLeft = MAXCRASH;
 byte unblocksLeft = MAXUNBLOCK;
+byte detailsLeft = MAXDETAILS;  /* SetSecurityDetails + ApplyDefaults */
 
 /* ---- ghosts (not in the database; only for the properties) ---- */
 bool rWrong[NWORKER];        /* worker w's check has evaluated a wrong secret */
@@ -100,17 +107,36 @@ byte gSeen[NWORKER];         /* gAcked when worker w's check reserved */
 byte gAcked = 0;             /* acknowledged failures ever (MISMATCH answers + folds) */
 byte gLegit = 0;             /* acknowledged failures 1..gLegit are legitimately cleared */
 bool gWrongAt[MAXCHECKS + 1];/* acknowledged failure k came from a wrong secret, not yet forgiven */
-byte wrongSinceReset = 0;    /* P1: wrong evaluations since the last VERIFIED or Unblock */
+byte wrongSinceReset = 0;    /* P1: wrong evaluations since the last VERIFIED or reset */
+byte answeredSinceReset = 0; /* P1a: MISMATCH answers to wrong secrets since then */
 byte unforgiven = 0;         /* P1s: wrong evaluations not legitimately forgiven */
 mtype blockReason = NONE;    /* P5 */
 bool verified = false;       /* P3: the Finish being executed answers VERIFIED */
 
 #define CONSEC (fs - cs)
 
+#ifdef P6_CREDENTIALS
+byte credVer = 0;            /* P6: version of the stored secrets */
+byte rVer[NWORKER];          /* ... that worker w's check compares against (read at Reserve) */
+#define READ_CREDENTIALS rVer[me] = credVer
+#define NEW_CREDENTIALS credVer++
+#define FORGET_CREDENTIALS(w) rVer[w] = 0
+#else
+#define READ_CREDENTIALS skip
+#define NEW_CREDENTIALS skip
+#define FORGET_CREDENTIALS(w) skip
+#endif
+
+/* CheckLock.reset: every recorded failure is cleared (a legitimate clearing: all of them). */
+#define RESET \
+    cs = fs; \
+    FORGIVE(gAcked); \
+    wrongSinceReset = 0; answeredSinceReset = 0
+
 /* P4, P5 and P2, checked at the end of every transaction. */
 #define INVARIANTS \
-    assert(state == BLOCKED || CONSEC < L);                    /* P4 */ \
-    assert(state == ACTIVE || blockReason != NONE);            /* P5 */ \
+    assert(state != ACTIVE || CONSEC < L);                     /* P4 */ \
+    assert(state != BLOCKED || blockReason != NONE);           /* P5 */ \
     assert(CONSEC >= gAcked - gLegit)                          /* P2 */
 
 /* State becomes BLOCKED because of the failure just acknowledged. */
@@ -196,10 +222,12 @@ proctype Worker(byte me)
         phase[me] == IDLE && checksLeft > 0 -> checksLeft--;
         FOLD_STALE;
         if
-        :: state != ACTIVE -> skip                          /* answer BLOCKED, nothing evaluated */
+        :: state == BLOCKED -> skip                         /* answer BLOCKED, nothing evaluated */
+        :: state == DEFAULTS_APPLIED -> skip                /* answer NOT_SET_UP */
         :: state == ACTIVE && IN_USE >= L -> skip           /* answer ABORTED, nothing evaluated */
         :: else ->
             rUsed[me] = true; rSeen[me] = fs; gSeen[me] = gAcked; pending++;
+            READ_CREDENTIALS;
             phase[me] = RESERVED
         fi;
         INVARIANTS
@@ -218,19 +246,28 @@ proctype Worker(byte me)
         phase[me] == EVALUATED -> phase[me] = IDLE;
         if
         :: !rUsed[me] -> skip                               /* folded meanwhile: error, no change */
+#ifdef FIX_STALE_CREDENTIALS
+        :: rUsed[me] && !rWrong[me] && rVer[me] != credVer ->
+            rUsed[me] = false; pending--                    /* the secrets changed meanwhile: not verified */
+        :: rUsed[me] && !rWrong[me] && rVer[me] == credVer -> /* FinishMatch */
+#else
         :: rUsed[me] && !rWrong[me] ->                      /* FinishMatch */
+#endif
             rUsed[me] = false; pending--;
             if
             :: state == ACTIVE ->
+#ifdef P6_CREDENTIALS
+                assert(rVer[me] == credVer);                /* P6 */
+#endif
 #ifdef MUTANT_CLEAR_ALL
                 cs = fs;
 #else
                 if :: rSeen[me] > cs -> cs = rSeen[me] :: else -> skip fi;
 #endif
                 FORGIVE(gSeen[me]);
-                wrongSinceReset = 0;
+                wrongSinceReset = 0; answeredSinceReset = 0;
                 verified = true                             /* answer VERIFIED */
-            :: else -> skip                                 /* answer BLOCKED */
+            :: else -> skip                                 /* not ACTIVE meanwhile: answer BLOCKED */
             fi;
             assert(!verified || state == ACTIVE);           /* P3 */
             verified = false;
@@ -243,9 +280,14 @@ proctype Worker(byte me)
             :: state == ACTIVE && LIMIT_REACHED -> BLOCK(BY_MISMATCH)
             :: else -> skip
             fi;                                             /* answer MISMATCH */
+            if
+            :: rWrong[me] -> answeredSinceReset++;
+                assert(answeredSinceReset <= L)             /* P1a */
+            :: else -> skip
+            fi;
             INVARIANTS
         fi;
-        rSeen[me] = 0; gSeen[me] = 0; rWrong[me] = false
+        rSeen[me] = 0; gSeen[me] = 0; rWrong[me] = false; FORGET_CREDENTIALS(me)
        }
     :: atomic { phase[me] == IDLE && checksLeft == 0 -> break }
     od
@@ -268,6 +310,7 @@ proctype Crasher()
             :: else -> skip
             fi;
             phase[w] = IDLE; rUsed[w] = false; rSeen[w] = 0; gSeen[w] = 0; rWrong[w] = false;
+            FORGET_CREDENTIALS(w);
             w++
         :: else -> break
         od;
@@ -277,16 +320,32 @@ proctype Crasher()
     od
 }
 
-/* Unblock (txn, admin): CheckLock.unblock */
+/*
+ * The administrative steps that call CheckLock.reset, each one transaction:
+ *   Unblock            CredentialService.unblock: BLOCKED -> ACTIVE
+ *   SetSecurityDetails CredentialService.setSecurityDetails: not BLOCKED -> ACTIVE, new secrets
+ *   ApplyDefaults      CredentialService.applyDefaults: not BLOCKED -> DEFAULTS_APPLIED, no secrets
+ * Checks in flight keep their reservations through all three.
+ */
 proctype Admin()
 {
     do
-    :: atomic {
+    :: atomic {                         /* Unblock */
         unblocksLeft > 0 && state == BLOCKED -> unblocksLeft--;
         state = ACTIVE; blockReason = NONE;
-        cs = fs;
-        FORGIVE(gAcked);
-        wrongSinceReset = 0;
+        RESET;
+        INVARIANTS
+       }
+    :: atomic {                         /* SetSecurityDetails */
+        detailsLeft > 0 && state != BLOCKED -> detailsLeft--;
+        state = ACTIVE; NEW_CREDENTIALS;
+        RESET;
+        INVARIANTS
+       }
+    :: atomic {                         /* ApplyDefaults */
+        detailsLeft > 0 && state != BLOCKED -> detailsLeft--;
+        state = DEFAULTS_APPLIED; NEW_CREDENTIALS;
+        RESET;
         INVARIANTS
        }
     :: break

@@ -206,6 +206,11 @@ extension CredentialService {
         let (finish, errorOutcome) = try await store.modify(id) { [self] subject in
             var audit: [AuditDraft] = []
             let finish: CheckLock.Finish
+            guard subject.pendingChecks.contains(where: { $0.id == pending.id }) else {
+                // Outlived the longest check: another check already counted it as lost.
+                audit.append(draft(action, "RESERVATION_LOST", subject: id, context: context, facts: [checked, "already counted as a lost check"]))
+                return SubjectModification((CheckLock.Finish.reservationLost, CredentialError?.none), audit: audit)
+            }
             switch evaluation {
             case let .matched(rehashes):
                 finish = CheckLock.finish(&subject, check: pending.id, matched: true, limit: limit, now: time)

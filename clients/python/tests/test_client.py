@@ -24,6 +24,8 @@ from verity_client import (
     Aborted,
     AlreadyExists,
     AuditChainReport,
+    AuditCheckpoint,
+    AuditEvent,
     Channel,
     Client,
     CodeChannel,
@@ -154,6 +156,7 @@ class ErrorClassTests(unittest.TestCase):
     def test_revision_2_reasons(self) -> None:
         cases = [
             ({"code": 10, "name": "ABORTED", "details": {"reason": "CHECKS_IN_PROGRESS"}}, Aborted, None, "CHECKS_IN_PROGRESS"),
+            ({"code": 10, "name": "ABORTED", "details": {"reason": "RESERVATION_LOST"}}, Aborted, None, "RESERVATION_LOST"),
             ({"code": 13, "name": "INTERNAL", "details": {"reason": "CREDENTIAL_INTEGRITY"}}, Internal, None, "CREDENTIAL_INTEGRITY"),
             ({"code": 13, "name": "INTERNAL", "details": {"reason": "STORE_ERROR"}}, Internal, None, "STORE_ERROR"),
             ({"code": 14, "name": "UNAVAILABLE", "details": {"reason": "STORE_BUSY"}}, Unavailable, None, "STORE_BUSY"),
@@ -262,6 +265,83 @@ class RequestMessageTests(unittest.TestCase):
             client.verify_pin("case-1", "")
         self.assertEqual((empty.exception.field, empty.exception.reason), ("pin", "EMPTY"))
         self.assertEqual(client.sent[2]["message"], {"subjectId": "case-1", "pin": ""})  # sent as given
+
+
+HEAD = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+OTHER = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+
+
+def _report(ok: bool = True, head_seq: int = 42, head_hash: str = HEAD) -> dict:
+    message = {"ok": ok, "checked": head_seq, "headSeq": head_seq, "headHash": head_hash}
+    if ok:
+        message["checkpoint"] = {"seq": head_seq, "hash": head_hash, "time": "2026-11-22T16:04:29.456Z",
+                                 "keyId": "dev-1", "mac": "6c" * 32}
+    else:
+        message["firstBadSeq"] = head_seq + 1
+    return _answer(message)
+
+
+def _event(seq: int, hash: str) -> dict:
+    return {"seq": seq, "time": "2026-11-22T16:04:29.123Z", "caller": "dev-agent", "role": "agent",
+            "method": "verity.v1.Subjects/Enroll", "action": "ENROLL", "outcome": "OK", "facts": ["kind: CLIENT"],
+            "keyId": "dev-1", "hash": hash}
+
+
+class AuditTypeTests(unittest.TestCase):
+    def test_events_carry_their_key_id(self) -> None:
+        keyed = AuditEvent.from_json(_event(7, HEAD))
+        self.assertEqual((keyed.seq, keyed.key_id, keyed.hash, keyed.facts), (7, "dev-1", HEAD, ("kind: CLIENT",)))
+        legacy = {key: value for key, value in _event(1, HEAD).items() if key != "keyId"}
+        self.assertIsNone(AuditEvent.from_json(legacy).key_id)  # written before revision 2
+        future = AuditEvent.from_json(dict(_event(8, HEAD), action="SOMETHING_NEW", outcome="LOST", facts=["not evaluated: PIN"]))
+        self.assertEqual((future.action, future.outcome, future.facts), ("SOMETHING_NEW", "LOST", ("not evaluated: PIN",)))
+
+    def test_a_sound_chain_comes_with_a_checkpoint(self) -> None:
+        report = AuditChainReport.from_json(_report()["message"])
+        self.assertTrue(report.ok)
+        self.assertEqual(report.checkpoint, AuditCheckpoint(42, HEAD, "2026-11-22T16:04:29.456Z", "dev-1", "6c" * 32))
+        self.assertEqual(report.checkpoint.head, f"42:{HEAD}")
+        broken = AuditChainReport.from_json(_report(ok=False)["message"])
+        self.assertEqual((broken.ok, broken.first_bad_seq, broken.checkpoint), (False, 43, None))
+        self.assertIsNone(AuditChainReport.from_json({"ok": True, "checked": 0, "headSeq": 0, "headHash": "0" * 64,
+                                                      "checkpoint": "not an object"}).checkpoint)
+
+
+class VerifyAuditHeadTests(unittest.TestCase):
+    """Client.verify_audit_head does what verityctl audit verify --expect-head SEQ:HASH does."""
+
+    def test_the_trail_still_holds_the_checkpoint(self) -> None:
+        client = OfflineClient(_report(head_seq=50), _answer({"events": [_event(42, HEAD)], "nextAfterSeq": 42}))
+        self.assertTrue(client.verify_audit_head(42, HEAD.upper(), timeout_ms=3000, actor=ADMIN))
+        self.assertEqual([envelope["method"] for envelope in client.sent],
+                         ["verity.v1.Admin/VerifyAuditChain", "verity.v1.Admin/ListAudit"])
+        self.assertEqual(client.sent[1]["message"], {"afterSeq": 41, "limit": 1})
+        self.assertEqual((client.sent[1]["timeoutMs"], client.sent[1]["metadata"]), (3000, {"actor": ADMIN}))
+
+    def test_a_broken_chain_fails(self) -> None:
+        client = OfflineClient(_report(ok=False, head_seq=50))
+        self.assertFalse(client.verify_audit_head(42, HEAD))
+        self.assertEqual(len(client.sent), 1)
+
+    def test_a_trail_cut_back_fails(self) -> None:
+        client = OfflineClient(_report(head_seq=41, head_hash=OTHER))
+        self.assertFalse(client.verify_audit_head(42, HEAD))
+        self.assertEqual(len(client.sent), 1)
+
+    def test_a_rewritten_trail_fails(self) -> None:
+        for events in ([_event(42, OTHER)], [_event(43, HEAD)], []):
+            with self.subTest(events=events):
+                client = OfflineClient(_report(head_seq=50), _answer({"events": events}))
+                self.assertFalse(client.verify_audit_head(42, HEAD))
+
+    def test_a_malformed_checkpoint_is_refused_before_any_call(self) -> None:
+        client = OfflineClient()
+        for seq, head_hash in ((0, HEAD), (-1, HEAD), (True, HEAD), ("42", HEAD), (42, HEAD[:63]), (42, HEAD + "0"),
+                               (42, "g" * 64), (42, None)):
+            with self.subTest(seq=seq, hash=head_hash):
+                with self.assertRaises(ValueError):
+                    client.verify_audit_head(seq, head_hash)  # type: ignore[arg-type]
+        self.assertEqual(client.sent, [])
 
 
 # =============================================================================================
@@ -396,6 +476,7 @@ class LiveServerTests(unittest.TestCase):
         self.assertRegex(status.blocked_at or "", TIMESTAMP)
         self.assertTrue(status.block_reason)
         self.assertEqual(status.ivr_pin_updated_at, generated.updated_at)
+        self.assertEqual(status.block_reason, "3 consecutive failed security checks")
 
         with self.assertRaises(FailedPrecondition) as caught:
             self.agent.generate_pin(s, actor=AGENT)
@@ -405,6 +486,27 @@ class LiveServerTests(unittest.TestCase):
             self.admin.unblock(s, "again", metadata={"actor": ADMIN})
         self.assertEqual(caught.exception.reason, "NOT_BLOCKED")
         self.assertEqual(self.ivr.verify_pin(s, generated.pin), Verification("VERIFIED", 3))
+
+        # The trail, in the words of proto-spec/errors.md: each check, the lock, the check not
+        # evaluated, the refusals.
+        events = self.admin.list_audit(subject_id=s).events
+        self.assertEqual([(e.action, e.outcome) for e in events[:3]],
+                         [("ENROLL", "OK"), ("SET_SECURITY_DETAILS", "OK"), ("GENERATE_IVR_PIN", "OK")])
+        checked, not_evaluated = ("checked: IVR PIN",), ("not evaluated: IVR PIN",)
+        self.assertEqual([(e.action, e.outcome, e.facts) for e in events[3:]], [
+            ("VERIFY_IVR_PIN", "VERIFIED", checked),
+            ("VERIFY_IVR_PIN", "MISMATCH", checked),
+            ("VERIFY_IVR_PIN", "MISMATCH", checked),
+            ("VERIFY_IVR_PIN", "MISMATCH", checked),
+            ("LOCK", "BLOCKED", ("reason: 3 consecutive failed security checks",)),
+            ("VERIFY_IVR_PIN", "BLOCKED", not_evaluated),
+            ("REFUSED", "FAILED_PRECONDITION", ("reason: BLOCKED",)),
+            ("UNBLOCK", "OK", ("reason: identity confirmed by phone",)),
+            ("REFUSED", "FAILED_PRECONDITION", ("reason: NOT_BLOCKED",)),
+            ("VERIFY_IVR_PIN", "VERIFIED", checked),
+        ])
+        self.assertTrue(all(e.key_id for e in events))
+        self.assertEqual({e.method for e in events if e.action == "LOCK"}, {"verity.v1.Ivr/VerifyPin"})
 
     def test_codes_issue_lease_verify_ack(self) -> None:
         s = sid("codes")
@@ -558,6 +660,21 @@ class LiveServerTests(unittest.TestCase):
         self.assertEqual(report.checked, report.head_seq)
         self.assertRegex(report.head_hash, HEX64)
 
+        # Keyed, and vouched for: a fresh server seals every event and its checkpoints with one key.
+        checkpoint = report.checkpoint
+        self.assertIsInstance(checkpoint, AuditCheckpoint)
+        self.assertEqual((checkpoint.seq, checkpoint.hash), (report.head_seq, report.head_hash))
+        self.assertRegex(checkpoint.time, TIMESTAMP)
+        self.assertRegex(checkpoint.mac, HEX64)
+        self.assertTrue(checkpoint.key_id)
+        self.assertEqual(event.key_id, checkpoint.key_id)
+        self.assertEqual(checkpoint.head, f"{report.head_seq}:{report.head_hash}")
+        self.assertTrue(self.admin.verify_audit_head(checkpoint.seq, checkpoint.hash))
+        self.assertTrue(self.admin.verify_audit_head(event.seq, event.hash))
+        wrong = "0" * 64 if event.hash != "0" * 64 else "1" * 64
+        self.assertFalse(self.admin.verify_audit_head(event.seq, wrong))  # a rewritten event
+        self.assertFalse(self.admin.verify_audit_head(report.head_seq + 1000, report.head_hash))  # a trail cut back
+
     # -- statuses mapped to exception classes ------------------------------------------------
 
     def assert_error(self, cls, call: Callable[[], object], field: Optional[str] = None, reason: Optional[str] = None):
@@ -692,7 +809,8 @@ class LiveServerTests(unittest.TestCase):
         ghost, s = sid("ghost"), sid("refusals")
         self.assert_error(NotFound, lambda: self.verifier.verify(ghost, pin="4829157"), "subjectId")
         (event,) = self.admin.list_audit(subject_id=ghost).events
-        self.assertEqual((event.method, event.outcome, event.subject_id), ("verity.v1.Credentials/Verify", "UNKNOWN_SUBJECT", ghost))
+        self.assertEqual((event.method, event.action, event.outcome, event.subject_id, event.facts),
+                         ("verity.v1.Credentials/Verify", "VERIFY", "UNKNOWN_SUBJECT", ghost, ("not evaluated: PIN",)))
         self.agent.enroll(s)
         self.agent.update_contacts(s, emails=["pat@example.org"], phones=[("602 555 4567", "CELL")], actor=AGENT)
         self.assert_error(InvalidArgument, lambda: self.agent.set_security_details(s, pin="0000000", actor=AGENT), "pin", "ALL_ZEROES")
@@ -703,7 +821,7 @@ class LiveServerTests(unittest.TestCase):
             ("verity.v1.Credentials/SetSecurityDetails", "INVALID_ARGUMENT"),
         ])
         self.assertEqual(events[1].facts, ("e-mail: p***@example.org", "phone CELL: ***4567"))
-        self.assertTrue(events[2].facts)
+        self.assertEqual((events[2].action, events[2].facts), ("REFUSED", ("reason: ALL_ZEROES",)))
 
     def test_unimplemented(self) -> None:
         error = self.assert_error(Unimplemented, lambda: self.agent.call("verity.v1.Subjects/Teleport", {}))

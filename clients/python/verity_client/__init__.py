@@ -39,6 +39,7 @@ from .errors import (
 )
 from .types import (
     AuditChainReport,
+    AuditCheckpoint,
     AuditEvent,
     AuditPage,
     Channel,

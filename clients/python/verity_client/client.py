@@ -4,6 +4,7 @@ v1 method."""
 from __future__ import annotations
 
 import itertools
+import re
 import ssl
 import threading
 import time
@@ -35,6 +36,8 @@ PhoneLike = Union[Phone, Tuple[str, str], Mapping[str, Any]]
 SERVER_DEFAULT_DEADLINE_MS = 10000
 #: How much longer than the deadline the client waits for an answer before giving up.
 LOCAL_GRACE_SECONDS = 5.0
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def _wire(value: Any) -> Any:
@@ -368,8 +371,11 @@ class Client:
         """Credentials/Verify: PIN, password or both. A mismatch is a result, not an error.
 
         An empty or blank secret is refused (:class:`InvalidArgument`, reason ``EMPTY``) without
-        being counted. :class:`Aborted` (reason ``CHECKS_IN_PROGRESS``): other checks of the
-        subject hold its remaining attempts; nothing was counted, retry after a short wait."""
+        being counted. :class:`Aborted`, reason ``CHECKS_IN_PROGRESS``: other checks of the
+        subject hold its remaining attempts; nothing was counted, retry after a short wait.
+        :class:`Aborted`, reason ``RESERVATION_LOST``: the check took longer than the longest a
+        check may take (about 2 minutes by default) and was counted as a failure; a retry counts
+        anew."""
         reply = self.call("verity.v1.Credentials/Verify",
                           _message(subjectId=subject_id, pin=pin, password=password, channel=channel),
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
@@ -397,7 +403,7 @@ class Client:
         ``current_password`` if it has a password (else :class:`InvalidArgument`, reason
         ``REQUIRED``, nothing counted). A REPRESENTATIVE may not use it
         (:class:`FailedPrecondition`, reason ``REPRESENTATIVE``). :class:`Aborted` as for
-        :meth:`verify`."""
+        :meth:`verify`; after ``RESERVATION_LOST`` nothing was stored."""
         reply = self.call("verity.v1.Credentials/Change",
                           _message(subjectId=subject_id, currentPin=current_pin, currentPassword=current_password,
                                    newPin=new_pin, newPassword=new_password, channel=channel),
@@ -436,7 +442,8 @@ class Client:
         metadata: Optional[Mapping[str, str]] = None,
     ) -> Verification:
         """Ivr/VerifyPin: checks an IVR PIN; it shares the lock with Verify (and so may raise
-        :class:`Aborted`, reason ``CHECKS_IN_PROGRESS``)."""
+        :class:`Aborted`, reason ``CHECKS_IN_PROGRESS`` or ``RESERVATION_LOST``, as
+        :meth:`verify` does)."""
         reply = self.call("verity.v1.Ivr/VerifyPin", _message(subjectId=subject_id, pin=pin), timeout_ms=timeout_ms,
                           actor=actor, request_id=request_id, metadata=metadata)
         return Verification.from_json(reply)
@@ -594,10 +601,46 @@ class Client:
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> AuditChainReport:
-        """Admin/VerifyAuditChain: recomputes the chain and reports the first break."""
+        """Admin/VerifyAuditChain: recomputes the chain and reports the first break. When the
+        chain is intact, ``report.checkpoint`` holds its head, vouched for by the service: keep
+        ``report.checkpoint.head`` (``"SEQ:HASH"``) outside the database, for
+        :meth:`verify_audit_head`."""
         reply = self.call("verity.v1.Admin/VerifyAuditChain", {}, timeout_ms=timeout_ms, actor=actor,
                           request_id=request_id, metadata=metadata)
         return AuditChainReport.from_json(reply)
+
+    def verify_audit_head(
+        self,
+        seq: int,
+        hash: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> bool:
+        """Whether the audit trail still holds, intact, everything up to a checkpoint kept
+        earlier (``AuditCheckpoint.seq`` and ``.hash``): True when nothing up to event ``seq``
+        was cut off or rewritten. It checks what ``verityctl audit verify --expect-head
+        SEQ:HASH`` checks: Admin/VerifyAuditChain answers ``ok`` with ``head_seq >= seq``, and
+        Admin/ListAudit with ``after_seq=seq - 1, limit=1`` returns event ``seq`` with exactly
+        ``hash``.
+
+        False when any of these fails; :meth:`verify_audit_chain` (``ok``, ``head_seq``) and
+        :meth:`list_audit` tell which. ``seq`` must be 1 or more and ``hash`` 64 hex digits
+        (compared in lower case), else ValueError. Errors of the two calls raise as usual.
+        """
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise ValueError("seq is the checkpoint's event number, 1 or more")
+        expected = hash.lower() if isinstance(hash, str) else ""
+        if not _HEX64.fullmatch(expected):
+            raise ValueError("hash is the checkpoint's hash, 64 hexadecimal digits")
+        options: Dict[str, Any] = dict(timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        report = self.verify_audit_chain(**options)
+        if not report.ok or report.head_seq < seq:
+            return False  # broken, or cut back before the checkpoint
+        page = self.list_audit(after_seq=seq - 1, limit=1, **options)
+        return bool(page.events) and page.events[0].seq == seq and page.events[0].hash == expected
 
     # ----------------------------------------------------------------------------------------
     # verity.v1.Health

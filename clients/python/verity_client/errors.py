@@ -195,11 +195,15 @@ class FailedPrecondition(VerityError):
 
 
 class Aborted(VerityError):
-    """10 ABORTED. A security check (Verify, Change, Ivr/VerifyPin) found every remaining attempt
-    of its subject held by other checks of that subject still being evaluated.
+    """10 ABORTED. A security check (Verify, Change, Ivr/VerifyPin) could not be judged because
+    of other checks of its subject; ``reason`` says how, and whether the attempt counted:
 
-    ``reason`` is ``CHECKS_IN_PROGRESS``. Nothing was evaluated or counted: retry after a short
-    back-off, once those checks have finished (they take at most a few seconds).
+    - ``CHECKS_IN_PROGRESS``: every remaining attempt was held by other checks of the subject
+      still being evaluated. Nothing was evaluated or counted: retry after a short back-off,
+      once those checks have finished (they take at most a few seconds).
+    - ``RESERVATION_LOST``: the check took longer than the longest a check may take (about 2
+      minutes by default), and another check meanwhile counted it as a failure. The attempt
+      WAS counted; a retry is allowed and counts anew.
     """
 
     code, name = 10, "ABORTED"

@@ -37,6 +37,7 @@ __all__ = [
     "Delivery",
     "AuditEvent",
     "AuditPage",
+    "AuditCheckpoint",
     "AuditChainReport",
     "parse_timestamp",
 ]
@@ -314,7 +315,14 @@ class Delivery:
 
 @dataclass(frozen=True)
 class AuditEvent:
-    """One act in the audit trail. Never holds a secret."""
+    """One act in the audit trail. Never holds a secret.
+
+    ``action``, ``outcome`` and ``facts`` are strings that later server versions may add to
+    (e.g. action ``"REFUSED"``, outcome ``"LOST"``, fact ``"not evaluated: PIN"``;
+    proto-spec/errors.md lists them). ``key_id`` names the pepper key whose audit-chain key
+    sealed the event: ``hash`` is then an HMAC that only the service can recompute. It is None
+    for an event written before revision 2, whose ``hash`` is a plain SHA-256.
+    """
 
     seq: int
     time: str
@@ -327,6 +335,7 @@ class AuditEvent:
     hash: str
     actor: Optional[str] = None
     subject_id: Optional[str] = None
+    key_id: Optional[str] = None
 
     @classmethod
     def from_json(cls, message: Mapping[str, Any]) -> "AuditEvent":
@@ -343,6 +352,7 @@ class AuditEvent:
             hash=_str(message, "hash"),
             actor=_opt_str(message, "actor"),
             subject_id=_opt_str(message, "subjectId"),
+            key_id=_opt_str(message, "keyId"),
         )
 
 
@@ -363,21 +373,61 @@ class AuditPage:
 
 
 @dataclass(frozen=True)
+class AuditCheckpoint:
+    """The head of an intact audit trail as the service vouches for it (Admin/VerifyAuditChain).
+
+    ``seq`` and ``hash`` are the head's; keep :attr:`head` (``"SEQ:HASH"``) somewhere the
+    database's administrators cannot write, and later pass them to
+    ``Client.verify_audit_head``. ``mac`` (64 hex digits, under a key derived from the pepper
+    key ``key_id``) shows that the service made the checkpoint; only a holder of the pepper can
+    check it. ``time`` is RFC 3339.
+    """
+
+    seq: int
+    hash: str
+    time: str
+    key_id: str
+    mac: str
+
+    @property
+    def head(self) -> str:
+        """``"SEQ:HASH"``, as ``verityctl audit verify`` prints it and ``--expect-head`` takes it."""
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "AuditCheckpoint":
+        return cls(
+            seq=_int(message, "seq"),
+            hash=_str(message, "hash"),
+            time=_str(message, "time"),
+            key_id=_str(message, "keyId"),
+            mac=_str(message, "mac"),
+        )
+
+
+@dataclass(frozen=True)
 class AuditChainReport:
-    """Admin/VerifyAuditChain: ``ok`` when every event checked out, else ``first_bad_seq``."""
+    """Admin/VerifyAuditChain: ``ok`` when every event checked out, else ``first_bad_seq``.
+
+    ``checkpoint`` is set exactly when ``ok`` is: the head (``head_seq``, ``head_hash``) vouched
+    for by the service.
+    """
 
     ok: bool
     checked: int
     head_seq: int
     head_hash: str
     first_bad_seq: Optional[int] = None
+    checkpoint: Optional[AuditCheckpoint] = None
 
     @classmethod
     def from_json(cls, message: Mapping[str, Any]) -> "AuditChainReport":
+        checkpoint = message.get("checkpoint")
         return cls(
             ok=_bool(message, "ok"),
             checked=_int(message, "checked"),
             head_seq=_int(message, "headSeq"),
             head_hash=_str(message, "headHash"),
             first_bad_seq=_opt_int(message, "firstBadSeq"),
+            checkpoint=AuditCheckpoint.from_json(checkpoint) if isinstance(checkpoint, dict) else None,
         )
