@@ -41,14 +41,16 @@ public struct RequestDispatcher: Sendable {
         } catch let error as any RPCErrorConvertible {
             response = .failure(error.rpcError)
         } catch {
-            logger.error("request failed", metadata: ["request-id": "\(request.metadata["requestId"] ?? "-")", "error": "\(String(reflecting: type(of: error)))"])
+            logger.error("request failed", metadata: ["request-id": "\(LogText.sanitized(request.metadata["requestId"] ?? "-"))", "error": "\(String(reflecting: type(of: error)))"])
             response = .failure(RPCError(.unknown, ""))
         }
         let status: StatusCode = (try? response.get()) == nil ? (response.failureValue?.code ?? .unknown) : .ok
         let duration = ContinuousClock.now - started
-        metrics.recordRequest(method: request.method, status: status.name, duration: duration)
+        // Only known methods become label values: a caller-chosen name would add series for good.
+        metrics.recordRequest(method: Method(rawValue: request.method)?.path ?? "unknown", status: status.name, duration: duration)
         logger.info("request", metadata: [
-            "request-id": "\(request.metadata["requestId"] ?? "-")", "caller": "\(caller.name)", "method": "\(request.method)",
+            "request-id": "\(LogText.sanitized(request.metadata["requestId"] ?? "-"))", "caller": "\(LogText.sanitized(caller.name))",
+            "method": "\(LogText.sanitized(request.method))",
             "status": "\(status.name)", "duration-ms": "\(duration.components.attoseconds / 1_000_000_000_000_000 + duration.components.seconds * 1000)",
         ])
         return encode(response, id: request.id)
@@ -84,7 +86,7 @@ public struct RequestDispatcher: Sendable {
     private func dispatch(_ request: RequestEnvelope, from caller: Caller, receivedAt: NIODeadline) async throws -> any Encodable & Sendable {
         guard let role = caller.role else { throw Self.unauthenticated(caller) }
         guard let method = Method(rawValue: request.method) else {
-            throw RPCError(.unimplemented, "unknown method \(request.method)")
+            throw RPCError(.unimplemented, "unknown method \(LogText.sanitized(request.method))")
         }
         let context = CallContext(
             caller: caller.name, role: role.rawValue, actor: request.metadata["actor"], method: method.path,

@@ -131,10 +131,19 @@ struct VeritydProcessTests {
         let ivr = try await TestConnection.open(port: port, pki: pki, role: "ivr", issuer: nil, alpn: ["verity/1"])
         #expect(try await ivr.call("verity.v1.Health/Check").code == 0)
         #expect(try await ivr.call("verity.v1.Admin/Unblock", ["subjectId": "x", "reason": "y"]).code == 7)
+        // Caller-chosen method names: each is UNIMPLEMENTED, none becomes a label or a forged log line.
+        for name in ["verity.v1.Nope/A", "x\n2026-11-25T00:00:00+0000 error verityd: forged", String(repeating: "m", count: 5000)] {
+            #expect(try await ivr.call(name).code == 12)
+        }
         let scrape = try ChildProcess(command: "python3", ["-c", "import urllib.request; print(urllib.request.urlopen('\(metricsURL)').read().decode())"])
         try await scrape.waitForExit()
         #expect(scrape.text.contains(#"verity_requests_total{method="verity.v1.Health/Check",status="OK"} 1"#))
         #expect(scrape.text.contains(#"verity_requests_total{method="verity.v1.Admin/Unblock",status="PERMISSION_DENIED"} 1"#))
+        #expect(scrape.text.contains(#"verity_requests_total{method="unknown",status="UNIMPLEMENTED"} 3"#))
+        #expect(!scrape.text.contains("Nope") && !scrape.text.contains("forged") && !scrape.text.contains("mmmm"))
+        #expect(!process.text.contains("\nforged") && !process.text.contains("\n2026-11-25T00:00:00+0000 error"))
+        #expect(process.text.contains(#"x\n2026-11-25T00:00:00+0000 error verityd: forged"#))
+        #expect(!process.text.contains(String(repeating: "m", count: 200)))
         #expect(scrape.text.contains("verity_open_connections"))
         #expect(scrape.text.contains("verity_request_duration_seconds"))
         process.signal(SIGINT)

@@ -112,10 +112,10 @@ public struct CredentialService: Sendable {
     }
 
     func log(_ message: Logger.Message, level: Logger.Level = .info, subject: SubjectID?, context: CallContext, _ extra: Logger.Metadata = [:]) {
-        var metadata: Logger.Metadata = ["caller": "\(context.caller)", "role": "\(context.role)"]
+        var metadata: Logger.Metadata = ["caller": "\(LogText.sanitized(context.caller))", "role": "\(context.role)"]
         if let subject { metadata["subject"] = "\(subject)" }
-        if let actor = context.actor { metadata["actor"] = "\(actor)" }
-        if let requestID = context.requestID { metadata["request-id"] = "\(requestID)" }
+        if let actor = context.actor { metadata["actor"] = "\(LogText.sanitized(actor))" }
+        if let requestID = context.requestID { metadata["request-id"] = "\(LogText.sanitized(requestID))" }
         logger.log(level: level, message, metadata: metadata.merging(extra) { $1 })
     }
 }
