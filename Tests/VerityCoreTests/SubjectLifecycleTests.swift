@@ -98,8 +98,16 @@ struct SubjectLifecycleTests {
         await #expect(throws: CredentialError.invalidArgument(field: "reason", reason: "REQUIRED", message: "an unblock needs a reason, for the audit trail")) {
             try await service.unblock(id, reason: "  \n", context: .admin)
         }
-        await #expect(throws: CredentialError.invalidArgument(field: "reason", reason: "TOO_LONG", message: "a reason has at most 500 characters")) {
+        let tooLong = CredentialError.invalidArgument(field: "reason", reason: "TOO_LONG", message: "a reason has at most 500 Unicode scalars")
+        await #expect(throws: tooLong) {
             try await service.unblock(id, reason: String(repeating: "r", count: 501), context: .admin)
+        }
+        // One character that carries 60,000 combining marks is not one character's worth.
+        await #expect(throws: tooLong) {
+            try await service.unblock(id, reason: "e" + String(repeating: "\u{301}", count: 60_000), context: .admin)
+        }
+        await #expect(throws: CredentialError.invalidArgument(field: "reason", reason: "INVALID_VALUE", message: "a reason holds no control characters")) {
+            try await service.unblock(id, reason: "confirmed\u{1B}[2J by phone", context: .admin)
         }
         await #expect(throws: CredentialError.failedPrecondition(reason: "NOT_BLOCKED", message: "the subject is ACTIVE, not BLOCKED")) {
             try await service.unblock(id, reason: "just because", context: .admin)

@@ -251,6 +251,49 @@ struct BadInputTests {
     }
 }
 
+@Suite("Sizes counted in scalars and bytes")
+struct SizeTests {
+    @Test func metadataIsBoundedInScalarsAndBytesAndHoldsNoControlCharacters() async throws {
+        let server = try await TestServer.start()
+        let agent = try await server.connect(as: "agent")
+        let heavy = "e" + String(repeating: "\u{301}", count: 20_000)
+        let tooLong = try await agent.call("verity.v1.Health/Check", extra: ["metadata": ["actor": heavy]])
+        #expect(tooLong.code == 3 && tooLong.details?["reason"] as? String == "TOO_LONG")
+        let control = try await agent.call("verity.v1.Health/Check", extra: ["metadata": ["requestId": "a\nb"]])
+        #expect(control.code == 3 && control.details?["reason"] as? String == "INVALID_VALUE")
+        #expect(try await agent.call("verity.v1.Health/Check", extra: ["metadata": ["actor": String(repeating: "é", count: 256)]]).code == 0)
+        try await server.stop()
+    }
+
+    /// An event too large for one frame on its own still lets the listing go on.
+    @Test func anOversizedAuditEventStillGivesNextAfterSeq() async throws {
+        let server = try await TestServer.start { $0.maximumFrameBytes = 2048 }
+        let agent = try await server.connect(as: "agent")
+        let admin = try await server.connect(as: "admin")
+        _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "o-1", "kind": "CLIENT"])
+        _ = try await agent.call("verity.v1.Credentials/SetSecurityDetails", ["subjectId": "o-1", "pin": "4829157"])
+        for _ in 0..<3 {
+            let verifier = try await server.connect(as: "verifier")
+            _ = try await verifier.call("verity.v1.Credentials/Verify", ["subjectId": "o-1", "pin": "1111112", "channel": "PHONE"])
+        }
+        // A request just under the frame size makes an event just over it.
+        let reason = String(repeating: "\u{1D538}", count: 470)
+        #expect(try await admin.call("verity.v1.Admin/Unblock", ["subjectId": "o-1", "reason": reason]).code == 0)
+        var after = 0
+        var seen: [Int] = []
+        for _ in 0..<20 {
+            let page = try await admin.call("verity.v1.Admin/ListAudit", ["afterSeq": after, "limit": 1000])
+            #expect(page.code == 0, "\(page)")
+            let events = page.body?["events"] as? [[String: Any]] ?? []
+            seen += events.compactMap { $0["seq"] as? Int }
+            guard let next = page.body?["nextAfterSeq"] as? Int else { break }
+            after = next
+        }
+        #expect(seen == Array(1...7))
+        try await server.stop()
+    }
+}
+
 extension Sequence {
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var results: [T] = []

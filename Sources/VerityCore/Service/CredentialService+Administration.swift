@@ -9,7 +9,7 @@
 import Foundation
 
 extension CredentialService {
-    /// The longest unblock reason kept, in characters.
+    /// The longest unblock reason kept, in Unicode scalars.
     public static let maximumReasonLength = 500
 
     /// Unblocks a BLOCKED subject: an explicit act by an authorised person, with a reason
@@ -19,8 +19,13 @@ extension CredentialService {
         guard !reason.isEmpty else {
             throw CredentialError.invalidArgument(field: "reason", reason: "REQUIRED", message: "an unblock needs a reason, for the audit trail")
         }
-        guard reason.count <= Self.maximumReasonLength else {
-            throw CredentialError.invalidArgument(field: "reason", reason: "TOO_LONG", message: "a reason has at most \(Self.maximumReasonLength) characters")
+        guard reason.unicodeScalars.count <= Self.maximumReasonLength, reason.utf8.count <= 4 * Self.maximumReasonLength else {
+            throw CredentialError.invalidArgument(
+                field: "reason", reason: "TOO_LONG", message: "a reason has at most \(Self.maximumReasonLength) Unicode scalars"
+            )
+        }
+        guard !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CredentialError.invalidArgument(field: "reason", reason: "INVALID_VALUE", message: "a reason holds no control characters")
         }
         let audit = draft(.unblock, "OK", subject: id, context: context, facts: ["reason: \(reason)"])
         let time = now()

@@ -80,8 +80,13 @@ public struct RequestEnvelope: Sendable {
             guard (1...64).contains(key.utf8.count), key.utf8.allSatisfy(isMetadataKeyByte) else {
                 throw .invalidArgument(field: "metadata", reason: "INVALID_VALUE", "metadata keys are 1 to 64 ASCII letters, digits or '-'")
             }
-            guard text.count <= 256 else {
-                throw .invalidArgument(field: "metadata.\(key)", reason: "TOO_LONG", "metadata values have at most 256 characters")
+            // Counted in Unicode scalars and UTF-8 bytes: one user-perceived character can carry
+            // thousands of combining scalars.
+            guard text.unicodeScalars.count <= 256, text.utf8.count <= 1024 else {
+                throw .invalidArgument(field: "metadata.\(key)", reason: "TOO_LONG", "metadata values have at most 256 Unicode scalars and 1024 UTF-8 bytes")
+            }
+            guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw .invalidArgument(field: "metadata.\(key)", reason: "INVALID_VALUE", "metadata values hold no control characters")
             }
             metadata[key] = text
         }
