@@ -89,6 +89,9 @@ final class SSLConnection {
         }
     }
 
+    /// Ciphertext received and not yet decoded.
+    var pendingCiphertextInput: Int { Int(BIO_ctrl_pending(readBIO)) }
+
     /// Takes every byte OpenSSL has produced for the network.
     func takeCiphertext(allocator: ByteBufferAllocator) -> ByteBuffer? {
         let pending = BIO_ctrl_pending(writeBIO)
@@ -106,7 +109,7 @@ final class SSLConnection {
         return classify(result) { () }
     }
 
-    /// Reads one chunk of plaintext, if a whole record has arrived.
+    /// Appends one record's plaintext to `buffer`, if a whole record has arrived.
     func read(into buffer: inout ByteBuffer) -> Result<Int> {
         ERR_clear_error()
         var status: Int32 = 0

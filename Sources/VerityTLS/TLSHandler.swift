@@ -42,6 +42,8 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
     /// How many of `pendingWrites` have been flushed by the pipeline.
     private var flushedWrites = 0
     private var decodedPlaintext: [ByteBuffer] = []
+    /// Whether the pipeline asked for a read and has not been given plaintext since.
+    private var readRequested = false
     private var timer: Scheduled<Void>?
     private var closePromise: EventLoopPromise<Void>?
 
@@ -82,8 +84,17 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
     }
 
     public func channelReadComplete(context: ChannelHandlerContext) {
-        deliverPlaintext(context: context)
+        let delivered = deliverPlaintext(context: context)
         context.fireChannelReadComplete()
+        // With autoRead off, the pipeline asks for a read when it wants plaintext: a read that
+        // brought only handshake bytes or part of a record must be followed by another, or the
+        // connection stalls (swift-nio-ssl does the same).
+        if !delivered, readRequested { context.read() }
+    }
+
+    public func read(context: ChannelHandlerContext) {
+        readRequested = true
+        context.read()
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -184,32 +195,49 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
 
     // MARK: Reading
 
+    /// Decodes every whole record the read BIO holds, until OpenSSL wants more bytes, into one
+    /// buffer, as swift-nio-ssl's `doDecodeData` does: a peer sending tiny records can neither
+    /// strand data in the read BIO nor make us allocate a buffer per record.
     private func decodePlaintext(context: ChannelHandlerContext) {
-        // Each round either produces a record or stops; the bound only guards against a
-        // misbehaving library, as swift-nio-ssl does.
-        for _ in 0..<1_000 {
-            var buffer = context.channel.allocator.buffer(capacity: 16_384)
+        var buffer = context.channel.allocator.buffer(capacity: 16_384)
+        defer {
+            if buffer.readableBytes > 0, case .active = state { decodedPlaintext.append(buffer) }
+        }
+        while true {
             switch connection.read(into: &buffer) {
             case .complete:
-                if case .active = state { decodedPlaintext.append(buffer) }
+                continue
             case .incomplete:
                 writeCiphertext(context: context)
+                guard connection.pendingCiphertextInput <= Self.maximumPendingInput else {
+                    return fail(context: context, with: .connectionFailed(OpenSSLErrorStack(errors: ["more than one record is pending undecoded"])))
+                }
                 return
             case .closed:
+                if buffer.readableBytes > 0, case .active = state { decodedPlaintext.append(buffer) }
+                buffer.clear()
                 peerSentCloseNotify(context: context)
                 return
             case let .failed(errors):
+                buffer.clear()
                 fail(context: context, with: .connectionFailed(errors))
                 return
             }
         }
-        writeCiphertext(context: context)
     }
 
-    private func deliverPlaintext(context: ChannelHandlerContext) {
+    /// What may stay in the read BIO once every whole record is decoded: less than one record
+    /// (16 KiB of plaintext plus its header and expansion); more means OpenSSL stopped early.
+    static let maximumPendingInput = 2 * (16_384 + 2_048)
+
+    /// Passes decoded plaintext on; `true` when there was some.
+    @discardableResult
+    private func deliverPlaintext(context: ChannelHandlerContext) -> Bool {
         let buffers = decodedPlaintext
         decodedPlaintext.removeAll(keepingCapacity: true)
+        if !buffers.isEmpty { readRequested = false }
         for buffer in buffers { context.fireChannelRead(wrapInboundOut(buffer)) }
+        return !buffers.isEmpty
     }
 
     // MARK: Writing

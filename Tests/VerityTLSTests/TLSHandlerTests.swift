@@ -133,4 +133,63 @@ struct TLSHandlerTests {
         try closed.wait()
         #expect(throws: Error.self) { try late.wait() }
     }
+
+    // MARK: The read path, after swift-nio-ssl's NIOSSLHandler tests
+
+    /// A peer that sends one-byte records: every record in a read is decoded, into one buffer,
+    /// and nothing is stranded in the read BIO waiting for more bytes.
+    @Test func manyTinyRecordsInOneReadAreAllDecoded() throws {
+        let pair = try ChannelPair(server: try pki.serverContext(), client: try pki.clientContext())
+        try pair.connect()
+        for _ in 0..<1_500 { try pair.client.writeAndFlush(ByteBuffer(string: "x")).wait() }
+        try pair.server.writeInbound(try pair.takeOutbound(of: pair.client))
+        #expect(pair.serverRecorder.received.count == 1_500)
+        #expect(pair.serverRecorder.reads == 1)
+    }
+
+    @Test func twoRecordsInOneBufferAreBothDelivered() throws {
+        let pair = try ChannelPair(server: try pki.serverContext(), client: try pki.clientContext())
+        try pair.connect()
+        try pair.client.writeAndFlush(ByteBuffer(string: "first ")).wait()
+        try pair.client.writeAndFlush(ByteBuffer(string: "second")).wait()
+        try pair.server.writeInbound(try pair.takeOutbound(of: pair.client))
+        #expect(pair.serverRecorder.received == "first second")
+    }
+
+    @Test func gibberishAfterTheCloseNotifyIsIgnored() throws {
+        let pair = try ChannelPair(server: try pki.serverContext(), client: try pki.clientContext())
+        try pair.connect()
+        try pair.client.writeAndFlush(ByteBuffer(string: "last words")).wait()
+        _ = pair.client.close()
+        var bytes = try pair.takeOutbound(of: pair.client)
+        bytes.writeString("\u{16}\u{03}\u{03} this is not TLS at all")
+        try pair.server.writeInbound(bytes)
+        #expect(pair.serverRecorder.received == "last words")
+        #expect(pair.serverRecorder.shutdownCompleted)
+        #expect(!pair.server.isActive)
+    }
+
+    @Test func pendingWritesFailWhenTheConnectionCloses() throws {
+        let pair = try ChannelPair(server: try pki.serverContext(), client: try pki.clientContext())
+        try pair.connect()
+        let unflushed = pair.server.write(ByteBuffer(string: "never flushed"))
+        let closed = pair.server.close()
+        try pair.interact()
+        #expect(throws: (any Error).self) { try unflushed.wait() }
+        try closed.wait()
+        #expect(pair.clientRecorder.received.isEmpty)
+    }
+
+    @Test func closingTwiceCompletesBothPromises() throws {
+        let pair = try ChannelPair(server: try pki.serverContext(), client: try pki.clientContext())
+        try pair.connect()
+        let first = pair.server.close()
+        let second = pair.server.close()
+        try pair.interact()
+        try first.wait()
+        _ = try? second.wait()
+        #expect(!pair.server.isActive)
+        let third = pair.server.close()
+        #expect(throws: (any Error).self) { try third.wait() }
+    }
 }

@@ -57,12 +57,15 @@ final class TestPKI: Sendable {
 final class Recorder: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     var received = ""
+    /// How many plaintext buffers arrived.
+    var reads = 0
     var events: [String] = []
     var verified: TLSPeerVerifiedEvent?
     var errors: [Error] = []
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         received += String(buffer: unwrapInboundIn(data))
+        reads += 1
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -113,6 +116,13 @@ struct ChannelPair {
             }
             if !moved { return }
         }
+    }
+
+    /// Everything `channel` has written so far, as one buffer, without delivering it.
+    func takeOutbound(of channel: EmbeddedChannel) throws -> ByteBuffer {
+        var combined = ByteBuffer()
+        while var bytes = try channel.readOutbound(as: ByteBuffer.self) { combined.writeBuffer(&bytes) }
+        return combined
     }
 
     func send(_ text: String, from channel: EmbeddedChannel) throws {
