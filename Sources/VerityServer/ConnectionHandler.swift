@@ -16,8 +16,15 @@ import VerityTLS
 ///
 /// A protocol violation is answered once, with id 0, and the connection is closed; an error in
 /// one well-formed request is answered with that request's id and the connection carries on.
-final class ConnectionHandler: ChannelInboundHandler {
+///
+/// Backpressure: the handler holds back the pipeline's reads while the channel is not writable
+/// (its peer does not read its answers) or while `maximumInFlight` requests are unanswered,
+/// counting an answer until it is written, error answers included; reads resume when an answer
+/// is written or the channel becomes writable again. A client that never reads thus stops
+/// being read, instead of making the server buffer answers without limit.
+final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private enum State {
@@ -30,6 +37,11 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private var state = State.awaitingCaller
     private var inFlight = Set<Int64>()
+    /// Answers written to the pipeline whose write has not completed yet.
+    private var answersInTransit = 0
+    /// A read the pipeline asked for that we hold back.
+    private var readHeldBack = false
+    private var channelClosed = false
     private var draining = false
     private let dispatcher: RequestDispatcher
     private let progress: FrameProgress
@@ -53,8 +65,33 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        channelClosed = true
         stalledFrameTimer?.timer.cancel()
         context.fireChannelInactive()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if mayRead(context: context) {
+            context.read()
+        } else {
+            readHeldBack = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReadingIfAllowed(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Whether reading more requests keeps the connection within its budget.
+    private func mayRead(context: ChannelHandlerContext) -> Bool {
+        context.channel.isWritable && inFlight.count + answersInTransit < maximumInFlight
+    }
+
+    private func resumeReadingIfAllowed(context: ChannelHandlerContext) {
+        guard readHeldBack, !channelClosed, mayRead(context: context) else { return }
+        readHeldBack = false
+        context.read()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -136,8 +173,15 @@ final class ConnectionHandler: ChannelInboundHandler {
         if draining, inFlight.isEmpty { context.close(promise: nil) }
     }
 
+    /// Writes an answer; it holds a slot of the connection's budget until the write completes.
     private func write(_ body: ByteBuffer, context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(body), promise: nil)
+        answersInTransit += 1
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(body)).whenComplete { _ in
+            handler.value.answersInTransit -= 1
+            handler.value.resumeReadingIfAllowed(context: boundContext.value)
+        }
     }
 
     private func violate(_ violation: FrameViolation, context: ChannelHandlerContext) {

@@ -73,6 +73,8 @@ public final class VerityServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Past 256 KiB of unsent answers a connection is not writable, and is not read from.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
             .childChannelInitializer { channel in self.initialize(channel) }
             .bind(host: configuration.host, port: configuration.port)
             .get()

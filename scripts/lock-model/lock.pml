@@ -2,50 +2,64 @@
  * Verity's three-strike lock for ONE subject, for the spin model checker.
  * Run it with scripts/check-lock-model; README.md next to this file explains it.
  *
- * What each step stands for in the Swift code (Sources/VerityCore/Model/CheckLock.swift, used
- * by CredentialService.check in Sources/VerityCore/Service/CredentialService+Verification.swift
- * through CredentialStore.modify; every "txn" is one store transaction: SQLite BEGIN IMMEDIATE,
- * PostgreSQL SELECT ... FOR UPDATE on the subject row, and one atomic{} block here):
+ * What each step stands for in the Swift code. The lock is CheckLock
+ * (Sources/VerityCore/Model/CheckLock.swift), used by CredentialService.check
+ * (Sources/VerityCore/Service/CredentialService+Verification.swift) through
+ * CredentialStore.modify. Every "txn" is one store transaction (SQLite BEGIN IMMEDIATE,
+ * PostgreSQL row lock), and one atomic{} block here:
  *
  *   Reserve        (txn)  CheckLock.reserve: fold stale reservations, then refuse or reserve
  *   Evaluate       (none) the hashing of the secret between the two transactions
+ *                         (CredentialService.evaluate)
  *   FinishMatch    (txn)  CheckLock.finish(..., matched: true)
  *   FinishMismatch (txn)  CheckLock.finish(..., matched: false), also used for an error that
- *                         happens after the reservation
- *   Unblock        (txn)  CheckLock.unblock (the admin's Unblock)
+ *                         happens after the reservation (Evaluation.failed)
+ *   Unblock        (txn)  CredentialService.unblock: BLOCKED -> ACTIVE, CheckLock.reset
+ *   SetSecurityDetails (txn)  CredentialService.setSecurityDetails: -> ACTIVE, CheckLock.reset
+ *   ApplyDefaults  (txn)  CredentialService.applyDefaults: -> DEFAULTS_APPLIED, CheckLock.reset
  *   Crash                 a server instance dies: its checks in flight vanish, their
  *                         reservations stay in the (durable) database; the instance restarts
  *
- * The database row: state (ACTIVE/BLOCKED), failureSerial (fs), clearedSerial (cs), the
- * consecutive failure count fs - cs, and the pending reservations {owner, seenSerial}.
+ * The database row: state (ACTIVE, BLOCKED, DEFAULTS_APPLIED; NOT_SET_UP acts as the last),
+ * failureSerial (fs), clearedSerial (cs), and the pending reservations {owner, seenSerial}.
+ * The consecutive failure count is fs - cs (the Swift row stores consecutiveFailures, so
+ * cs = failureSerial - consecutiveFailures there).
  *
- * Abstraction of time. The real code folds a reservation that is older than the longest a
- * check can take (deadline ceiling + hashing time). A live check finishes within that bound,
- * so the only reservations that get that old are those of checks that died in a crash. Here a
- * reservation may be folded (nondeterministically, any subset, at any Reserve) exactly when its
- * owner's instance has crashed since it was made. -DMUTANT_FOLD_LIVE drops that assumption.
+ * Abstraction of time. The real code folds a reservation that is older than longestCheck,
+ * the longest a check can take (VerityServer: maximum deadline + 2 store busy timeouts + 30 s
+ * of hashing). A live check finishes within that bound, so the only reservations that get
+ * that old are those of checks that died in a crash. Here a reservation may be folded
+ * (nondeterministically, any subset, at any Reserve) exactly when its owner's instance has
+ * crashed since it was made. -DMUTANT_FOLD_LIVE drops that assumption.
  *
- * Representation. A live check's reservation is held in rUsed/rSeen[worker]. When an instance
- * crashes, the reservations of its checks move to a pool of dead reservations, kept as two
- * counters (the secret was / was not evaluated wrong before the crash): a dead reservation is
- * never finished, only folded, and folding needs neither its owner nor its seenSerial.
- * A worker's progress (IDLE / RESERVED / EVALUATED) is the global phase[w], so that a crash
- * can make an instance's checks vanish in one step; its workers then serve new checks (restart).
- * The right or wrong secret is chosen at Evaluate.
+ * Representation.
+ * - A live check's reservation is held in rUsed/rSeen[worker]. When an instance crashes, the
+ *   reservations of its checks move to a pool of dead reservations, kept as two counters (the
+ *   secret was / was not evaluated wrong before the crash): a dead reservation is never
+ *   finished, only folded, and folding needs neither its owner nor its seenSerial.
+ * - A worker's progress (IDLE / RESERVED / EVALUATED) is the global phase[w], so that a crash
+ *   can make an instance's checks vanish in one step; its workers then serve new checks
+ *   (the restart). The right or wrong secret is chosen at Evaluate.
+ * - Serials are kept relative: after every transaction they are shifted so that cs = 0
+ *   (NORMALIZE). This is exact, because only differences matter and cs never decreases.
  *
- * Bounds (all #defines below): L = 3 attempts; NINST = 2 instances with PER_INST = 2 concurrent
- * checks each (4 worker processes); MAXCHECKS checks in all, MAXCRASH crashes, MAXUNBLOCK
- * unblocks. Each check has the right secret or a wrong one (nondeterministic).
+ * Bounds (all #defines below, overridable with -D): L = 3 attempts; NINST = 2 instances with
+ * PER_INST = 2 concurrent checks each (4 worker processes); MAXCHECKS = 8 checks in all,
+ * MAXCRASH = 2 crashes, MAXUNBLOCK = 2 unblocks, MAXDETAILS = 2 SetSecurityDetails or
+ * ApplyDefaults.
  *
  * Properties (assertions; spin also reports invalid end states):
- *   P1  wrongSinceReset <= L: wrong secrets evaluated since the last VERIFIED answer or Unblock;
- *       P1s unforgiven <= L: wrong secrets evaluated and not legitimately forgiven (see README).
+ *   P1  wrongSinceReset <= L: wrong secrets evaluated since the last VERIFIED or reset.
+ *   P1s unforgiven <= L: wrong secrets evaluated and not legitimately forgiven (see README).
+ *   P1a answeredSinceReset <= L: wrong secrets answered MISMATCH since the last VERIFIED or reset.
  *   P2  every acknowledged failure (MISMATCH answered, or a lost reservation folded) is still
  *       counted in fs - cs unless legitimately cleared: fs - cs >= gAcked - gLegit.
- *   P3  VERIFIED is never answered while the state is BLOCKED.
+ *   P3  VERIFIED is never answered while the state is not ACTIVE.
  *   P4  at the end of every transaction: ACTIVE implies fs - cs < L.
  *   P5  every transition to BLOCKED has a reason, and L acknowledged failures not
  *       legitimately cleared behind it.
+ *   P6  (only with -DP6_CREDENTIALS; FAILS today, see README) VERIFIED only against the
+ *       secrets stored when it is answered. -DFIX_STALE_CREDENTIALS models the fix.
  *
  * Mutants, each selected with -D (spin -DMUTANT_x -a lock.pml); each must FAIL:
  *   MUTANT_CLEAR_ALL      a success clears every failure, not only those its reservation saw
@@ -133,11 +147,38 @@ byte rVer[NWORKER];          /* ... that worker w's check compares against (read
     FORGIVE(gAcked); \
     wrongSinceReset = 0; answeredSinceReset = 0
 
+/*
+ * Only differences of serials matter (fs - cs, max(cs, seen), and likewise for the ghosts), and
+ * cs never decreases, so a seenSerial below cs acts exactly as cs. At the end of every step the
+ * serials are therefore shifted so that cs = 0 (and gLegit = 0): the same situation reached
+ * after a different number of failures is one state, not many.
+ */
+byte nw;
+#define NORMALIZE \
+    nw = 0; \
+    do \
+    :: nw < NWORKER -> \
+        if :: rSeen[nw] > cs -> rSeen[nw] = rSeen[nw] - cs :: else -> rSeen[nw] = 0 fi; \
+        if :: gSeen[nw] > gLegit -> gSeen[nw] = gSeen[nw] - gLegit :: else -> gSeen[nw] = 0 fi; \
+        nw++ \
+    :: else -> break \
+    od; \
+    nw = 1; \
+    do \
+    :: nw + gLegit <= MAXCHECKS -> gWrongAt[nw] = gWrongAt[nw + gLegit]; nw++ \
+    :: nw + gLegit > MAXCHECKS && nw <= MAXCHECKS -> gWrongAt[nw] = false; nw++ \
+    :: else -> break \
+    od; \
+    nw = 0; \
+    fs = fs - cs; cs = 0; \
+    gAcked = gAcked - gLegit; gLegit = 0
+
 /* P4, P5 and P2, checked at the end of every transaction. */
 #define INVARIANTS \
     assert(state != ACTIVE || CONSEC < L);                     /* P4 */ \
     assert(state != BLOCKED || blockReason != NONE);           /* P5 */ \
-    assert(CONSEC >= gAcked - gLegit)                          /* P2 */
+    assert(CONSEC >= gAcked - gLegit);                         /* P2 */ \
+    NORMALIZE
 
 /* State becomes BLOCKED because of the failure just acknowledged. */
 #define BLOCK(why) \
@@ -267,7 +308,7 @@ proctype Worker(byte me)
                 FORGIVE(gSeen[me]);
                 wrongSinceReset = 0; answeredSinceReset = 0;
                 verified = true                             /* answer VERIFIED */
-            :: else -> skip                                 /* not ACTIVE meanwhile: answer BLOCKED */
+            :: else -> skip               /* not ACTIVE meanwhile: answer BLOCKED (Finish.blockedMeanwhile) */
             fi;
             assert(!verified || state == ACTIVE);           /* P3 */
             verified = false;
