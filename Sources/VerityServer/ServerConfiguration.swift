@@ -18,7 +18,11 @@ public struct ServerConfiguration: Sendable {
 
     public var certificateChainPath: String
     public var privateKeyPath: String
+    /// The CA certificate(s) that issue client certificates directly: the issuing intermediate
+    /// alone, not its root (a sibling intermediate under that root is not trusted).
     public var clientCAPath: String
+    /// Revocation lists of the client CAs, PEM; client certificates are then checked against them.
+    public var clientCRLPath: String?
     public var storePath: String
     public var pepperKeyringPath: String
 

@@ -49,6 +49,7 @@ public final class VerityServer: Service, Sendable {
         )
         tlsConfiguration.allowTLS12 = configuration.allowTLS12
         tlsConfiguration.handshakeTimeout = configuration.handshakeTimeout
+        tlsConfiguration.revocationListPath = configuration.clientCRLPath
         tls = try TLSContext(tlsConfiguration)
         keyring = try PepperKeyring.load(from: configuration.pepperKeyringPath)
         store = try SQLiteCredentialStore(path: configuration.storePath, keyring: keyring)

@@ -72,6 +72,18 @@ public final class Certificate: @unchecked Sendable {
         return certificate
     }
 
+    /// Every certificate of a PEM file, in order.
+    public static func all(inPEMFile path: String) throws -> [Certificate] {
+        ERR_clear_error()
+        guard let file = BIO_new_file(path, "r") else { throw TLSError.configuration("cannot read \(path)") }
+        defer { BIO_free(file) }
+        var certificates: [Certificate] = []
+        while let x509 = PEM_read_bio_X509(file, nil, nil, nil) { certificates.append(Certificate(certificate: x509)) }
+        ERR_clear_error()
+        guard !certificates.isEmpty else { throw TLSError.configuration("no certificate in \(path)") }
+        return certificates
+    }
+
     /// Reads the first certificate of a PEM text.
     public convenience init(pem: String) throws {
         let bio = try MemoryBIO(pem)

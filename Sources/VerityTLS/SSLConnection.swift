@@ -150,6 +150,21 @@ final class SSLConnection {
 
     var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
 
+    /// Whether the verified chain's second certificate, the peer's issuer as the trust store
+    /// found it, is one of `issuers`: a sibling CA under the same root is not.
+    func peerIsIssued(byOneOf issuers: [Certificate]) -> Bool {
+        guard let chain = SSL_get0_verified_chain(ssl), OPENSSL_sk_num(chain) >= 2 else { return false }
+        let issuer = OpaquePointer(OPENSSL_sk_value(chain, 1))
+        return issuers.contains { X509_cmp($0.certificate, issuer) == 0 }
+    }
+
+    /// The configured client CAs, for the check of a server's peer.
+    var clientIssuers: [Certificate] { context.clientIssuers }
+
+    var isServer: Bool {
+        if case .server = context.configuration.role { true } else { false }
+    }
+
     /// The verified peer's certificate subject; `nil` if the peer presented none.
     func peerIdentity() -> PeerIdentity? {
         guard let certificate = SSL_get1_peer_certificate(ssl) else { return nil }

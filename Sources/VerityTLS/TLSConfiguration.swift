@@ -30,8 +30,13 @@ public struct TLSConfiguration: Sendable {
     public var certificateChainPath: String?
     /// PEM file holding this end's private key.
     public var privateKeyPath: String?
-    /// PEM file of the CA certificates that the peer's certificate must chain to.
+    /// PEM file of the CA certificates that the peer's certificate must chain to. A server
+    /// trusts exactly these CAs as the direct issuers of client certificates: an intermediate
+    /// alone is a trust anchor, and a client certificate issued by any other CA, even a sibling
+    /// under the same root, is refused.
     public var trustRootsPath: String
+    /// PEM file of certificate revocation lists, checked for the peer's certificate (a server's clients).
+    public var revocationListPath: String?
     /// Whether TLS 1.2 (ECDHE + AEAD suites only) is accepted beside TLS 1.3.
     public var allowTLS12 = true
     /// The application protocols this end speaks.

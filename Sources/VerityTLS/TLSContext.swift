@@ -18,6 +18,8 @@ public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     /// The ALPN list in wire format (length-prefixed names), kept alive for `SSL_set_alpn_protos`.
     let alpnWireFormat: [UInt8]
+    /// A server's configured client CAs: the only certificates that may issue a client's.
+    let clientIssuers: [Certificate]
 
     /// Builds the context, loading certificates and keys from disk.
     ///
@@ -25,6 +27,10 @@ public final class TLSContext: @unchecked Sendable {
     public init(_ configuration: TLSConfiguration) throws {
         self.configuration = configuration
         alpnWireFormat = configuration.applicationProtocols.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
+        switch configuration.role {
+        case .server: clientIssuers = try Certificate.all(inPEMFile: configuration.trustRootsPath)
+        case .client: clientIssuers = []
+        }
         ERR_clear_error()
         let method: OpaquePointer?
         switch configuration.role {
@@ -55,6 +61,14 @@ public final class TLSContext: @unchecked Sendable {
         switch configuration.role {
         case .server:
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+            // The configured issuing CA is a trust anchor even when it is an intermediate; the
+            // handshake then also checks that it issued the client certificate itself.
+            var flags = UInt(X509_V_FLAG_PARTIAL_CHAIN)
+            if let crl = configuration.revocationListPath {
+                try loadRevocationList(crl)
+                flags |= UInt(X509_V_FLAG_CRL_CHECK)
+            }
+            try check(X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(context), flags), "verification flags")
             if let names = SSL_load_client_CA_file(configuration.trustRootsPath) { SSL_CTX_set_client_CA_list(context, names) }
             SSL_CTX_set_alpn_select_cb(context, selectVerityALPN, nil)
             // No resumption: every connection makes a full handshake, so the client certificate
@@ -69,6 +83,15 @@ public final class TLSContext: @unchecked Sendable {
             try check(SSL_CTX_set_session_id_context(context, sessionContext, UInt32(sessionContext.count)), "session id context")
         case .client:
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        }
+    }
+
+    private func loadRevocationList(_ path: String) throws {
+        guard let store = SSL_CTX_get_cert_store(context), let lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file()) else {
+            throw TLSError.configuration("certificate store: \(OpenSSLErrorStack.drain())")
+        }
+        guard X509_load_crl_file(lookup, path, X509_FILETYPE_PEM) > 0 else {
+            throw TLSError.configuration("revocation list \(path): \(OpenSSLErrorStack.drain())")
         }
     }
 

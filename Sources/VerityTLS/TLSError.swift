@@ -25,6 +25,8 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
     case connectionFailed(OpenSSLErrorStack)
     /// Our close_notify was sent but the peer's did not arrive in time.
     case shutdownTimedOut
+    /// The client certificate chains to a trusted root, but its issuer is not a configured client CA.
+    case untrustedIssuer
 
     public var description: String {
         switch self {
@@ -35,6 +37,7 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .uncleanShutdown: "the connection closed without a TLS close_notify"
         case let .connectionFailed(stack): "TLS connection failed: \(stack)"
         case .shutdownTimedOut: "the peer did not answer our TLS close_notify in time"
+        case .untrustedIssuer: "the client certificate was not issued by a configured client CA"
         }
     }
 }

@@ -173,6 +173,9 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
         case .complete:
             timer?.cancel()
             timer = nil
+            if connection.isServer, !connection.peerIsIssued(byOneOf: connection.clientIssuers) {
+                return fail(context: context, with: .untrustedIssuer)
+            }
             state = .active
             peer = connection.peerIdentity()
             writeCiphertext(context: context)

@@ -46,6 +46,7 @@ struct Settings {
         var configuration = try tlsAndFiles(dataDirectory: dataDirectory, listen: listen, logger: logger)
         (configuration.host, configuration.port) = try Self.hostAndPort(listen, flag: "--listen")
         configuration.keyDerivation = try keyDerivation()
+        configuration.clientCRLPath = string(command.clientCrl, "VERITY_CLIENT_CRL")
         configuration.allowTLS12 = !(command.tls13Only || environment["VERITY_TLS13_ONLY"] == "1")
         func seconds(_ value: Int?) -> TimeAmount? { value.map { .seconds(Int64($0)) } }
         func milliseconds(_ value: Int?) -> TimeAmount? { value.map { .milliseconds(Int64($0)) } }

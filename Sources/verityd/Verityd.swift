@@ -53,8 +53,11 @@ struct Verityd: AsyncParsableCommand {
     @Option(help: "Server private key, PEM [VERITY_TLS_KEY].")
     var key: String?
 
-    @Option(help: "CA bundle that client certificates must chain to, PEM [VERITY_CLIENT_CA].")
+    @Option(help: "The CA(s) that issue client certificates directly, PEM: the issuing intermediate, not its root [VERITY_CLIENT_CA].")
     var clientCa: String?
+
+    @Option(help: "Revocation lists of the client CAs, PEM; checked for every client certificate [VERITY_CLIENT_CRL].")
+    var clientCrl: String?
 
     @Option(help: "SQLite store [VERITY_STORE]. Default DATA_DIR/verity.sqlite.")
     var store: String?
