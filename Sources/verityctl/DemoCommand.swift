@@ -18,7 +18,7 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Walk through Verity's story against a development verityd: enrol, three wrong PINs, unblock, an IVR PIN, a one-time code.",
         discussion: """
             Run `swift run verityd` in one terminal and `swift run verityctl demo` next to it. The
-            one-time code is printed by verityd's development console sink; type it when asked.
+            one-time code is printed by verityd when it runs with --print-notifications; type it when asked.
             """
     )
 
@@ -54,7 +54,7 @@ struct DemoCommand: AsyncParsableCommand {
             step("A one-time code goes to the e-mail address on file, through the notification outbox")
             let issued = try await client.issueCode(subjectId: subject, channel: "EMAIL", purpose: "PASSWORD_RESET", actor: "demo")
             show("sent to", issued.maskedDestination)
-            print("    verityd's console shows the message (development console sink).")
+            print("    verityd's console shows the message (verityd --print-notifications).")
             let code = try Console.readSecret("    Type the code shown there")
             show(try await client.verifyCode(challengeId: issued.challengeId, code: code, subjectId: subject, purpose: "PASSWORD_RESET", actor: "demo").result, "")
 

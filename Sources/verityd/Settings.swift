@@ -65,25 +65,31 @@ struct Settings {
         return configuration
     }
 
-    /// Development mode when no certificate is named; production mode when all three are.
+    /// Development mode when no certificate is named (or `--dev`); production mode when all three are.
+    ///
+    /// Development mode is refused with anything that says production (a store, a keyring, an
+    /// address others can reach): a mistyped production command line must fail, not quietly
+    /// serve with a throw-away PKI and print one-time codes.
     private func tlsAndFiles(dataDirectory: URL, listen: String, logger: Logger) throws -> ServerConfiguration {
         let cert = string(command.cert, "VERITY_TLS_CERT")
         let key = string(command.key, "VERITY_TLS_KEY")
         let clientCA = string(command.clientCa, "VERITY_CLIENT_CA")
         let store = string(command.store, "VERITY_STORE")
         let pepper = string(command.pepper, "VERITY_PEPPER_FILE")
+        let development = command.dev || environment["VERITY_DEV"] == "1"
+        let printNotifications = command.printNotifications || environment["VERITY_PRINT_NOTIFICATIONS"] == "1"
         switch (cert, key, clientCA) {
         case (nil, nil, nil):
+            try Self.checkDevelopment(store: store, pepper: pepper, listen: listen)
             try ProcessHardening.checkPrivate(directory: dataDirectory)
             let setup = try DevelopmentSetup.ensure(in: dataDirectory)
             var configuration = setup.configuration()
-            configuration.developmentConsoleSink = true
-            configuration.storePath = store ?? configuration.storePath
-            try ProcessHardening.checkPrivate(directory: URL(fileURLWithPath: configuration.storePath).deletingLastPathComponent())
-            configuration.pepperKeyringPath = pepper ?? configuration.pepperKeyringPath
+            configuration.developmentConsoleSink = printNotifications
             announce(setup, listen: listen)
             return configuration
         case let (cert?, key?, clientCA?):
+            guard !development else { throw ValidationError("--dev cannot be combined with --cert, --key and --client-ca") }
+            guard !printNotifications else { throw ValidationError("--print-notifications is for development mode only: production hands messages to a notifier") }
             guard let pepper else { throw ValidationError("production mode needs --pepper (or VERITY_PEPPER_FILE): an existing keyring, mode 0600") }
             try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let storePath = store ?? dataDirectory.appendingPathComponent("verity.sqlite").path
@@ -94,6 +100,21 @@ struct Settings {
             )
         default:
             throw ValidationError("name all of --cert, --key and --client-ca (production), or none of them (development)")
+        }
+    }
+
+    /// Refuses what only production may name, in development mode.
+    static func checkDevelopment(store: String?, pepper: String?, listen: String) throws {
+        if store != nil || pepper != nil {
+            throw ValidationError(
+                "--store and --pepper are production settings; development mode keeps its own in --data-dir. For production, name --cert, --key and --client-ca too"
+            )
+        }
+        let (host, _) = try hostAndPort(listen, flag: "--listen")
+        guard ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") else {
+            throw ValidationError(
+                "development mode serves on loopback only (its keys lie unprotected on disk); --listen \(listen) needs --cert, --key and --client-ca"
+            )
         }
     }
 

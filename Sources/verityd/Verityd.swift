@@ -24,9 +24,11 @@ struct Verityd: AsyncParsableCommand {
         commandName: "verityd",
         abstract: "The Verity credential service: PIN and password checks over mutual TLS.",
         discussion: """
-            With no certificate flags, verityd runs in development mode: it keeps everything in
-            --data-dir (./.verity), making on the first run a pepper keyring, a SQLite store and a
-            development PKI whose client certificates (one per role) are in DATA_DIR/pki.
+            With no certificate flags (or with --dev), verityd runs in development mode, on loopback
+            only: it keeps everything in --data-dir (./.verity), making on the first run a pepper
+            keyring, a SQLite store and a development PKI whose client certificates (one per role)
+            are in DATA_DIR/pki. A production flag without the certificates (--store, --pepper, a
+            listen address other than loopback) is refused rather than run in development mode.
 
             In production, name the server certificate, its key and the client CA with --cert,
             --key and --client-ca, and an existing pepper keyring with --pepper. Every flag has an
@@ -112,6 +114,12 @@ struct Verityd: AsyncParsableCommand {
 
     @Flag(help: "Refuse TLS 1.2; accept TLS 1.3 only [VERITY_TLS13_ONLY=1].")
     var tls13Only = false
+
+    @Flag(help: "Development mode, as with no certificate flags: refused with --cert, --key, --client-ca, --store, --pepper or a listen address other than loopback [VERITY_DEV=1].")
+    var dev = false
+
+    @Flag(help: "Development mode only: print outbox messages, one-time codes included, to standard output instead of leaving them for a notifier [VERITY_PRINT_NOTIFICATIONS=1].")
+    var printNotifications = false
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error [VERITY_LOG_LEVEL]. Default info.")
     var logLevel: String?

@@ -112,6 +112,40 @@ struct VeritydProcessTests {
         #expect(inventory.text.contains("MISSING from the keyring: retired-7"))
     }
 
+    /// A production setting without the certificates must fail, never fall back to development
+    /// mode (a throw-away PKI, codes printed to the console).
+    @Test(arguments: [
+        ["--store", "prod.sqlite"], ["--pepper", "pepper.json"], ["--listen", "0.0.0.0:0"],
+        ["--dev", "--cert", "c.pem", "--key", "k.pem", "--client-ca", "ca.pem"],
+    ])
+    func developmentModeIsNeverTakenByAccident(_ flags: [String]) async throws {
+        let directory = try TemporaryDirectory("verityd-not-dev")
+        var arguments = ["--data-dir", directory.path("data"), "--metrics-listen", "off"] + flags
+        if !flags.contains("--listen") { arguments += ["--listen", "127.0.0.1:0"] }
+        let process = try ChildProcess(Self.verityd, arguments)
+        let exit = try await process.waitForExit()
+        #expect(exit.reason == .exit && exit.status != 0, "verityd \(flags) said:\n\(process.text)")
+        #expect(!process.text.contains("] serving"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path("data/pki/ca.pem")))
+    }
+
+    /// One-time codes reach the console only when development mode is asked to print them.
+    @Test func theConsoleSinkIsOffUnlessAskedFor() async throws {
+        let directory = try TemporaryDirectory("verityd-no-sink")
+        let process = try ChildProcess(Self.verityd, ["--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off"])
+        let port = try await Self.servingPort(of: process)
+        let pki = DevelopmentPKI(existingIn: directory.url.appendingPathComponent("data/pki"))
+        let agent = try await TestConnection.open(port: port, pki: pki, role: "agent", issuer: nil, alpn: ["verity/1"])
+        _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "s-1", "kind": "CLIENT", "contacts": ["emails": ["pat@example.org"]]])
+        #expect(try await agent.call("verity.v1.Mfa/IssueCode", ["subjectId": "s-1", "channel": "EMAIL", "purpose": "STEP_UP"]).code == 0)
+        let notifier = try await TestConnection.open(port: port, pki: pki, role: "notifier", issuer: nil, alpn: ["verity/1"])
+        let leased = try await notifier.call("verity.v1.Notifications/Lease", ["max": 10, "leaseSeconds": 30])
+        #expect((leased.body?["deliveries"] as? [Any])?.count == 1, "the delivery was taken by a console sink")
+        #expect(!process.text.contains("CONSOLE SINK"))
+        process.signal(SIGTERM)
+        _ = try await process.waitForExit()
+    }
+
     /// Waits for verityd's "serving" log line and reads the port it bound.
     static func servingPort(of process: ChildProcess) async throws -> Int {
         let output = try await process.waitForOutput(containing: "] serving")

@@ -25,6 +25,7 @@ struct VerityctlTests {
             directory = try TemporaryDirectory("verityctl")
             verityd = try ChildProcess(VerityctlTests.binaries.appendingPathComponent("verityd"), [
                 "--listen", "127.0.0.1:0", "--data-dir", directory.path(".verity"), "--metrics-listen", "off", "--scrypt-log-n", "10",
+                "--print-notifications",
             ])
             port = try await VeritydProcessTests.servingPort(of: verityd)
         }
