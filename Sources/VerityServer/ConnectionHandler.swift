@@ -44,6 +44,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var channelClosed = false
     private var draining = false
     private let dispatcher: RequestDispatcher
+    private let registry: ConnectionRegistry
     private let progress: FrameProgress
     private let maximumInFlight: Int
     private let readTimeout: TimeAmount
@@ -51,8 +52,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var stalledFrameTimer: (frame: Int, timer: Scheduled<Void>)?
     private var logger: Logger
 
-    init(dispatcher: RequestDispatcher, progress: FrameProgress, maximumInFlight: Int, readTimeout: TimeAmount, logger: Logger) {
+    init(dispatcher: RequestDispatcher, registry: ConnectionRegistry, progress: FrameProgress, maximumInFlight: Int, readTimeout: TimeAmount, logger: Logger) {
         self.dispatcher = dispatcher
+        self.registry = registry
         self.progress = progress
         self.maximumInFlight = maximumInFlight
         self.readTimeout = readTimeout
@@ -66,6 +68,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         channelClosed = true
+        if !inFlight.isEmpty { dispatcher.connectionClosed(ObjectIdentifier(context.channel)) }
         stalledFrameTimer?.timer.cancel()
         context.fireChannelInactive()
     }
@@ -113,6 +116,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
             write(dispatcher.errorFrame(id: id, RPCError(.unavailable, "the server is shutting down")), context: context)
         } else if caller.role == nil {
             write(dispatcher.errorFrame(id: id, RequestDispatcher.unauthenticated(caller)), context: context)
+        } else if case .success = parsed, !registry.startRequest(of: caller.name) {
+            let error = RPCError(.resourceExhausted, "this caller has too many requests in flight", details: ["reason": "CALLER_LIMIT"])
+            write(dispatcher.errorFrame(id: id, error), context: context)
         } else {
             switch parsed {
             case let .failure(rejected): write(dispatcher.errorFrame(id: id, rejected.error), context: context)
@@ -127,6 +133,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
             let caller = Caller(identity: verified.peer ?? PeerIdentity(commonName: nil, organizationalUnit: nil))
             logger[metadataKey: "caller"] = "\(caller.name)"
             logger.debug("connection verified", metadata: ["role": "\(caller.identity.organizationalUnit ?? "-")", "tls": "\(verified.protocolVersion)"])
+            guard registry.verified(context.channel, caller: caller.name) else {
+                logger.warning("connection refused: this caller's connection limit is reached")
+                state = .violated
+                context.close(promise: nil)
+                return
+            }
             state = .serving(caller)
         case let idle as IdleStateHandler.IdleStateEvent:
             closeIfIdle(idle, context: context)
@@ -160,14 +172,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let handler = NIOLoopBound(self, eventLoop: loop)
         let boundContext = NIOLoopBound(context, eventLoop: loop)
         let receivedAt = NIODeadline.now()
+        let connection = ObjectIdentifier(context.channel)
         Task {
-            let body = await dispatcher.respond(to: request, from: caller, receivedAt: receivedAt)
-            loop.execute { handler.value.finish(request.id, body: body, context: boundContext.value) }
+            let body = await dispatcher.respond(to: request, from: caller, connection: connection, receivedAt: receivedAt)
+            loop.execute { handler.value.finish(request.id, of: caller, body: body, context: boundContext.value) }
         }
     }
 
-    private func finish(_ id: Int64, body: ByteBuffer, context: ChannelHandlerContext) {
+    private func finish(_ id: Int64, of caller: Caller, body: ByteBuffer, context: ChannelHandlerContext) {
         inFlight.remove(id)
+        registry.finishRequest(of: caller.name)
         guard context.channel.isActive else { return }
         write(body, context: context)
         if draining, inFlight.isEmpty { context.close(promise: nil) }

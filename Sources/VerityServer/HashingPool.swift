@@ -18,14 +18,18 @@ import VerityProtocol
 public actor HashingPool {
     public let concurrency: Int
     public let queueLimit: Int
+    /// The most jobs one caller (certificate CN) may have waiting: a fair share of the queue,
+    /// so that one busy or hostile caller cannot keep every other caller's checks out.
+    public let queueSharePerCaller: Int
     private var running = 0
-    private var waiting: [(id: Int, continuation: CheckedContinuation<Void, Error>)] = []
+    private var waiting: [(id: Int, owner: HashingOwner, continuation: CheckedContinuation<Void, Error>)] = []
     private var nextWaiterID = 0
     private let metrics: ServerMetrics
 
-    public init(concurrency: Int, queueLimit: Int, metrics: ServerMetrics) {
+    public init(concurrency: Int, queueLimit: Int, queueSharePerCaller: Int? = nil, metrics: ServerMetrics) {
         self.concurrency = max(1, concurrency)
         self.queueLimit = max(0, queueLimit)
+        self.queueSharePerCaller = max(1, queueSharePerCaller ?? max(1, queueLimit / 4))
         self.metrics = metrics
     }
 
@@ -33,8 +37,12 @@ public actor HashingPool {
     ///
     /// - Throws: RESOURCE_EXHAUSTED when the queue is full, DEADLINE_EXCEEDED when the deadline
     ///   passes before the job starts; in both cases the job has not run and changed nothing.
-    public func run<Value: Sendable>(deadline: NIODeadline, _ job: @Sendable () async throws -> Value) async throws -> Value {
-        try await admit(deadline: deadline)
+    public func run<Value: Sendable>(
+        deadline: NIODeadline,
+        owner: HashingOwner,
+        _ job: @Sendable () async throws -> Value
+    ) async throws -> Value {
+        try await admit(deadline: deadline, owner: owner)
         defer { release() }
         guard NIODeadline.now() < deadline else { throw RPCError(.deadlineExceeded, "the deadline passed before the work started") }
         return try await job()
@@ -42,13 +50,28 @@ public actor HashingPool {
 
     public var queueDepth: Int { waiting.count }
 
-    private func admit(deadline: NIODeadline) async throws {
+    /// Drops the waiting jobs of a connection that closed: nobody will read their answers.
+    /// Jobs already running finish, so that no check is left half-recorded.
+    public func cancelWaiting(of connection: ObjectIdentifier) {
+        let cancelled = waiting.filter { $0.owner.connection == connection }
+        waiting.removeAll { $0.owner.connection == connection }
+        for job in cancelled { job.continuation.resume(throwing: RPCError(.cancelled, "the connection closed before the work started")) }
+        metrics.hashingQueueDepth.record(waiting.count)
+    }
+
+    private func admit(deadline: NIODeadline, owner: HashingOwner) async throws {
         if running < concurrency, waiting.isEmpty {
             running += 1
             return
         }
         guard waiting.count < queueLimit else {
             throw RPCError(.resourceExhausted, "the hashing queue is full; retry later", details: ["reason": "HASHING_QUEUE_FULL"])
+        }
+        guard waiting.count(where: { $0.owner.caller == owner.caller }) < queueSharePerCaller else {
+            throw RPCError(
+                .resourceExhausted, "this caller already has \(queueSharePerCaller) checks waiting; retry later",
+                details: ["reason": "CALLER_QUEUE_SHARE"]
+            )
         }
         let id = nextWaiterID
         nextWaiterID += 1
@@ -58,7 +81,7 @@ public actor HashingPool {
         }
         defer { timeout.cancel() }
         try await withCheckedThrowingContinuation { continuation in
-            waiting.append((id, continuation))
+            waiting.append((id, owner, continuation))
             metrics.hashingQueueDepth.record(waiting.count)
         }
     }
@@ -77,5 +100,16 @@ public actor HashingPool {
         guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
         waiting.remove(at: index).continuation.resume(throwing: RPCError(.deadlineExceeded, "the deadline passed while the work waited for the hashing pool"))
         metrics.hashingQueueDepth.record(waiting.count)
+    }
+}
+
+/// Whose job waits for the hashing pool: the connection it came on and the caller (certificate CN).
+public struct HashingOwner: Hashable, Sendable {
+    public var connection: ObjectIdentifier
+    public var caller: String
+
+    public init(connection: ObjectIdentifier, caller: String) {
+        self.connection = connection
+        self.caller = caller
     }
 }

@@ -33,11 +33,19 @@ public struct RequestDispatcher: Sendable {
     }
 
     /// Answers `request`, received at `receivedAt`, with the body of its response frame.
-    public func respond(to request: RequestEnvelope, from caller: Caller, receivedAt: NIODeadline = .now()) async -> ByteBuffer {
+    ///
+    /// - Parameter connection: the connection the request came on, so that its waiting work can
+    ///   be dropped when it closes.
+    public func respond(
+        to request: RequestEnvelope,
+        from caller: Caller,
+        connection: ObjectIdentifier,
+        receivedAt: NIODeadline = .now()
+    ) async -> ByteBuffer {
         let started = ContinuousClock.now
         let response: Result<any Encodable & Sendable, RPCError>
         do {
-            response = .success(try await dispatch(request, from: caller, receivedAt: receivedAt))
+            response = .success(try await dispatch(request, from: caller, owner: HashingOwner(connection: connection, caller: caller.name), receivedAt: receivedAt))
         } catch let error as any RPCErrorConvertible {
             response = .failure(error.rpcError)
         } catch {
@@ -83,7 +91,12 @@ public struct RequestDispatcher: Sendable {
         try ResponseEnvelope.ok(id: id, message).encode(allocator: allocator)
     }
 
-    private func dispatch(_ request: RequestEnvelope, from caller: Caller, receivedAt: NIODeadline) async throws -> any Encodable & Sendable {
+    private func dispatch(
+        _ request: RequestEnvelope,
+        from caller: Caller,
+        owner: HashingOwner,
+        receivedAt: NIODeadline
+    ) async throws -> any Encodable & Sendable {
         guard let role = caller.role else { throw Self.unauthenticated(caller) }
         guard let method = Method(rawValue: request.method) else {
             throw RPCError(.unimplemented, "unknown method \(LogText.sanitized(request.method))")
@@ -101,7 +114,7 @@ public struct RequestDispatcher: Sendable {
             throw RPCError.invalidArgument(field: "metadata.actor", reason: "REQUIRED", "\(method.path) needs the caseworker in metadata.actor, for the audit trail")
         }
         do {
-            return try await perform(method, request, context: context, receivedAt: receivedAt)
+            return try await perform(method, request, context: context, owner: owner, receivedAt: receivedAt)
         } catch {
             let subject = request.message.objectValue?["subjectId"]?.stringValue.flatMap { try? SubjectID($0) }
             let rpcError = Self.rpcError(for: error, method: method, subject: subject, logger: logger)
@@ -133,7 +146,13 @@ public struct RequestDispatcher: Sendable {
         return RPCError(.internalError, "the service failed; the operators were alerted", details: ["reason": "UNEXPECTED"])
     }
 
-    private func perform(_ method: Method, _ request: RequestEnvelope, context: CallContext, receivedAt: NIODeadline) async throws -> any Encodable & Sendable {
+    private func perform(
+        _ method: Method,
+        _ request: RequestEnvelope,
+        context: CallContext,
+        owner: HashingOwner,
+        receivedAt: NIODeadline
+    ) async throws -> any Encodable & Sendable {
         let timeout = min(request.timeoutMs.map { TimeAmount.milliseconds($0) } ?? configuration.defaultDeadline, configuration.maximumDeadline)
         // The deadline counts from when the frame was read, as in gRPC.
         let deadline = receivedAt + timeout
@@ -142,13 +161,19 @@ public struct RequestDispatcher: Sendable {
             service: service, message: request.message, context: context, maximumFrameBytes: configuration.maximumFrameBytes,
             deadline: deadline
         ) { work in
-            try await pool.run(deadline: deadline, work)
+            try await pool.run(deadline: deadline, owner: owner, work)
         }
         return try await call.perform(method, metrics: metrics)
     }
 }
 
 extension RequestDispatcher {
+    /// Drops the hashing work still waiting for a connection that closed.
+    func connectionClosed(_ connection: ObjectIdentifier) {
+        let pool = self.pool
+        Task { await pool.cancelWaiting(of: connection) }
+    }
+
     /// The answer to every request from a certificate whose OU names no Verity role.
     static func unauthenticated(_ caller: Caller) -> RPCError {
         RPCError(.unauthenticated, "certificate OU \(caller.identity.organizationalUnit ?? "(none)") is not a Verity role")

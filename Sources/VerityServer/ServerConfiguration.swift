@@ -37,7 +37,15 @@ public struct ServerConfiguration: Sendable {
     public var maximumFrameBytes = 65_536
     public var maximumConnections = 10_000
     public var maximumInFlightPerConnection = 256
-    public var handshakeTimeout = TimeAmount.seconds(10)
+    /// Connections still in their TLS handshake; beyond it new connections are refused.
+    public var maximumHandshaking = 256
+    /// Connections per caller (certificate CN).
+    public var maximumConnectionsPerCaller = 1_000
+    /// Requests in flight per caller, over all its connections.
+    public var maximumInFlightPerCaller = 4_096
+    /// Hashing jobs one caller may have waiting; a quarter of the queue by default.
+    public var hashingQueueSharePerCaller: Int?
+    public var handshakeTimeout = TimeAmount.seconds(5)
     /// How long a half-received frame may stall before the connection is closed.
     public var readTimeout = TimeAmount.seconds(30)
     /// How long a connection may sit with nothing in flight and nothing received.

@@ -62,9 +62,16 @@ public final class VerityServer: Service, Sendable {
             store: store, hasher: PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation, bounds: configuration.derivationBounds),
             keyring: keyring, hashing: hashingThreads, configuration: rules, logger: logger
         )
-        let pool = HashingPool(concurrency: configuration.hashingConcurrency, queueLimit: configuration.hashingQueueLimit, metrics: metrics)
+        let pool = HashingPool(
+            concurrency: configuration.hashingConcurrency, queueLimit: configuration.hashingQueueLimit,
+            queueSharePerCaller: configuration.hashingQueueSharePerCaller, metrics: metrics
+        )
         dispatcher = RequestDispatcher(service: service, pool: pool, configuration: configuration, metrics: metrics, logger: logger)
-        registry = ConnectionRegistry(maximum: configuration.maximumConnections, metrics: metrics)
+        registry = ConnectionRegistry(
+            maximum: configuration.maximumConnections, maximumHandshaking: configuration.maximumHandshaking,
+            maximumPerCaller: configuration.maximumConnectionsPerCaller, maximumRequestsPerCaller: configuration.maximumInFlightPerCaller,
+            metrics: metrics
+        )
     }
 
     /// Serves until a graceful shutdown is triggered (SIGTERM or SIGINT under a `ServiceGroup`).
@@ -117,7 +124,9 @@ public final class VerityServer: Service, Sendable {
 
     private func initialize(_ channel: Channel) -> EventLoopFuture<Void> {
         guard registry.admit(channel) else {
-            logger.warning("connection refused: the connection limit is reached", metadata: ["limit": "\(configuration.maximumConnections)"])
+            logger.warning("connection refused: the connection or handshake limit is reached", metadata: [
+                "connections": "\(configuration.maximumConnections)", "handshaking": "\(configuration.maximumHandshaking)",
+            ])
             return channel.close()
         }
         return channel.eventLoop.makeCompletedFuture {
@@ -130,7 +139,7 @@ public final class VerityServer: Service, Sendable {
                 LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
                 ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes, progress: progress)),
                 ConnectionHandler(
-                    dispatcher: dispatcher, progress: progress, maximumInFlight: configuration.maximumInFlightPerConnection,
+                    dispatcher: dispatcher, registry: registry, progress: progress, maximumInFlight: configuration.maximumInFlightPerConnection,
                     readTimeout: configuration.readTimeout, logger: connectionLogger
                 ),
             ])

@@ -54,6 +54,11 @@ struct Settings {
         configuration.maximumConnections = try integer(command.maxConnections, "VERITY_MAX_CONNECTIONS") ?? configuration.maximumConnections
         configuration.maximumInFlightPerConnection = try integer(command.maxInFlight, "VERITY_MAX_IN_FLIGHT") ?? configuration.maximumInFlightPerConnection
         configuration.handshakeTimeout = try seconds(integer(command.handshakeTimeout, "VERITY_HANDSHAKE_TIMEOUT")) ?? configuration.handshakeTimeout
+        configuration.maximumHandshaking = try integer(command.maxHandshaking, "VERITY_MAX_HANDSHAKING") ?? configuration.maximumHandshaking
+        configuration.maximumConnectionsPerCaller = try integer(command.maxConnectionsPerCaller, "VERITY_MAX_CONNECTIONS_PER_CALLER")
+            ?? configuration.maximumConnectionsPerCaller
+        configuration.maximumInFlightPerCaller = try integer(command.maxInFlightPerCaller, "VERITY_MAX_IN_FLIGHT_PER_CALLER")
+            ?? configuration.maximumInFlightPerCaller
         configuration.readTimeout = try seconds(integer(command.readTimeout, "VERITY_READ_TIMEOUT")) ?? configuration.readTimeout
         configuration.idleTimeout = try seconds(integer(command.idleTimeout, "VERITY_IDLE_TIMEOUT")) ?? configuration.idleTimeout
         configuration.defaultDeadline = try milliseconds(integer(command.defaultDeadlineMs, "VERITY_DEFAULT_DEADLINE_MS")) ?? configuration.defaultDeadline

@@ -85,8 +85,17 @@ struct Verityd: AsyncParsableCommand {
     @Option(help: "Most requests in flight per connection [VERITY_MAX_IN_FLIGHT]. Default 256.")
     var maxInFlight: Int?
 
-    @Option(help: "Seconds a TLS handshake may take [VERITY_HANDSHAKE_TIMEOUT]. Default 10.")
+    @Option(help: "Seconds a TLS handshake may take [VERITY_HANDSHAKE_TIMEOUT]. Default 5.")
     var handshakeTimeout: Int?
+
+    @Option(help: "Most connections still in their TLS handshake [VERITY_MAX_HANDSHAKING]. Default 256.")
+    var maxHandshaking: Int?
+
+    @Option(help: "Most connections per caller (certificate CN) [VERITY_MAX_CONNECTIONS_PER_CALLER]. Default 1000.")
+    var maxConnectionsPerCaller: Int?
+
+    @Option(help: "Most requests in flight per caller, over its connections [VERITY_MAX_IN_FLIGHT_PER_CALLER]. Default 4096.")
+    var maxInFlightPerCaller: Int?
 
     @Option(help: "Seconds a half-received frame may stall [VERITY_READ_TIMEOUT]. Default 30.")
     var readTimeout: Int?

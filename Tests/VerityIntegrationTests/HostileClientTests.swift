@@ -79,4 +79,83 @@ struct HostileClientTests {
         verityd.signal(SIGTERM)
         _ = try await verityd.waitForExit(timeout: .seconds(60))
     }
+
+    /// Opens a TCP connection that never says anything: a handshake that never starts.
+    static func silentConnection(to port: Int) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        return descriptor
+    }
+
+    static func isServed(_ role: String, by server: TestServer) async -> Bool {
+        guard let connection = try? await server.connect(as: role) else { return false }
+        return (try? await connection.call("verity.v1.Health/Check").code) == 0
+    }
+
+    /// Connections that never finish a handshake fill only the handshake budget, and only for
+    /// the handshake timeout: established connections carry on, and new ones get in afterwards.
+    @Test func aHandshakeFloodTakesOnlyTheHandshakeBudget() async throws {
+        let server = try await TestServer.start {
+            $0.maximumHandshaking = 4
+            $0.handshakeTimeout = .seconds(1)
+        }
+        let established = try await server.connect(as: "ivr")
+        let silent = try (0..<4).map { _ in try Self.silentConnection(to: server.port) }
+        defer { silent.forEach { close($0) } }
+        try await waitUntil { await !Self.isServed("agent", by: server) }
+        #expect(try await established.call("verity.v1.Health/Check").code == 0)
+        // The silent ones time out of their handshake, and the budget is free again.
+        try await waitUntil(timeout: .seconds(10)) { await Self.isServed("agent", by: server) }
+        try await server.stop()
+    }
+
+    @Test func oneCallerCannotTakeEveryConnection() async throws {
+        let server = try await TestServer.start { $0.maximumConnectionsPerCaller = 2 }
+        let first = try await server.connect(as: "ivr")
+        let second = try await server.connect(as: "ivr")
+        #expect(await !Self.isServed("ivr", by: server))
+        #expect(await Self.isServed("agent", by: server))
+        #expect(try await first.call("verity.v1.Health/Check").code == 0)
+        await second.close()
+        try await waitUntil { await Self.isServed("ivr", by: server) }
+        try await server.stop()
+    }
+
+    /// Work queued for the hashing pool by a connection that then closes is dropped: nobody
+    /// would read its answers, and the callers still connected should not wait behind it.
+    @Test func queuedHashingOfAClosedConnectionIsDropped() async throws {
+        let server = try await TestServer.start {
+            $0.keyDerivation = .scrypt(logN: 15, r: 8, p: 1)
+            $0.hashingConcurrency = 1
+        }
+        let setup = try await server.connect(as: "agent")
+        for id in 1...9 { _ = try await setup.call("verity.v1.Subjects/Enroll", ["subjectId": "q-\(id)", "kind": "CLIENT"]) }
+        let leaving = try await server.connect(as: "agent")
+        var bytes: [UInt8] = []
+        for id in 1...8 {
+            bytes += TestConnection.frame(Array(TestConnection.request(
+                id: Int64(id), method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "q-\(id)", "pin": "4829157"]
+            ).utf8))
+        }
+        try await leaving.send(bytes: bytes)
+        // Once the first has run, the others, sent in the same write, are surely queued.
+        try await waitUntil { try await setup.call("verity.v1.Subjects/GetStatus", ["subjectId": "q-1"]).body?["hasPin"] as? Bool == true }
+        await leaving.close()
+        // The pool serves in order: once this answer is back, everything queued before it has
+        // run or been dropped.
+        #expect(try await setup.call("verity.v1.Credentials/SetSecurityDetails", ["subjectId": "q-9", "pin": "4829157"]).code == 0)
+        var set = 0
+        for id in 1...8 where try await setup.call("verity.v1.Subjects/GetStatus", ["subjectId": "q-\(id)"]).body?["hasPin"] as? Bool == true {
+            set += 1
+        }
+        #expect(set <= 3, "\(set) of 8 queued jobs ran for a connection that had closed")
+        try await server.stop()
+    }
 }
