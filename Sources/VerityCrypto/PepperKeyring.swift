@@ -246,6 +246,8 @@ public enum KeyUse: String, CaseIterable, Sendable {
     case oneTimeCode = "one-time-code"
     /// The AEAD key of the notification outbox.
     case outbox = "outbox"
+    /// The keyed digest of a code's destination, to count codes per destination without storing it.
+    case codeDestination = "code-destination"
     /// The MAC that links the audit trail's events.
     case auditChain = "audit-chain"
     /// The MAC of the audit trail's checkpoints.

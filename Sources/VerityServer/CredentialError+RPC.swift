@@ -24,6 +24,11 @@ extension CredentialError: RPCErrorConvertible {
                 .resourceExhausted, "too many codes were sent lately; the next is allowed at \(Timestamp.string(from: retryAfter))",
                 details: ["reason": "RATE_LIMITED", "retryAfter": .string(Timestamp.string(from: retryAfter))]
             )
+        case let .destinationRateLimited(retryAfter):
+            RPCError(
+                .resourceExhausted, "too many codes went to this destination lately; the next is allowed at \(Timestamp.string(from: retryAfter))",
+                details: ["reason": "DESTINATION_RATE_LIMITED", "retryAfter": .string(Timestamp.string(from: retryAfter))]
+            )
         case let .alreadyExists(id):
             RPCError(.alreadyExists, "subject \(id) is already enrolled")
         case let .failedPrecondition(reason, message):

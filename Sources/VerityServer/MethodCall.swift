@@ -18,6 +18,8 @@ struct MethodCall: Sendable {
     let maximumFrameBytes: Int
     /// When the caller stops waiting: work not started by then is not started.
     let deadline: NIODeadline
+    /// Counts the locks this caller causes.
+    let callers: CallerGuard
     /// Runs work that hashes secrets on the hashing pool, once the message has been checked.
     let admitted: @Sendable (@Sendable () async throws -> any Encodable & Sendable) async throws -> any Encodable & Sendable
 
@@ -106,7 +108,7 @@ struct MethodCall: Sendable {
         try factors.checkOffered()
         let (service, context) = (self.service, self.context)
         return try await admitted {
-            Self.response(try await service.verify(id, factors, channel: channel, context: context), metrics: metrics)
+            response(try await service.verify(id, factors, channel: channel, context: context), metrics: metrics)
         }
     }
 
@@ -120,7 +122,7 @@ struct MethodCall: Sendable {
         try new.checkOffered(prefix: "new")
         let (service, context) = (self.service, self.context)
         return try await admitted {
-            Self.response(try await service.change(id, current: current, new: new, channel: channel, context: context), metrics: metrics)
+            response(try await service.change(id, current: current, new: new, channel: channel, context: context), metrics: metrics)
         }
     }
 
@@ -139,7 +141,7 @@ struct MethodCall: Sendable {
         try SecurityFactors.checkNotBlank(request.pin, field: "pin")
         let (service, context) = (self.service, self.context)
         return try await admitted {
-            Self.response(try await service.verifyIVRPIN(id, pin: request.pin, context: context), metrics: metrics)
+            response(try await service.verifyIVRPIN(id, pin: request.pin, context: context), metrics: metrics)
         }
     }
 
@@ -235,8 +237,11 @@ struct MethodCall: Sendable {
 
     // MARK: Mapping
 
-    private static func response(_ result: VerificationResult, metrics: ServerMetrics) -> VerificationResponse {
-        if result.outcome == .mismatch, result.attemptsRemaining == 0 { metrics.locks.increment() }
+    private func response(_ result: VerificationResult, metrics: ServerMetrics) -> VerificationResponse {
+        if result.outcome == .mismatch, result.attemptsRemaining == 0 {
+            metrics.recordLock(caller: context.caller)
+            callers.recordLock(by: context.caller)
+        }
         return VerificationResponse(result: result.outcome.rawValue, attemptsRemaining: result.attemptsRemaining)
     }
 

@@ -23,6 +23,7 @@ public struct RequestDispatcher: Sendable {
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
     let logger: Logger
+    let callers: CallerGuard
 
     public init(service: CredentialService, pool: HashingPool, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger) {
         self.service = service
@@ -30,6 +31,13 @@ public struct RequestDispatcher: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        callers = CallerGuard(
+            limits: .init(
+                checksPerMinute: configuration.checksPerMinutePerCaller, codesPerMinute: configuration.codesPerMinutePerCaller,
+                lockAlarmThreshold: configuration.lockAlarmThreshold, lockAlarmWindow: configuration.lockAlarmWindow
+            ),
+            logger: logger
+        )
     }
 
     /// Answers `request`, received at `receivedAt`, with the body of its response frame.
@@ -114,6 +122,7 @@ public struct RequestDispatcher: Sendable {
             throw RPCError.invalidArgument(field: "metadata.actor", reason: "REQUIRED", "\(method.path) needs the caseworker in metadata.actor, for the audit trail")
         }
         do {
+            try callers.admit(method, caller: caller.name)
             return try await perform(method, request, context: context, owner: owner, receivedAt: receivedAt)
         } catch {
             let subject = request.message.objectValue?["subjectId"]?.stringValue.flatMap { try? SubjectID($0) }
@@ -159,7 +168,7 @@ public struct RequestDispatcher: Sendable {
         let pool = self.pool
         let call = MethodCall(
             service: service, message: request.message, context: context, maximumFrameBytes: configuration.maximumFrameBytes,
-            deadline: deadline
+            deadline: deadline, callers: callers
         ) { work in
             try await pool.run(deadline: deadline, owner: owner, work)
         }

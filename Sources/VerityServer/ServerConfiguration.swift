@@ -46,6 +46,13 @@ public struct ServerConfiguration: Sendable {
     /// Hashing jobs one caller may have waiting; a quarter of the queue by default.
     public var hashingQueueSharePerCaller: Int?
     public var handshakeTimeout = TimeAmount.seconds(5)
+    /// Security and code checks one caller may make per minute.
+    public var checksPerMinutePerCaller = 6_000
+    /// One-time codes one caller may have issued per minute.
+    public var codesPerMinutePerCaller = 600
+    /// Locks by one caller within ``lockAlarmWindow`` that raise the lock alarm.
+    public var lockAlarmThreshold = 20
+    public var lockAlarmWindow = Duration.seconds(600)
     /// How long a half-received frame may stall before the connection is closed.
     public var readTimeout = TimeAmount.seconds(30)
     /// How long a connection may sit with nothing in flight and nothing received.

@@ -13,13 +13,18 @@ import Foundation
 public struct ServerMetrics: Sendable {
     public let openConnections = Gauge(label: "verity_open_connections")
     public let hashingQueueDepth = Gauge(label: "verity_hashing_queue_depth")
-    public let locks = Counter(label: "verity_locks_total")
     public let unblocks = Counter(label: "verity_unblocks_total")
     /// Checks whose stored credential could not be evaluated (counted as failures): each one
     /// needs an operator, so it is worth an alert.
     public let credentialErrors = Counter(label: "verity_credential_errors_total")
 
     public init() {}
+
+    /// Counts a lock, by the caller whose check caused it: certificate CNs come from the
+    /// agency's own CA, so their number is bounded.
+    public func recordLock(caller: String) {
+        Counter(label: "verity_locks_total", dimensions: [("caller", caller)]).increment()
+    }
 
     /// Counts one finished request and its duration, by method and status.
     public func recordRequest(method: String, status: String, duration: Duration) {

@@ -22,6 +22,14 @@ extension SQLiteCredentialStore {
             if recent.count >= rateLimit.maximum, let oldest = recent.first {
                 return .rateLimited(oldestInWindow: Timestamp.date(milliseconds: oldest))
             }
+            let toDestination = try Int64.fetchAll(
+                db,
+                sql: "SELECT created_at_ms FROM code_challenge WHERE destination_key = ? AND created_at_ms > ? ORDER BY created_at_ms",
+                arguments: [challenge.destinationKey, Timestamp.milliseconds(of: rateLimit.windowStart)]
+            )
+            if toDestination.count >= rateLimit.maximumPerDestination, let oldest = toDestination.first {
+                return .destinationRateLimited(oldestInWindow: Timestamp.date(milliseconds: oldest))
+            }
             // The replaced code's message must not go out any more: its delivery expires with it.
             try db.execute(
                 sql: """
@@ -138,13 +146,13 @@ enum CodeRow {
     static func insert(_ challenge: CodeChallenge, _ db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO code_challenge (id, subject_id, purpose, channel, masked_destination, code_mac, pepper_key_id,
+                INSERT INTO code_challenge (id, subject_id, purpose, channel, masked_destination, destination_key, code_mac, pepper_key_id,
                     failed_attempts, state, created_at_ms, expires_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 challenge.id, challenge.subjectID.rawValue, challenge.purpose.rawValue, challenge.channel.rawValue,
-                challenge.maskedDestination, challenge.codeMAC, challenge.pepperKeyID, challenge.failedAttempts,
+                challenge.maskedDestination, challenge.destinationKey, challenge.codeMAC, challenge.pepperKeyID, challenge.failedAttempts,
                 challenge.state.rawValue, Timestamp.milliseconds(of: challenge.createdAt), Timestamp.milliseconds(of: challenge.expiresAt),
             ]
         )
@@ -158,7 +166,7 @@ enum CodeRow {
         else { throw StoreCorruptionError(table: "code_challenge", id: row["id"]) }
         return CodeChallenge(
             id: row["id"], subjectID: try SubjectID(row["subject_id"]), purpose: purpose, channel: channel,
-            maskedDestination: row["masked_destination"], codeMAC: row["code_mac"], pepperKeyID: row["pepper_key_id"],
+            maskedDestination: row["masked_destination"], destinationKey: row["destination_key"] ?? "", codeMAC: row["code_mac"], pepperKeyID: row["pepper_key_id"],
             failedAttempts: row["failed_attempts"], state: state,
             createdAt: Timestamp.date(milliseconds: row["created_at_ms"]), expiresAt: Timestamp.date(milliseconds: row["expires_at_ms"])
         )

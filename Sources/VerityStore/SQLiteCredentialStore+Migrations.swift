@@ -123,6 +123,13 @@ extension SQLiteCredentialStore {
                 ALTER TABLE audit_event ADD COLUMN key_id TEXT;
                 """
         ),
+        (
+            "v5: codes counted per destination",
+            """
+                ALTER TABLE code_challenge ADD COLUMN destination_key TEXT;
+                CREATE INDEX code_challenge_by_destination ON code_challenge(destination_key, created_at_ms);
+                """
+        ),
     ]
 
     /// The migrator that brings a database up to date.

@@ -54,6 +54,11 @@ struct Settings {
         configuration.maximumConnections = try integer(command.maxConnections, "VERITY_MAX_CONNECTIONS") ?? configuration.maximumConnections
         configuration.maximumInFlightPerConnection = try integer(command.maxInFlight, "VERITY_MAX_IN_FLIGHT") ?? configuration.maximumInFlightPerConnection
         configuration.handshakeTimeout = try seconds(integer(command.handshakeTimeout, "VERITY_HANDSHAKE_TIMEOUT")) ?? configuration.handshakeTimeout
+        configuration.checksPerMinutePerCaller = try integer(command.checksPerMinutePerCaller, "VERITY_CHECKS_PER_MINUTE_PER_CALLER")
+            ?? configuration.checksPerMinutePerCaller
+        configuration.codesPerMinutePerCaller = try integer(command.codesPerMinutePerCaller, "VERITY_CODES_PER_MINUTE_PER_CALLER")
+            ?? configuration.codesPerMinutePerCaller
+        configuration.lockAlarmThreshold = try integer(command.lockAlarmThreshold, "VERITY_LOCK_ALARM_THRESHOLD") ?? configuration.lockAlarmThreshold
         configuration.maximumHandshaking = try integer(command.maxHandshaking, "VERITY_MAX_HANDSHAKING") ?? configuration.maximumHandshaking
         configuration.maximumConnectionsPerCaller = try integer(command.maxConnectionsPerCaller, "VERITY_MAX_CONNECTIONS_PER_CALLER")
             ?? configuration.maximumConnectionsPerCaller

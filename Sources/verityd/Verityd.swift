@@ -97,6 +97,15 @@ struct Verityd: AsyncParsableCommand {
     @Option(help: "Most requests in flight per caller, over its connections [VERITY_MAX_IN_FLIGHT_PER_CALLER]. Default 4096.")
     var maxInFlightPerCaller: Int?
 
+    @Option(help: "Security and code checks per minute per caller [VERITY_CHECKS_PER_MINUTE_PER_CALLER]. Default 6000.")
+    var checksPerMinutePerCaller: Int?
+
+    @Option(help: "One-time codes issued per minute per caller [VERITY_CODES_PER_MINUTE_PER_CALLER]. Default 600.")
+    var codesPerMinutePerCaller: Int?
+
+    @Option(help: "Locks by one caller within 10 minutes that log a LOCK ALARM [VERITY_LOCK_ALARM_THRESHOLD]. Default 20.")
+    var lockAlarmThreshold: Int?
+
     @Option(help: "Seconds a half-received frame may stall [VERITY_READ_TIMEOUT]. Default 30.")
     var readTimeout: Int?
 

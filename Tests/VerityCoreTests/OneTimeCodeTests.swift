@@ -167,6 +167,25 @@ struct OneTimeCodeTests {
         #expect(try await service.verifyCode(issued, code: code, context: .verifier).outcome == .verified)
     }
 
+    /// Several people can share a phone: together they cannot turn it into a pager.
+    @Test func issuingIsRateLimitedPerDestination() async throws {
+        var configuration = CredentialService.Configuration()
+        configuration.codesPerDestinationPerWindow = 3
+        let service = try CredentialService(store: fixture.store, hasher: fixture.hasher, keyring: fixture.hasher.keyring, configuration: configuration, now: clock.closure)
+        let shared = Contacts(phones: [Phone(number: "602-555-0100", type: .cell)])
+        let (first, second) = (try SubjectID("share-1"), try SubjectID("share-2"))
+        _ = try await service.enroll(first, kind: .client, contacts: shared, context: .agent)
+        _ = try await service.enroll(second, kind: .client, contacts: Contacts(phones: [Phone(number: "(602) 555-0100", type: .cell)]), context: .agent)
+        _ = try await service.issueCode(to: first, channel: .sms, purpose: .stepUp, context: .verifier)
+        _ = try await service.issueCode(to: first, channel: .sms, purpose: .passwordReset, context: .verifier)
+        _ = try await service.issueCode(to: second, channel: .sms, purpose: .stepUp, context: .verifier)
+        await #expect(throws: CredentialError.destinationRateLimited(retryAfter: clock.now.addingTimeInterval(3600))) {
+            try await service.issueCode(to: second, channel: .sms, purpose: .accountLink, context: .verifier)
+        }
+        clock.advance(by: 3601)
+        _ = try await service.issueCode(to: second, channel: .sms, purpose: .accountLink, context: .verifier)
+    }
+
     @Test func issuingIsRateLimitedPerSubject() async throws {
         let id = try await client()
         let start = clock.now

@@ -48,6 +48,7 @@ struct SQLiteCredentialStoreTests {
             "v2: one-time codes and the notification outbox": "84bb49e9de55e10f51b35fa3f9083e8cb9bba28dae4247b78ff3a3dde7eef9e9",
             "v3: checks in flight, failure serials, outbox leases": "11250ce2a47634285862af10725b1f0b5af3d7e1bb92ecfef01d89d1489e8df7",
             "v4: the audit chain keyed": "0bdc64562b5d77aab82f3fdf577207962c7a7620f704ee8d729dac8694eb67d5",
+            "v5: codes counted per destination": "4ab98f566b1b9ccba395799963bd6b92931520a5ec3ac80ef14a40fa56c0e5c0",
         ]
         for migration in SQLiteCredentialStore.migrations {
             let digest = SHA256.digest(Array(migration.sql.utf8)).map { String(format: "%02x", $0) }.joined()

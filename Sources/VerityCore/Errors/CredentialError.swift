@@ -26,6 +26,8 @@ public enum CredentialError: Error, Equatable, Sendable, CustomStringConvertible
     case failedPrecondition(reason: String, message: String)
     /// Too many one-time codes were issued to the subject lately; the next is allowed at `retryAfter`.
     case rateLimited(retryAfter: Date)
+    /// Too many one-time codes went to this destination lately, whoever they were for.
+    case destinationRateLimited(retryAfter: Date)
     /// The call ran into concurrent work on the same subject and did nothing; it may be retried.
     case aborted(reason: String, message: String)
     /// The service could not complete the call for a reason of its own, such as a stored value it
@@ -42,6 +44,8 @@ public enum CredentialError: Error, Equatable, Sendable, CustomStringConvertible
         case let .alreadyExists(id): "subject \(id) is already enrolled"
         case let .failedPrecondition(reason, message): "\(message) (\(reason))"
         case let .rateLimited(retryAfter): "too many codes lately; the next is allowed at \(Timestamp.string(from: retryAfter))"
+        case let .destinationRateLimited(retryAfter):
+            "too many codes to this destination lately; the next is allowed at \(Timestamp.string(from: retryAfter))"
         case let .aborted(reason, message), let .internalFailure(reason, message), let .unavailable(reason, message): "\(message) (\(reason))"
         }
     }

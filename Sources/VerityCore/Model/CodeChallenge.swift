@@ -16,6 +16,9 @@ public struct CodeChallenge: Equatable, Sendable {
     public var purpose: CodePurpose
     public var channel: CodeChannel
     public var maskedDestination: String
+    /// HMAC-SHA256 (hex) of the normalised destination under a key of its own: codes are counted
+    /// per destination without the destination being stored.
+    public var destinationKey: String
     /// HMAC-SHA256 (hex) of the challenge id, purpose and code under the pepper key `pepperKeyID`.
     public var codeMAC: String
     public var pepperKeyID: String
@@ -27,7 +30,7 @@ public struct CodeChallenge: Equatable, Sendable {
 
     public init(
         id: String, subjectID: SubjectID, purpose: CodePurpose, channel: CodeChannel, maskedDestination: String,
-        codeMAC: String, pepperKeyID: String, failedAttempts: Int = 0, state: CodeChallengeState = .active,
+        destinationKey: String, codeMAC: String, pepperKeyID: String, failedAttempts: Int = 0, state: CodeChallengeState = .active,
         createdAt: Date, expiresAt: Date
     ) {
         self.id = id
@@ -35,6 +38,7 @@ public struct CodeChallenge: Equatable, Sendable {
         self.purpose = purpose
         self.channel = channel
         self.maskedDestination = maskedDestination
+        self.destinationKey = destinationKey
         self.codeMAC = codeMAC
         self.pepperKeyID = pepperKeyID
         self.failedAttempts = failedAttempts

@@ -36,6 +36,7 @@ extension CredentialService {
         let masked = Self.mask(address, channel: channel)
         let challenge = CodeChallenge(
             id: challengeID, subjectID: id, purpose: purpose, channel: channel, maskedDestination: masked,
+            destinationKey: try destinationKey(address, channel: channel, keyID: keyID),
             codeMAC: try codeMAC(code, challengeID: challengeID, purpose: purpose, keyID: keyID), pepperKeyID: keyID,
             createdAt: time, expiresAt: expiresAt
         )
@@ -45,13 +46,18 @@ extension CredentialService {
         )
         let delivery = try sealedDelivery(content, channel: channel, challengeID: challengeID, createdAt: time, expiresAt: expiresAt)
         let audit = draft(.issueCode, "OK", subject: id, context: context, facts: ["purpose: \(purpose.rawValue)", "sent by \(channel.rawValue) to \(masked)"])
-        let limit = CodeRateLimit(windowStart: time.addingTimeInterval(-configuration.codeRateWindow), maximum: configuration.codesPerWindow)
+        let limit = CodeRateLimit(
+            windowStart: time.addingTimeInterval(-configuration.codeRateWindow), maximum: configuration.codesPerWindow,
+            maximumPerDestination: configuration.codesPerDestinationPerWindow
+        )
         switch try await store.insertCode(challenge, delivery: delivery, audit: audit, rateLimit: limit) {
         case .issued:
             log("one-time code issued", subject: id, context: context, ["purpose": "\(purpose.rawValue)", "channel": "\(channel.rawValue)"])
             return IssuedCode(challengeID: challengeID, subjectID: id, purpose: purpose, maskedDestination: masked, expiresAt: expiresAt)
         case let .rateLimited(oldest):
             throw CredentialError.rateLimited(retryAfter: oldest.addingTimeInterval(configuration.codeRateWindow))
+        case let .destinationRateLimited(oldest):
+            throw CredentialError.destinationRateLimited(retryAfter: oldest.addingTimeInterval(configuration.codeRateWindow))
         }
     }
 
@@ -98,6 +104,14 @@ extension CredentialService {
         var message = Array("\(challengeID)|\(purpose.rawValue)|\(code)".utf8)
         defer { SecureMemory.cleanse(&message) }
         return HMACSHA256.authenticate(message, key: key).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The keyed digest of a destination, normalised (an address in lower case, a phone's digits).
+    func destinationKey(_ destination: String, channel: CodeChannel, keyID: String) throws -> String {
+        guard var key = keyring.derivedKey(id: keyID, for: .codeDestination) else { throw UnknownPepperKeyError(keyID: keyID) }
+        defer { SecureMemory.cleanse(&key) }
+        let normalised = channel == .email ? destination.lowercased() : String(destination.filter(\.isASCIIDigit))
+        return HMACSHA256.authenticate(Array("\(channel.rawValue)|\(normalised)".utf8), key: key).map { String(format: "%02x", $0) }.joined()
     }
 
     static func destination(_ channel: CodeChannel, chosen: String?, contacts: Contacts) throws(CredentialError) -> String {

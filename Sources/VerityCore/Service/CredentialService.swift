@@ -38,6 +38,8 @@ public struct CredentialService: Sendable {
         public var codeAttemptLimit = 3
         /// Codes a subject may be sent within ``codeRateWindow``.
         public var codesPerWindow = 5
+        /// Codes one destination (an e-mail address, a phone) may be sent within ``codeRateWindow``.
+        public var codesPerDestinationPerWindow = 10
         public var codeRateWindow: TimeInterval = 3600
 
         public init() {}
@@ -54,6 +56,7 @@ public struct CredentialService: Sendable {
             try require(codeLifetime > 0, "codeLifetime", "positive")
             try require(codeAttemptLimit >= 1, "codeAttemptLimit", "at least 1")
             try require(codesPerWindow >= 1, "codesPerWindow", "at least 1")
+            try require(codesPerDestinationPerWindow >= 1, "codesPerDestinationPerWindow", "at least 1")
             try require(codeRateWindow > 0, "codeRateWindow", "positive")
             try require(longestCheck > 0, "longestCheck", "positive")
         }

@@ -42,7 +42,8 @@ public protocol CredentialStore: Sendable {
     func verifyAuditChain() async throws -> AuditChainReport
 
     /// Stores a new one-time code and its delivery in one transaction, unless the subject has
-    /// already been sent `rateLimit.maximum` codes since `rateLimit.windowStart`. Any code still
+    /// already been sent `rateLimit.maximum` codes since `rateLimit.windowStart`, or the
+    /// challenge's destination `rateLimit.maximumPerDestination`. Any code still
     /// active for the same subject and purpose is replaced, and its pending delivery expired.
     func insertCode(_ challenge: CodeChallenge, delivery: Delivery, audit: AuditDraft, rateLimit: CodeRateLimit) async throws -> CodeIssueOutcome
 
@@ -85,14 +86,18 @@ public enum AcknowledgeOutcome: Equatable, Sendable {
     case leaseLost
 }
 
-/// How many codes a subject may be sent since when.
+/// How many codes a subject, and a destination, may be sent since when.
 public struct CodeRateLimit: Equatable, Sendable {
     public var windowStart: Date
     public var maximum: Int
+    /// Codes one destination may be sent in the window, whoever they are for: several people can
+    /// share a phone or a mailbox, and none of them may turn it into a pager.
+    public var maximumPerDestination: Int
 
-    public init(windowStart: Date, maximum: Int) {
+    public init(windowStart: Date, maximum: Int, maximumPerDestination: Int) {
         self.windowStart = windowStart
         self.maximum = maximum
+        self.maximumPerDestination = maximumPerDestination
     }
 }
 
@@ -101,6 +106,8 @@ public enum CodeIssueOutcome: Equatable, Sendable {
     case issued
     /// Nothing was stored; the oldest code in the window was issued at this time.
     case rateLimited(oldestInWindow: Date)
+    /// Nothing was stored: the destination had its codes for the window; the oldest at this time.
+    case destinationRateLimited(oldestInWindow: Date)
 }
 
 /// What a ``CredentialStore/modify(_:_:)`` change returns: its result, and the events to append with it.
