@@ -78,6 +78,9 @@ final class TestConnection: Sendable {
         return try await response(id: id)
     }
 
+    /// The response with this id if it has arrived, without waiting.
+    func arrivedResponse(id: Int64) -> [String: Any]? { inbox.response(id: id) }
+
     func response(id: Int64, timeout: Duration = .seconds(20)) async throws -> [String: Any] {
         try await waitUntil(timeout: timeout) { self.inbox.response(id: id) != nil || self.inbox.closed }
         guard let response = inbox.response(id: id) else { throw ConnectionClosed() }
