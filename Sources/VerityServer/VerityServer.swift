@@ -40,7 +40,19 @@ public final class VerityServer: Service, Sendable {
     /// Opens the store, loads the pepper keyring and the TLS certificates.
     ///
     /// - Throws: when any of them cannot be used; the message says which and why.
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "verityd"), metrics: ServerMetrics = ServerMetrics()) throws {
+    public convenience init(configuration: ServerConfiguration, logger: Logger = Logger(label: "verityd"), metrics: ServerMetrics = ServerMetrics()) throws {
+        try self.init(configuration: configuration, logger: logger, metrics: metrics) { keyring in
+            PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation, bounds: configuration.derivationBounds)
+        }
+    }
+
+    /// - Parameter makeHasher: the hasher of secrets for a keyring; tests pass one they can hold.
+    init(
+        configuration: ServerConfiguration,
+        logger: Logger,
+        metrics: ServerMetrics,
+        makeHasher: (PepperKeyring) -> any SecretHashing
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         var tlsConfiguration = TLSConfiguration.server(
@@ -59,7 +71,7 @@ public final class VerityServer: Service, Sendable {
         rules.longestCheck = Double(configuration.maximumDeadline.nanoseconds) / 1e9 + 2 * SQLiteCredentialStore.busyTimeout + 30
         hashingThreads = ThreadPoolHashing(threads: configuration.hashingConcurrency)
         service = try CredentialService(
-            store: store, hasher: PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation, bounds: configuration.derivationBounds),
+            store: store, hasher: makeHasher(keyring),
             keyring: keyring, hashing: hashingThreads, configuration: rules, logger: logger
         )
         let pool = HashingPool(

@@ -44,6 +44,15 @@ public final class TLSContext: @unchecked Sendable {
 
     deinit { SSL_CTX_free(context) }
 
+    /// The oldest protocol version the context accepts, as OpenSSL reports it (`TLSv1.2`, `TLSv1.3`).
+    public var minimumProtocolVersion: String {
+        switch verity_SSL_CTX_get_min_proto_version(context) {
+        case TLS1_3_VERSION: "TLSv1.3"
+        case TLS1_2_VERSION: "TLSv1.2"
+        case let other: "0x\(String(other, radix: 16))"
+        }
+    }
+
     private func configure() throws {
         let minimum = configuration.allowTLS12 ? TLS1_2_VERSION : TLS1_3_VERSION
         try check(verity_SSL_CTX_set_min_proto_version(context, minimum), "minimum protocol version")

@@ -214,9 +214,10 @@ struct BadInputTests {
         try await server.stop()
     }
 
+    /// One job held at the gate, one waiting: the third and fourth are refused, whatever the timing.
     @Test func aFullHashingQueueAnswersResourceExhausted() async throws {
-        let server = try await TestServer.start {
-            $0.keyDerivation = .scrypt(logN: 14, r: 8, p: 1)
+        let gate = Box<GatedHasher>()
+        let server = try await TestServer.start(hasher: { gate.set(GatedHasher($0)) }) {
             $0.hashingConcurrency = 1
             $0.hashingQueueLimit = 1
         }
@@ -227,9 +228,35 @@ struct BadInputTests {
             bytes += TestConnection.frame(Array(TestConnection.request(id: Int64(id), method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "q-\(id)", "pin": "4829157"]).utf8))
         }
         try await agent.send(bytes: bytes)
+        try await waitUntil { agent.frames.filter { $0.code == 8 }.count == 2 }
+        #expect(gate.value.waitingJobs == 1)
+        gate.value.openGate()
         let answers = try await (1...4).asyncMap { try await agent.response(id: Int64($0)) }
         #expect(answers.filter { $0.code == 0 }.count == 2)
         #expect(answers.filter { $0.code == 8 && $0.details?["reason"] as? String == "HASHING_QUEUE_FULL" }.count == 2)
+        try await server.stop()
+    }
+
+    /// Requests beyond the in-flight limit that arrive in bytes already read are refused, one by
+    /// one, and the connection carries on.
+    @Test func theInFlightLimitRefusesWhatItMust() async throws {
+        let gate = Box<GatedHasher>()
+        let server = try await TestServer.start(hasher: { gate.set(GatedHasher($0)) }) {
+            $0.hashingConcurrency = 1
+            $0.maximumInFlightPerConnection = 2
+        }
+        let agent = try await server.connect(as: "agent")
+        for id in 1...6 { _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "f-\(id)", "kind": "CLIENT"]) }
+        var bytes: [UInt8] = []
+        for id in 1...6 {
+            bytes += TestConnection.frame(Array(TestConnection.request(id: Int64(id), method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "f-\(id)", "pin": "4829157"]).utf8))
+        }
+        try await agent.send(bytes: bytes)
+        try await waitUntil { agent.frames.filter { $0.details?["reason"] as? String == "TOO_MANY_IN_FLIGHT" }.count == 4 }
+        gate.value.openGate()
+        let answers = try await (1...6).asyncMap { try await agent.response(id: Int64($0)) }
+        #expect(answers.filter { $0.code == 0 }.count == 2)
+        #expect(try await agent.call("verity.v1.Health/Check").code == 0)
         try await server.stop()
     }
 
@@ -308,4 +335,17 @@ extension DevelopmentSetup {
     static func ensureForeign(in directory: TemporaryDirectory) throws -> DevelopmentPKI {
         try DevelopmentPKI.ensure(in: directory.url.appendingPathComponent("foreign-pki"), roles: ["admin"])
     }
+}
+
+/// A value set once from a closure and read later, for a test to reach what it handed a server.
+final class Box<Value: AnyObject>: @unchecked Sendable {
+    private var stored: Value?
+    private let lock = NSLock()
+
+    func set(_ value: Value) -> Value {
+        lock.withLock { stored = value }
+        return value
+    }
+
+    var value: Value { lock.withLock { stored! } }
 }

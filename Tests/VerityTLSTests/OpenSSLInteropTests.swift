@@ -50,14 +50,21 @@ struct OpenSSLInteropTests {
         let modern = try sClient(port: server.port, ["-tls1_2"])
         try await modern.waitForOutput(containing: "Protocol version: TLSv1.2")
         try await modern.waitForOutput(containing: "Ciphersuite: ECDHE-ECDSA-")
-        let weak = try sClient(port: server.port, ["-tls1_2", "-cipher", "AES128-SHA:AES256-SHA"])
+        // Suites the ECDSA server could otherwise serve (ECDHE with its key), but with CBC, not
+        // AEAD: only the server's own cipher list refuses them, not OpenSSL's defaults.
+        let weak = try sClient(port: server.port, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA256"])
         #expect(try await weak.waitForExit().status != 0)
         #expect(!weak.text.contains("CONNECTION ESTABLISHED"))
         try await server.stop()
     }
 
+    /// OpenSSL's default security level refuses TLS 1.1 already; the server's own floor is what
+    /// this checks, by its setting and by a client that offers nothing newer.
     @Test func aTLS11OnlyClientIsRefusedByTheServer() async throws {
-        let server = try await EchoServer.start(context: try pki.serverContext())
+        let context = try pki.serverContext()
+        #expect(context.minimumProtocolVersion == "TLSv1.2")
+        #expect(try pki.serverContext(allowTLS12: false).minimumProtocolVersion == "TLSv1.3")
+        let server = try await EchoServer.start(context: context)
         let old = try sClient(port: server.port, ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
         #expect(try await old.waitForExit().status != 0)
         try await server.waitForError { if case .handshakeFailed = $0 { true } else { false } }

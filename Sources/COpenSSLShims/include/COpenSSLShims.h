@@ -16,6 +16,10 @@ static inline int verity_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version
     return (int)SSL_CTX_set_min_proto_version(ctx, version);
 }
 
+static inline int verity_SSL_CTX_get_min_proto_version(SSL_CTX *ctx) {
+    return (int)SSL_CTX_get_min_proto_version(ctx);
+}
+
 static inline int verity_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
     return (int)SSL_CTX_set_max_proto_version(ctx, version);
 }

@@ -11,7 +11,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import VerityCrypto
-import VerityServer
+@testable import VerityServer
 import VerityTLS
 import VerityTestSupport
 
@@ -29,6 +29,14 @@ final class TestServer: Sendable {
     var pki: DevelopmentPKI { setup.pki }
 
     static func start(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
+        try await start(hasher: { $0 }, adjust)
+    }
+
+    /// - Parameter hasher: wraps the server's hasher, such as in a ``GatedHasher``.
+    static func start(
+        hasher wrap: @escaping (any SecretHashing) -> any SecretHashing,
+        _ adjust: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> TestServer {
         let directory = try TemporaryDirectory("verity-server")
         let setup = try DevelopmentSetup.ensure(in: directory.url.appendingPathComponent("data"))
         var configuration = setup.configuration()
@@ -36,15 +44,20 @@ final class TestServer: Sendable {
         configuration.keyDerivation = .scrypt(logN: 4, r: 1, p: 1)
         configuration.derivationBounds = .lowCostForTests
         adjust(&configuration)
-        return try await TestServer(directory: directory, setup: setup, configuration: configuration)
+        return try await TestServer(directory: directory, setup: setup, configuration: configuration, wrap: wrap)
     }
 
-    private init(directory: TemporaryDirectory, setup: DevelopmentSetup, configuration: ServerConfiguration) async throws {
+    private init(
+        directory: TemporaryDirectory, setup: DevelopmentSetup, configuration: ServerConfiguration,
+        wrap: (any SecretHashing) -> any SecretHashing
+    ) async throws {
         self.directory = directory
         self.setup = setup
         logs = LogCapture()
         let logger = logs.logger(label: "verityd")
-        server = try VerityServer(configuration: configuration, logger: logger)
+        server = try VerityServer(configuration: configuration, logger: logger, metrics: ServerMetrics()) { keyring in
+            wrap(PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation, bounds: configuration.derivationBounds))
+        }
         group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
         let group = self.group
         task = Task { try await group.run() }
@@ -78,5 +91,51 @@ extension TestServer {
         try certificate.pem().write(toFile: extra.appendingPathComponent("\(role).pem").path, atomically: true, encoding: .utf8)
         try key.pem().write(toFile: extra.appendingPathComponent("\(role)-key.pem").path, atomically: true, encoding: .utf8)
         return try await connect(as: role, issuer: DevelopmentPKI(existingIn: extra))
+    }
+}
+
+/// A hasher whose work waits at a gate until the test opens it: what is queued behind it, and
+/// what is refused, no longer depends on how fast a KDF runs.
+final class GatedHasher: SecretHashing, @unchecked Sendable {
+    private let inner: any SecretHashing
+    private let condition = NSCondition()
+    private var open = false
+    private var waiting = 0
+
+    init(_ inner: any SecretHashing) {
+        self.inner = inner
+    }
+
+    /// How many jobs wait at the gate.
+    var waitingJobs: Int { condition.withLock { waiting } }
+
+    func openGate() {
+        condition.withLock {
+            open = true
+            condition.broadcast()
+        }
+    }
+
+    private func pass() {
+        condition.withLock {
+            waiting += 1
+            while !open { condition.wait() }
+            waiting -= 1
+        }
+    }
+
+    func hash(_ secret: String) throws -> String {
+        pass()
+        return try inner.hash(secret)
+    }
+
+    func verify(_ secret: String, against encoded: String) throws -> SecretMatch {
+        pass()
+        return try inner.verify(secret, against: encoded)
+    }
+
+    func performDecoyVerification(of secret: String) {
+        pass()
+        inner.performDecoyVerification(of: secret)
     }
 }
