@@ -38,7 +38,7 @@ final class ClientConnection: Sendable {
         let router = ResponseRouter()
         do {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000))
+                .connectTimeout(TimeAmount(configuration.connectTimeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -61,7 +61,7 @@ final class ClientConnection: Sendable {
     /// Sends a request frame and waits for the response with its id.
     func send(_ frame: ByteBuffer, id: Int64, localTimeout: Duration) async throws -> ByteBuffer {
         try await withCheckedThrowingContinuation { continuation in
-            let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(localTimeout.components.seconds) * 1_000_000_000)) {
+            let timeout = channel.eventLoop.scheduleTask(in: TimeAmount(localTimeout)) {
                 self.router.fail(id, RPCError(.deadlineExceeded, "no answer from the server in time"))
             }
             router.register(id, continuation, timeout: timeout)
@@ -73,5 +73,13 @@ final class ClientConnection: Sendable {
 
     func close() async {
         try? await channel.close()
+    }
+}
+
+extension TimeAmount {
+    /// The same span, to the nanosecond: a `Duration`'s seconds alone would make 500 ms nothing.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

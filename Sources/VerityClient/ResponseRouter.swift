@@ -20,10 +20,24 @@ final class ResponseRouter: Sendable {
         var timeout: Scheduled<Void>
     }
 
-    private let waiting = Mutex<[Int64: Call]>([:])
+    private struct State {
+        var waiting: [Int64: Call] = [:]
+        /// Set once the connection has failed: a call registered afterwards fails at once.
+        var failure: Error?
+    }
+
+    private let state = Mutex(State())
 
     func register(_ id: Int64, _ continuation: CheckedContinuation<ByteBuffer, Error>, timeout: Scheduled<Void>) {
-        waiting.withLock { $0[id] = Call(continuation: continuation, timeout: timeout) }
+        let failure = state.withLock { state -> Error? in
+            if let failure = state.failure { return failure }
+            state.waiting[id] = Call(continuation: continuation, timeout: timeout)
+            return nil
+        }
+        if let failure {
+            timeout.cancel()
+            continuation.resume(throwing: failure)
+        }
     }
 
     func deliver(_ body: ByteBuffer, to id: Int64) {
@@ -34,10 +48,12 @@ final class ResponseRouter: Sendable {
         take(id)?.continuation.resume(throwing: error)
     }
 
+    /// Fails every waiting call, and every call registered from now on.
     func failAll(_ error: Error) {
-        let all = waiting.withLock { waiting in
-            defer { waiting.removeAll() }
-            return Array(waiting.values)
+        let all = state.withLock { state in
+            defer { state.waiting.removeAll() }
+            if state.failure == nil { state.failure = error }
+            return Array(state.waiting.values)
         }
         for call in all {
             call.timeout.cancel()
@@ -46,7 +62,7 @@ final class ResponseRouter: Sendable {
     }
 
     private func take(_ id: Int64) -> Call? {
-        let call = waiting.withLock { $0.removeValue(forKey: id) }
+        let call = state.withLock { $0.waiting.removeValue(forKey: id) }
         call?.timeout.cancel()
         return call
     }

@@ -40,6 +40,9 @@ public actor VerityClient {
         public var connectTimeout: Duration = .seconds(10)
         /// The deadline of calls that name none; `nil` leaves it to the server (10 s by default).
         public var defaultTimeout: Duration?
+        /// How long after a call's deadline the client stops waiting for the server's answer
+        /// (which is then DEADLINE_EXCEEDED, or the late result).
+        public var localTimeoutGrace: Duration = .seconds(5)
         /// The caseworker named in calls that name none. Unblock, SetSecurityDetails,
         /// ApplyDefaults and GeneratePin are refused without one.
         public var defaultActor: String?
@@ -101,7 +104,7 @@ public actor VerityClient {
             metadata: metadata.isEmpty ? nil : metadata, message: message
         )
         let frame = ByteBuffer(bytes: try JSONEncoder().encode(envelope))
-        return try await connection.send(frame, id: id, localTimeout: (deadline ?? .seconds(60)) + .seconds(5))
+        return try await connection.send(frame, id: id, localTimeout: (deadline ?? .seconds(60)) + configuration.localTimeoutGrace)
     }
 
     /// Closes the connection; calls in flight fail with `UNAVAILABLE`.

@@ -9,6 +9,7 @@
 import Foundation
 import Testing
 import VerityCore
+import VerityCrypto
 import VerityStore
 import VerityTestSupport
 
@@ -76,8 +77,19 @@ struct CheckLockTests {
         #expect(reserve(&subject, "w3").decision == .failure(CheckLock.RefusalError(refusal: .checksInProgress)))
         #expect(subject.state == .active)
         subject.state = .blocked
-        #expect(finish(&subject, "right", matched: true) == .blockedMeanwhile)
+        #expect(finish(&subject, "right", matched: true) == .notActiveMeanwhile(.blocked))
         #expect(subject.consecutiveFailures == 2)
+    }
+
+    /// Found by spin: a check of the old PIN must not verify, nor let Change overwrite, the
+    /// details a caseworker set while it ran.
+    @Test func aMatchAgainstReplacedDetailsVerifiesNothing() throws {
+        var subject = try activeSubject()
+        _ = reserve(&subject, "old-pin")
+        subject.credentials.pinHash = "replaced by a caseworker"
+        let finished = CheckLock.finish(&subject, check: "old-pin", matched: true, compared: [.pin: "stored"], limit: 3, now: now)
+        #expect(finished == .credentialsChangedMeanwhile)
+        #expect(subject.pendingChecks.isEmpty && subject.consecutiveFailures == 0)
     }
 
     @Test func onlyAReservationOlderThanTheLongestCheckIsLost() throws {
@@ -172,4 +184,60 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49EB_00D1_33EB
         return z ^ (z >> 31)
     }
+}
+
+/// The race spin found, through the service: a check of the old PIN finishing after a caseworker
+/// set a new one.
+@Suite("A check racing new details")
+struct CredentialsChangedTests {
+    @Test func aCheckOfTheOldPINDoesNotVerifyNorOverwriteTheNewDetails() async throws {
+        let fixture = try ServiceFixture()
+        let id = try await fixture.activeClient("race-1", pin: "4829157")
+        let holder = HoldAfterVerifying(fixture.hasher)
+        let held = try CredentialService(store: fixture.store, hasher: holder, keyring: fixture.hasher.keyring)
+        let change = Task {
+            try await held.change(id, current: SecurityFactors(pin: "4829157"), new: SecurityFactors(pin: "6148203"), context: .verifier)
+        }
+        // The old PIN has been compared, and matched; its outcome is not recorded yet.
+        try await waitUntil { holder.isHolding }
+        _ = try await fixture.service.setSecurityDetails(id, SecurityFactors(pin: "5937261"), context: .agent)
+        holder.release()
+        await #expect(throws: CredentialError.credentialsChanged) { try await change.value }
+        #expect(try await fixture.service.verify(id, SecurityFactors(pin: "5937261"), channel: .phone, context: .verifier).outcome == .verified)
+        #expect(try await fixture.service.verify(id, SecurityFactors(pin: "6148203"), channel: .phone, context: .verifier).outcome == .mismatch)
+    }
+}
+
+/// Compares a secret, then holds its answer until released: the gap between a check's
+/// comparison and the record of its outcome, held open.
+final class HoldAfterVerifying: SecretHashing, @unchecked Sendable {
+    private let inner: CountingHasher
+    private let condition = NSCondition()
+    private var holding = false
+    private var released = false
+
+    init(_ inner: CountingHasher) { self.inner = inner }
+
+    var isHolding: Bool { condition.withLock { holding } }
+
+    func release() {
+        condition.withLock {
+            released = true
+            condition.broadcast()
+        }
+    }
+
+    func hash(_ secret: String) throws -> String { try inner.hash(secret) }
+
+    func verify(_ secret: String, against encoded: String) throws -> SecretMatch {
+        let result = try inner.verify(secret, against: encoded)
+        condition.withLock {
+            holding = true
+            while !released { condition.wait() }
+            holding = false
+        }
+        return result
+    }
+
+    func performDecoyVerification(of secret: String) { inner.performDecoyVerification(of: secret) }
 }

@@ -58,8 +58,10 @@
  *   P4  at the end of every transaction: ACTIVE implies fs - cs < L.
  *   P5  every transition to BLOCKED has a reason, and L acknowledged failures not
  *       legitimately cleared behind it.
- *   P6  (only with -DP6_CREDENTIALS; FAILS today, see README) VERIFIED only against the
- *       secrets stored when it is answered. -DFIX_STALE_CREDENTIALS models the fix.
+ *   P6  (with -DP6_CREDENTIALS) VERIFIED only against the secrets stored when it is answered.
+ *       -DFIX_STALE_CREDENTIALS models what CheckLock.finish does (its `compared` hashes must
+ *       still be stored, else .credentialsChangedMeanwhile); scripts/check-lock-model checks the
+ *       protocol with it, and checks that without it spin still finds the race.
  *
  * Mutants, each selected with -D (spin -DMUTANT_x -a lock.pml); each must FAIL:
  *   MUTANT_CLEAR_ALL      a success clears every failure, not only those its reservation saw

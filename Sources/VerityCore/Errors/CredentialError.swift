@@ -62,6 +62,12 @@ public enum CredentialError: Error, Equatable, Sendable, CustomStringConvertible
         message: "the check took too long and was counted as a failed check; retry"
     )
 
+    /// New details were set while the check compared the old ones: nothing was verified or counted.
+    public static let credentialsChanged = CredentialError.aborted(
+        reason: "CREDENTIALS_CHANGED",
+        message: "the security details were replaced while this check ran; nothing was verified or counted; check the new ones"
+    )
+
     /// A stored credential could not be evaluated (unknown pepper key, malformed or out-of-bounds hash).
     public static let credentialIntegrity = CredentialError.internalFailure(
         reason: "CREDENTIAL_INTEGRITY",

@@ -61,8 +61,11 @@ public enum CheckLock {
         case verified
         /// A mismatch, now counted; `blocked` when it was the one that reached the limit.
         case mismatch(attemptsRemaining: Int, blocked: Bool)
-        /// A match, but concurrent failures blocked the subject meanwhile: nothing is cleared.
-        case blockedMeanwhile
+        /// A match, but the subject left ACTIVE meanwhile (blocked, or defaults applied): nothing is cleared.
+        case notActiveMeanwhile(SubjectState)
+        /// A match against secrets that were replaced meanwhile: it proves nothing about the
+        /// secrets now stored, so it verifies nothing and counts nothing.
+        case credentialsChangedMeanwhile
         /// The reservation is gone: it was counted as lost, because the check outlived `longestCheck`.
         case reservationLost
     }
@@ -108,11 +111,23 @@ public enum CheckLock {
     ///
     /// An error after the reservation (a hash that cannot be evaluated) finishes as a mismatch:
     /// the attempt stays counted, the lock fails closed.
-    public static func finish(_ subject: inout Subject, check id: String, matched: Bool, limit: Int, now: Date) -> Finish {
+    ///
+    /// - Parameter compared: the stored hashes the secrets were compared with; a match counts
+    ///   only if they are still the stored ones (found by spin: a caseworker's new details must
+    ///   not be verified, or overwritten, by a check of the old ones).
+    public static func finish(
+        _ subject: inout Subject,
+        check id: String,
+        matched: Bool,
+        compared: [CredentialSlot: String] = [:],
+        limit: Int,
+        now: Date
+    ) -> Finish {
         guard let index = subject.pendingChecks.firstIndex(where: { $0.id == id }) else { return .reservationLost }
         let check = subject.pendingChecks.remove(at: index)
         if matched {
-            guard subject.state == .active else { return .blockedMeanwhile }
+            guard compared.allSatisfy({ $0.key.hash(in: subject.credentials) == $0.value }) else { return .credentialsChangedMeanwhile }
+            guard subject.state == .active else { return .notActiveMeanwhile(subject.state) }
             // Only the failures recorded before this check was reserved are cleared.
             let clearedSerial = max(subject.failureSerial - Int64(subject.consecutiveFailures), check.seenFailureSerial)
             subject.consecutiveFailures = Int(subject.failureSerial - clearedSerial)

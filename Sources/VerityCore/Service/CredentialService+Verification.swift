@@ -110,7 +110,11 @@ extension CredentialService {
             }
         case let .success((pending, credentials)):
             let evaluation = await evaluate(slots, against: credentials)
-            return try await finish(pending, of: id, evaluation, action: action, slots: slots, context: context, onSuccess: onSuccess)
+            var compared: [CredentialSlot: String] = [:]
+            for (slot, _) in slots { compared[slot] = slot.hash(in: credentials) }
+            return try await finish(
+                pending, of: id, evaluation, compared: compared, action: action, slots: slots, context: context, onSuccess: onSuccess
+            )
         }
     }
 
@@ -195,6 +199,7 @@ extension CredentialService {
         _ pending: PendingCheck,
         of id: SubjectID,
         _ evaluation: Evaluation,
+        compared: [CredentialSlot: String],
         action: AuditAction,
         slots: [(slot: CredentialSlot, secret: String)],
         context: CallContext,
@@ -213,7 +218,7 @@ extension CredentialService {
             }
             switch evaluation {
             case let .matched(rehashes):
-                finish = CheckLock.finish(&subject, check: pending.id, matched: true, limit: limit, now: time)
+                finish = CheckLock.finish(&subject, check: pending.id, matched: true, compared: compared, limit: limit, now: time)
                 if finish == .verified {
                     // A hash is only upgraded if nobody replaced it since we read it.
                     for rehash in rehashes where rehash.slot.hash(in: subject.credentials) == rehash.old {
@@ -229,8 +234,17 @@ extension CredentialService {
                 finish = CheckLock.finish(&subject, check: pending.id, matched: false, limit: limit, now: time)
                 audit.append(draft(action, "ERROR", subject: id, context: context, facts: ["not evaluated: \(detail)", "counted as a failure"]))
             }
-            if case .blockedMeanwhile = finish {
-                audit.append(draft(action, "BLOCKED", subject: id, context: context, facts: [checked, "blocked by other checks meanwhile"]))
+            switch finish {
+            case let .notActiveMeanwhile(state):
+                let outcome = state == .blocked ? "BLOCKED" : "NOT_SET_UP"
+                audit.append(draft(action, outcome, subject: id, context: context, facts: [checked, "the subject became \(state.rawValue) meanwhile"]))
+            case .credentialsChangedMeanwhile:
+                audit.append(draft(
+                    action, "CREDENTIALS_CHANGED", subject: id, context: context,
+                    facts: [checked, "new details were set meanwhile; not verified, not counted"]
+                ))
+            default:
+                break
             }
             if case .mismatch(_, blocked: true) = finish {
                 audit.append(draft(.lock, "BLOCKED", subject: id, context: context, facts: ["reason: \(subject.blockReason ?? "")"]))
@@ -251,7 +265,8 @@ extension CredentialService {
         let result: VerificationResult = switch finish {
         case .verified: VerificationResult(.verified, attemptsRemaining: configuration.attemptLimit)
         case let .mismatch(remaining, _): VerificationResult(.mismatch, attemptsRemaining: remaining)
-        case .blockedMeanwhile: VerificationResult(.blocked, attemptsRemaining: 0)
+        case let .notActiveMeanwhile(state): VerificationResult(state == .blocked ? .blocked : .notSetUp, attemptsRemaining: 0)
+        case .credentialsChangedMeanwhile: throw CredentialError.credentialsChanged
         case .reservationLost: throw CredentialError.reservationLost
         }
         log("security check", subject: id, context: context, ["result": "\(result.outcome.rawValue)", "attempts-remaining": "\(result.attemptsRemaining)"])
@@ -285,7 +300,7 @@ extension CheckLock.Refusal {
 }
 
 /// Which stored hash a factor is checked against.
-public enum CredentialSlot: Sendable {
+public enum CredentialSlot: Hashable, Sendable {
     case pin
     case exactPassword
     case spokenPassword
