@@ -75,11 +75,3 @@ final class ClientConnection: Sendable {
         try? await channel.close()
     }
 }
-
-extension TimeAmount {
-    /// The same span, to the nanosecond: a `Duration`'s seconds alone would make 500 ms nothing.
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
