@@ -11,7 +11,7 @@ import PackageDescription
 
 let package = Package(
     name: "verity",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "VerityCrypto", targets: ["VerityCrypto"]),
         .library(name: "VerityCore", targets: ["VerityCore"]),
@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // The system's OpenSSL 3 (libssl-dev), found through pkg-config.
@@ -121,6 +123,8 @@ let package = Package(
             dependencies: [
                 "VerityServer", "VerityCore", "VerityStore", "VerityCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Helpers the test targets share: a counting hasher, log capture, temporary folders.

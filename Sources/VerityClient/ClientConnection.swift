@@ -23,7 +23,9 @@ final class ClientConnection: Sendable {
         self.router = router
     }
 
-    var isActive: Bool { channel.isActive }
+    /// Whether new calls may use it: open, and not failed (a protocol violation is reported
+    /// before the server closes, while the channel may still look active).
+    var isUsable: Bool { channel.isActive && !router.hasFailed }
 
     static func connect(_ configuration: VerityClient.Configuration) async throws -> ClientConnection {
         let tls: TLSContext

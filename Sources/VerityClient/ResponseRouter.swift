@@ -40,6 +40,9 @@ final class ResponseRouter: Sendable {
         }
     }
 
+    /// Whether the connection failed: no call may be made on it any more.
+    var hasFailed: Bool { state.withLock { $0.failure != nil } }
+
     func deliver(_ body: ByteBuffer, to id: Int64) {
         take(id)?.continuation.resume(returning: body)
     }

@@ -116,7 +116,7 @@ public actor VerityClient {
     /// The connection, opened on first use and again after it drops. Calls that arrive while it
     /// is being opened wait for the same attempt, so that they share one connection.
     private func openConnection() async throws -> ClientConnection {
-        if let connection, connection.isActive { return connection }
+        if let connection, connection.isUsable { return connection }
         if let connecting { return try await connecting.value }
         let attempt = Task { [configuration] in try await ClientConnection.connect(configuration) }
         connecting = attempt

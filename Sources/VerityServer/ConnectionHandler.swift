@@ -122,6 +122,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         } else {
             switch parsed {
             case let .failure(rejected): write(dispatcher.errorFrame(id: id, rejected.error), context: context)
+            case let .success(request) where Method(rawValue: request.method) == nil:
+                // Answered here, on the event loop: a flood of made-up names costs no task each.
+                registry.finishRequest(of: caller.name)
+                write(dispatcher.unknownMethodFrame(request, from: caller), context: context)
             case let .success(request): start(request, from: caller, context: context)
             }
         }

@@ -72,6 +72,13 @@ public struct RequestDispatcher: Sendable {
         return encode(response, id: request.id)
     }
 
+    /// The answer to a request for a method that does not exist: UNIMPLEMENTED, counted under
+    /// the `unknown` label, never under the caller's name for it.
+    public func unknownMethodFrame(_ request: RequestEnvelope, from caller: Caller) -> ByteBuffer {
+        metrics.recordRequest(method: "unknown", status: StatusCode.unimplemented.name, duration: .zero)
+        return errorFrame(id: request.id, RPCError(.unimplemented, "unknown method \(LogText.sanitized(request.method))"))
+    }
+
     /// The body of a response frame answering request `id` with `error`.
     public func errorFrame(id: Int64, _ error: RPCError) -> ByteBuffer {
         encode(.failure(error), id: id)

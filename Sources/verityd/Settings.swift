@@ -7,26 +7,58 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Configuration
+import SystemPackage
 import Foundation
 import Logging
 import NIOCore
 import VerityCrypto
 import VerityServer
 
-/// The flags of `verityd`, each falling back to its environment variable, then to its default.
+/// The settings of `verityd`, each from the first of: its flag, its environment variable
+/// (`VERITY_TLS_CERT`), a file named by its key in the secrets directory (`tls-cert`, as
+/// container platforms mount secrets), its key in the JSON configuration file (`tls.cert`),
+/// and its default. swift-configuration reads all but the flags, which swift-argument-parser
+/// keeps, with their `--help`.
 struct Settings {
     let command: Verityd
-    let environment: [String: String]
+    let reader: ConfigReader
+
+    /// The sources below the flags: the environment, then `secretsDirectory`, then `configFile`.
+    static func reader(environment: [String: String], configFile: String?, secretsDirectory: String?) async throws -> ConfigReader {
+        var providers: [any ConfigProvider] = [
+            KeyMappingProvider(upstream: EnvironmentVariablesProvider(environmentVariables: environment)) { key in
+                AbsoluteConfigKey(["verity"] + key.components, context: key.context)
+            },
+        ]
+        if let secretsDirectory {
+            providers.append(try await DirectoryFilesProvider(directoryPath: FilePath(secretsDirectory)))
+        }
+        if let configFile {
+            providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(configFile)))
+        }
+        return ConfigReader(providers: providers)
+    }
+
+    /// The configuration key of an environment variable: `VERITY_TLS_CERT` is `tls.cert`.
+    static func key(_ variable: String) -> ConfigKey {
+        ConfigKey(variable.dropFirst("VERITY_".count).lowercased().split(separator: "_").map(String.init))
+    }
 
     func string(_ flag: String?, _ variable: String) -> String? {
-        flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+        flag ?? reader.string(forKey: Self.key(variable)).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func integer(_ flag: Int?, _ variable: String) throws -> Int? {
         if let flag { return flag }
-        guard let text = environment[variable], !text.isEmpty else { return nil }
-        guard let value = Int(text) else { throw ValidationError("\(variable) must be an integer, not \(text)") }
-        return value
+        if let value = reader.int(forKey: Self.key(variable)) { return value }
+        guard let text = reader.string(forKey: Self.key(variable)), !text.isEmpty else { return nil }
+        throw ValidationError("\(variable) (\(Self.key(variable))) must be an integer, not \(text)")
+    }
+
+    /// A switch: its flag, or `1`/`true` from the other sources.
+    func flag(_ flag: Bool, _ variable: String) -> Bool {
+        flag || reader.bool(forKey: Self.key(variable)) == true || reader.string(forKey: Self.key(variable)) == "1"
     }
 
     func logLevel() throws -> Logger.Level {
@@ -47,7 +79,7 @@ struct Settings {
         (configuration.host, configuration.port) = try Self.hostAndPort(listen, flag: "--listen")
         configuration.keyDerivation = try keyDerivation()
         configuration.clientCRLPath = string(command.clientCrl, "VERITY_CLIENT_CRL")
-        configuration.allowTLS12 = !(command.tls13Only || environment["VERITY_TLS13_ONLY"] == "1")
+        configuration.allowTLS12 = !flag(command.tls13Only, "VERITY_TLS13_ONLY")
         func seconds(_ value: Int?) -> TimeAmount? { value.map { .seconds(Int64($0)) } }
         func milliseconds(_ value: Int?) -> TimeAmount? { value.map { .milliseconds(Int64($0)) } }
         configuration.maximumFrameBytes = try integer(command.maxFrameBytes, "VERITY_MAX_FRAME_BYTES") ?? configuration.maximumFrameBytes
@@ -86,8 +118,8 @@ struct Settings {
         let clientCA = string(command.clientCa, "VERITY_CLIENT_CA")
         let store = string(command.store, "VERITY_STORE")
         let pepper = string(command.pepper, "VERITY_PEPPER_FILE")
-        let development = command.dev || environment["VERITY_DEV"] == "1"
-        let printNotifications = command.printNotifications || environment["VERITY_PRINT_NOTIFICATIONS"] == "1"
+        let development = flag(command.dev, "VERITY_DEV")
+        let printNotifications = flag(command.printNotifications, "VERITY_PRINT_NOTIFICATIONS")
         switch (cert, key, clientCA) {
         case (nil, nil, nil):
             try Self.checkDevelopment(store: store, pepper: pepper, listen: listen)

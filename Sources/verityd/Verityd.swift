@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import Configuration
 import Foundation
 import Logging
 import Metrics
@@ -38,10 +39,21 @@ struct Verityd: AsyncParsableCommand {
             the requests already received, refuses new ones with UNAVAILABLE, closes every
             connection with a TLS close_notify, closes the store and exits 0.
 
+            Every setting is read from the first of: its flag; its environment variable (named in its
+            help); a file named by its key in --secrets-dir (VERITY_TLS_CERT is the file tls-cert), as
+            container platforms mount secrets; its key in the JSON file --config (VERITY_TLS_CERT is
+            {"tls": {"cert": ...}}); its default.
+
             `verityd keys` inspects and rotates the pepper keyring (see `verityd keys --help`).
             """,
         subcommands: [KeysCommand.self]
     )
+
+    @Option(help: "JSON configuration file: each setting under its key, VERITY_TLS_CERT as {\"tls\": {\"cert\": ...}} [VERITY_CONFIG_FILE].")
+    var config: String?
+
+    @Option(help: "Directory of files, one per setting, named by its key: VERITY_TLS_CERT as tls-cert [VERITY_SECRETS_DIR].")
+    var secretsDir: String?
 
     @Option(help: "Address to serve on, HOST:PORT [VERITY_LISTEN]. Default 127.0.0.1:7443.")
     var listen: String?
@@ -145,7 +157,11 @@ struct Verityd: AsyncParsableCommand {
     func run() async throws {
         try ProcessHardening.apply()
         let environment = ProcessInfo.processInfo.environment
-        let settings = Settings(command: self, environment: environment)
+        let reader = try await Settings.reader(
+            environment: environment, configFile: config ?? environment["VERITY_CONFIG_FILE"],
+            secretsDirectory: secretsDir ?? environment["VERITY_SECRETS_DIR"]
+        )
+        let settings = Settings(command: self, reader: reader)
         var logger = Logger(label: "verityd")
         logger.logLevel = try settings.logLevel()
         let level = logger.logLevel

@@ -88,3 +88,12 @@ struct ServiceConfigurationTests {
         #expect { try configuration.validate() } throws: { ($0 as? InvalidConfigurationError)?.setting == setting }
     }
 }
+
+@Suite("Text for logs")
+struct LogTextTests {
+    @Test func controlCharactersAreEscapedAndLongTextIsCut() {
+        #expect(LogText.sanitized("a\nb\u{1B}[2J\u{2028}c") == #"a\nb\u{1B}[2J\u{2028}c"#)
+        #expect(LogText.sanitized(String(repeating: "m", count: 500)) == String(repeating: "m", count: 128) + "…")
+        #expect(LogText.sanitized("verity.v1.Health/Check") == "verity.v1.Health/Check")
+    }
+}
