@@ -43,7 +43,7 @@ struct VerityClientFailureTests {
         }
         // Not before: 500 ms must not be cut to 0 (Duration's seconds alone).
         #expect(ContinuousClock.now - started >= .milliseconds(450))
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(15))
         gate.openGate()
         await client.close()
         try await server.stop()
