@@ -53,7 +53,7 @@ struct Bench: @unchecked Sendable {
             trustRootsPath: pki.caCertificatePath
         ))
         _ = try await agent.enroll(subjectId: Self.subject)
-        _ = try await agent.setSecurityDetails(subjectId: Self.subject, pin: Self.pin)
+        _ = try await agent.setSecurityDetails(subjectId: Self.subject, pin: Self.pin, actor: "verity-bench")
         await agent.close()
     }
 
