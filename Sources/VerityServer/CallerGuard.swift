@@ -93,7 +93,8 @@ final class CallerGuard: Sendable {
             locks[caller] = times
             return times.count
         }
-        if recent == limits.lockAlarmThreshold {
+        // Again at every further multiple, so that a sustained attack keeps being reported.
+        if recent % limits.lockAlarmThreshold == 0 {
             logger.error("LOCK ALARM: one caller locked many subjects out", metadata: [
                 "caller": "\(LogText.sanitized(caller))", "locks": "\(recent)", "window-seconds": "\(limits.lockAlarmWindow.components.seconds)",
             ])

@@ -8,6 +8,7 @@
 
 import Logging
 import NIOCore
+import VerityCore
 import VerityProtocol
 import VerityTLS
 
@@ -135,7 +136,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         switch event {
         case let verified as TLSPeerVerifiedEvent:
             let caller = Caller(identity: verified.peer ?? PeerIdentity(commonName: nil, organizationalUnit: nil))
-            logger[metadataKey: "caller"] = "\(caller.name)"
+            logger[metadataKey: "caller"] = "\(LogText.sanitized(caller.name))"
             logger.debug("connection verified", metadata: ["role": "\(caller.identity.organizationalUnit ?? "-")", "tls": "\(verified.protocolVersion)"])
             guard registry.verified(context.channel, caller: caller.name) else {
                 logger.warning("connection refused: this caller's connection limit is reached")

@@ -47,8 +47,8 @@ extension StoreFailure: RPCErrorConvertible {
     /// A busy store is UNAVAILABLE (retry); any other failure INTERNAL. Neither names the engine's message.
     public var rpcError: RPCError {
         switch kind {
-        case .busy: RPCError(.unavailable, "the store is busy; nothing was done, retry", details: ["reason": "STORE_BUSY"])
-        case .failed: RPCError(.internalError, "the store failed; nothing was done, and the operators were alerted", details: ["reason": "STORE_ERROR"])
+        case .busy: RPCError(.unavailable, "the store is busy; this call's last write was not made; retry", details: ["reason": "STORE_BUSY"])
+        case .failed: RPCError(.internalError, "the store failed; the operators were alerted", details: ["reason": "STORE_ERROR"])
         }
     }
 }

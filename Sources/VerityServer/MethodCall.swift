@@ -172,7 +172,11 @@ struct MethodCall: Sendable {
     private func lease() async throws -> LeaseResponse {
         let request = try message.decode(as: LeaseRequest.self)
         try checkDeadline()
-        let deliveries = try await service.leaseDeliveries(max: request.max, leaseSeconds: request.leaseSeconds, context: context)
+        // A delivery is well under 1 KiB: leasing no more than fit in one frame means an answer
+        // never fails for its size after the deliveries were leased.
+        let fitting = Swift.max(1, (maximumFrameBytes - 256) / 1024)
+        let max = (1...100).contains(request.max) ? Swift.min(request.max, fitting) : request.max
+        let deliveries = try await service.leaseDeliveries(max: max, leaseSeconds: request.leaseSeconds, context: context)
         return LeaseResponse(deliveries: deliveries.map {
             DeliveryMessage(
                 deliveryId: $0.id, leaseToken: $0.leaseToken, channel: $0.channel.rawValue, destination: $0.content.destination,

@@ -56,6 +56,21 @@ public final class SQLiteCredentialStore: CredentialStore {
         self.writer = writer
         self.auditKeys = AuditChainKeys(keyring: keyring)
         try Self.migrator.migrate(writer)
+        try keyTheChainIfItIsNot()
+    }
+
+    /// A trail written before the chain was keyed gets a keyed head now: until then anyone who
+    /// can write the database could recompute its plain SHA-256 links.
+    private func keyTheChainIfItIsNot() throws {
+        try writer.write { db in
+            guard let head = try Row.fetchOne(db, sql: "SELECT key_id FROM audit_event ORDER BY seq DESC LIMIT 1"),
+                  (head["key_id"] as String?) == nil else { return }
+            let marker = AuditDraft(
+                time: Date(), context: CallContext(caller: "verityd", role: "system"), subjectID: nil,
+                action: .chainKeyed, outcome: "OK", facts: ["the audit chain is keyed from here on"]
+            )
+            try AuditTrail.append([marker], keys: self.auditKeys, db)
+        }
     }
 
     /// One write transaction; a database error leaves as a ``StoreFailure``.

@@ -31,14 +31,23 @@ struct KeysCommand: AsyncParsableCommand {
         subcommands: [Inventory.self, Add.self, Rotate.self]
     )
 
-    /// The files verityd's own `--data-dir`, `--store` and `--pepper` name, as it would resolve them.
+    /// The files verityd itself would use: its flags, environment, secrets directory and
+    /// configuration file, resolved by the same ``Settings``.
     struct Paths {
-        let command: Verityd
+        let storePath: String
+        let pepperPath: String
 
-        private var environment: [String: String] { ProcessInfo.processInfo.environment }
-        private var dataDirectory: String { command.dataDir ?? environment["VERITY_DATA_DIR"] ?? ".verity" }
-        var storePath: String { command.store ?? environment["VERITY_STORE"] ?? dataDirectory + "/verity.sqlite" }
-        var pepperPath: String { command.pepper ?? environment["VERITY_PEPPER_FILE"] ?? dataDirectory + "/pepper.json" }
+        init(_ command: Verityd) async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let reader = try await Settings.reader(
+                environment: environment, configFile: command.config ?? environment["VERITY_CONFIG_FILE"],
+                secretsDirectory: command.secretsDir ?? environment["VERITY_SECRETS_DIR"]
+            )
+            let settings = Settings(command: command, reader: reader)
+            let dataDirectory = settings.string(command.dataDir, "VERITY_DATA_DIR") ?? ".verity"
+            storePath = settings.string(command.store, "VERITY_STORE") ?? dataDirectory + "/verity.sqlite"
+            pepperPath = settings.string(command.pepper, "VERITY_PEPPER_FILE") ?? dataDirectory + "/pepper.json"
+        }
     }
 
     struct Inventory: AsyncParsableCommand {
@@ -47,10 +56,14 @@ struct KeysCommand: AsyncParsableCommand {
         )
 
         @ParentCommand var verityd: Verityd
-        var paths: Paths { Paths(command: verityd) }
 
         func run() async throws {
             try ProcessHardening.apply()
+            let paths = try await Paths(verityd)
+            // An inventory of a store that is not there would read as "nothing uses any key".
+            guard FileManager.default.fileExists(atPath: paths.storePath) else {
+                throw ValidationError("no store at \(paths.storePath); name it with --store or --data-dir before `keys`")
+            }
             let keyring = try PepperKeyring.load(from: paths.pepperPath)
             let store = try SQLiteCredentialStore(path: paths.storePath, keyring: keyring)
             defer { try? store.close() }
@@ -70,11 +83,11 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a new random key to the keyring file; the current key stays current.")
 
         @ParentCommand var verityd: Verityd
-        var paths: Paths { Paths(command: verityd) }
         @Option(help: "The new key's id: 1 to 32 letters, digits, '-' or '_'.") var id: String
 
         func run() async throws {
             try ProcessHardening.apply()
+            let paths = try await Paths(verityd)
             let keyring = try PepperKeyring.load(from: paths.pepperPath).adding(id)
             try keyring.replace(at: paths.pepperPath)
             print("added \(id); current is still \(keyring.currentKeyID). Give this file to every instance before `keys rotate --id \(id)`.")
@@ -85,11 +98,11 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a key current, adding it first if the keyring lacks it.")
 
         @ParentCommand var verityd: Verityd
-        var paths: Paths { Paths(command: verityd) }
         @Option(help: "The key to make current.") var id: String
 
         func run() async throws {
             try ProcessHardening.apply()
+            let paths = try await Paths(verityd)
             let loaded = try PepperKeyring.load(from: paths.pepperPath)
             let keyring = try (loaded.key(id: id) == nil ? loaded.adding(id) : loaded).makingCurrent(id)
             try keyring.replace(at: paths.pepperPath)

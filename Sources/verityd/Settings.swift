@@ -153,7 +153,9 @@ struct Settings {
             )
         }
         let (host, _) = try hostAndPort(listen, flag: "--listen")
-        guard ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.") else {
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
+        let loopbackIPv4 = octets.count == 4 && host.split(separator: ".", omittingEmptySubsequences: false).count == 4 && octets[0] == 127
+        guard ["::1", "localhost"].contains(host) || loopbackIPv4 else {
             throw ValidationError(
                 "development mode serves on loopback only (its keys lie unprotected on disk); --listen \(listen) needs --cert, --key and --client-ca"
             )

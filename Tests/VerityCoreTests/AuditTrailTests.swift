@@ -8,6 +8,8 @@
 
 import Foundation
 import Testing
+import VerityStore
+import GRDB
 import VerityCore
 import VerityTestSupport
 
@@ -137,5 +139,40 @@ struct AuditTrailTests {
         var forged = checkpoint
         forged.seq += 1
         #expect(!forged.isAuthentic(under: fixture.hasher.keyring))
+    }
+
+    /// Whoever can write the database can compute plain SHA-256 links: a chain whose head is
+    /// unkeyed vouches for nothing, and a trail from before the keying gets a keyed head when the
+    /// store is first opened keyed.
+    @Test func anUnkeyedHeadVouchesForNothingAndOldTrailsGetAKeyedHead() async throws {
+        let keys = AuditChainKeys(keyring: fixture.hasher.keyring)
+        let time = Date(timeIntervalSince1970: 1_800_000_000)
+        var forged = AuditEvent(
+            seq: 1, time: time, caller: "c", role: "agent", actor: nil, subjectID: "s", method: "m", action: .enroll, outcome: "OK",
+            facts: [], previousHash: AuditChain.genesisHash, keyID: nil, hash: ""
+        )
+        forged.hash = AuditChain.hash(of: forged, key: nil)
+        var verifier = AuditChainVerifier(keys: keys)
+        let linked = verifier.check(forged)
+        #expect(linked)
+        #expect(verifier.report(firstBadSeq: nil).firstBadSeq == 1)
+        let forgedHash = forged.hash
+
+        // A trail written before the keying, in a store file, then opened by this version.
+        let path = fixture.directory.path("old.sqlite")
+        _ = try SQLiteCredentialStore(path: path, keyring: fixture.hasher.keyring)
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO audit_event (seq, time_ms, caller, role, actor, subject_id, method, action, outcome, facts, previous_hash, key_id, hash)
+                    VALUES (1, ?, 'c', 'agent', NULL, 's', 'm', 'ENROLL', 'OK', '[]', ?, NULL, ?)
+                    """,
+                arguments: [Timestamp.milliseconds(of: time), AuditChain.genesisHash, forgedHash]
+            )
+        }
+        let reopened = try SQLiteCredentialStore(path: path, keyring: fixture.hasher.keyring)
+        let report = try await reopened.verifyAuditChain()
+        #expect(report.ok && report.headSeq == 2)
+        #expect(try await reopened.auditEvents(subjectID: nil, afterSeq: 1, limit: 10).first?.action == .chainKeyed)
     }
 }

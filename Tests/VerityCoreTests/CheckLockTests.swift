@@ -87,7 +87,7 @@ struct CheckLockTests {
         var subject = try activeSubject()
         _ = reserve(&subject, "old-pin")
         subject.credentials.pinHash = "replaced by a caseworker"
-        let finished = CheckLock.finish(&subject, check: "old-pin", matched: true, compared: [.pin: "stored"], limit: 3, now: now)
+        let finished = CheckLock.finish(&subject, check: "old-pin", matched: true, compared: [.pin: .some("stored")], limit: 3, now: now)
         #expect(finished == .credentialsChangedMeanwhile)
         #expect(subject.pendingChecks.isEmpty && subject.consecutiveFailures == 0)
     }

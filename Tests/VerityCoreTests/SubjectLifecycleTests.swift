@@ -106,8 +106,10 @@ struct SubjectLifecycleTests {
         await #expect(throws: tooLong) {
             try await service.unblock(id, reason: "e" + String(repeating: "\u{301}", count: 60_000), context: .admin)
         }
-        await #expect(throws: CredentialError.invalidArgument(field: "reason", reason: "INVALID_VALUE", message: "a reason holds no control characters")) {
-            try await service.unblock(id, reason: "confirmed\u{1B}[2J by phone", context: .admin)
+        for hidden in ["confirmed\u{1B}[2J by phone", "confirmed\u{2028}forged line", "confirmed \u{202E}enohp yb"] {
+            await #expect(throws: CredentialError.invalidArgument(field: "reason", reason: "INVALID_VALUE", message: "a reason holds no control, format or line-separator characters")) {
+                try await service.unblock(id, reason: hidden, context: .admin)
+            }
         }
         await #expect(throws: CredentialError.failedPrecondition(reason: "NOT_BLOCKED", message: "the subject is ACTIVE, not BLOCKED")) {
             try await service.unblock(id, reason: "just because", context: .admin)

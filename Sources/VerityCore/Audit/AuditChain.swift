@@ -73,6 +73,7 @@ public struct AuditChainVerifier: Sendable {
     private var expectedSeq: Int64 = 1
     private var checked = 0
     private var sawKeyedEvent = false
+    private var lastWasKeyed = true
 
     public init(keys: AuditChainKeys) {
         self.keys = keys
@@ -92,14 +93,20 @@ public struct AuditChainVerifier: Sendable {
             return false
         }
         sawKeyedEvent = sawKeyedEvent || event.keyID != nil
+        lastWasKeyed = event.keyID != nil
         previousHash = event.hash
         expectedSeq += 1
         return true
     }
 
     /// The report so far; `firstBadSeq` is the event that failed ``check(_:)``, if one did.
+    ///
+    /// A chain whose head is unkeyed is reported broken at its head: its plain SHA-256 links
+    /// can be forged by anyone who can write the database, so only a keyed head vouches for
+    /// what comes before it (a store is given a keyed head when it is first opened keyed).
     public func report(firstBadSeq: Int64?) -> AuditChainReport {
-        AuditChainReport(checked: checked, headSeq: expectedSeq - 1, headHash: previousHash, firstBadSeq: firstBadSeq)
+        let unvouched = firstBadSeq == nil && checked > 0 && !lastWasKeyed ? expectedSeq - 1 : nil
+        return AuditChainReport(checked: checked, headSeq: expectedSeq - 1, headHash: previousHash, firstBadSeq: firstBadSeq ?? unvouched)
     }
 }
 

@@ -122,4 +122,7 @@ public enum AuditAction: String, CaseIterable, Codable, Sendable {
     case permissionDenied = "PERMISSION_DENIED"
     /// A mutating call refused by a policy, a precondition or a rate limit.
     case refused = "REFUSED"
+    /// The chain is keyed from this event on: written once, when a store whose trail was not
+    /// keyed is first opened keyed, so that the old events are vouched for at once.
+    case chainKeyed = "CHAIN_KEYED"
 }

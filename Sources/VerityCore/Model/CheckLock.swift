@@ -119,7 +119,7 @@ public enum CheckLock {
         _ subject: inout Subject,
         check id: String,
         matched: Bool,
-        compared: [CredentialSlot: String] = [:],
+        compared: [CredentialSlot: String?] = [:],
         limit: Int,
         now: Date
     ) -> Finish {

@@ -24,8 +24,11 @@ extension CredentialService {
                 field: "reason", reason: "TOO_LONG", message: "a reason has at most \(Self.maximumReasonLength) Unicode scalars"
             )
         }
-        guard !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw CredentialError.invalidArgument(field: "reason", reason: "INVALID_VALUE", message: "a reason holds no control characters")
+        let hidden: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
+        guard !reason.unicodeScalars.contains(where: { hidden.contains($0.properties.generalCategory) }) else {
+            throw CredentialError.invalidArgument(
+                field: "reason", reason: "INVALID_VALUE", message: "a reason holds no control, format or line-separator characters"
+            )
         }
         let audit = draft(.unblock, "OK", subject: id, context: context, facts: ["reason: \(reason)"])
         let time = now()

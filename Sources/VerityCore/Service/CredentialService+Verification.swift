@@ -56,9 +56,12 @@ extension CredentialService {
         try checkPolicies(new, fieldPrefix: "new")
         let hashes = try await hash(new)
         let changed = draft(.change, "OK", subject: id, context: context, facts: new.names.map { "\($0) changed" })
-        return try await check(id, slots, action: .change, context: context) { subject in
-            // Checked again inside the transaction: the subject's factors may have changed since.
-            try Self.checkChangeAllowed(subject, current: current)
+        // Every stored factor is compared at the finish, not only the ones proven: details set
+        // or added meanwhile make the change CREDENTIALS_CHANGED, and nothing is thrown in the
+        // transaction that records the outcome (a throw would leave the reservation to be
+        // counted as lost).
+        let allFactors: [CredentialSlot] = [.pin, .exactPassword, .spokenPassword]
+        return try await check(id, slots, action: .change, context: context, alsoCompare: allFactors) { subject in
             hashes.apply(to: &subject.credentials)
             return [changed]
         }
@@ -86,7 +89,8 @@ extension CredentialService {
         _ slots: [(slot: CredentialSlot, secret: String)],
         action: AuditAction,
         context: CallContext,
-        onSuccess: (@Sendable (inout Subject) throws -> [AuditDraft])? = nil
+        alsoCompare: [CredentialSlot] = [],
+        onSuccess: (@Sendable (inout Subject) -> [AuditDraft])? = nil
     ) async throws -> VerificationResult {
         let checkID = Self.randomID()
         let reservation: (decision: Result<(PendingCheck, StoredCredentials), CheckLock.RefusalError>, blocked: Bool)
@@ -110,8 +114,8 @@ extension CredentialService {
             }
         case let .success((pending, credentials)):
             let evaluation = await evaluate(slots, against: credentials)
-            var compared: [CredentialSlot: String] = [:]
-            for (slot, _) in slots { compared[slot] = slot.hash(in: credentials) }
+            var compared: [CredentialSlot: String?] = [:]
+            for slot in slots.map(\.slot) + alsoCompare { compared[slot] = .some(slot.hash(in: credentials)) }
             return try await finish(
                 pending, of: id, evaluation, compared: compared, action: action, slots: slots, context: context, onSuccess: onSuccess
             )
@@ -199,11 +203,11 @@ extension CredentialService {
         _ pending: PendingCheck,
         of id: SubjectID,
         _ evaluation: Evaluation,
-        compared: [CredentialSlot: String],
+        compared: [CredentialSlot: String?],
         action: AuditAction,
         slots: [(slot: CredentialSlot, secret: String)],
         context: CallContext,
-        onSuccess: (@Sendable (inout Subject) throws -> [AuditDraft])?
+        onSuccess: (@Sendable (inout Subject) -> [AuditDraft])?
     ) async throws -> VerificationResult {
         let time = now()
         let limit = configuration.attemptLimit
@@ -225,7 +229,7 @@ extension CredentialService {
                         rehash.slot.set(rehash.new, in: &subject.credentials)
                     }
                     audit.append(draft(action, "VERIFIED", subject: id, context: context, facts: [checked]))
-                    audit += try onSuccess?(&subject) ?? []
+                    audit += onSuccess?(&subject) ?? []
                 }
             case .mismatched:
                 finish = CheckLock.finish(&subject, check: pending.id, matched: false, limit: limit, now: time)

@@ -85,12 +85,24 @@ public struct RequestEnvelope: Sendable {
             guard text.unicodeScalars.count <= 256, text.utf8.count <= 1024 else {
                 throw .invalidArgument(field: "metadata.\(key)", reason: "TOO_LONG", "metadata values have at most 256 Unicode scalars and 1024 UTF-8 bytes")
             }
-            guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw .invalidArgument(field: "metadata.\(key)", reason: "INVALID_VALUE", "metadata values hold no control characters")
+            guard !text.unicodeScalars.contains(where: Self.isInvisibleOrBreaking) else {
+                throw .invalidArgument(
+                    field: "metadata.\(key)", reason: "INVALID_VALUE",
+                    "metadata values hold no control, format (bidirectional, zero-width) or line-separator characters"
+                )
             }
             metadata[key] = text
         }
         return metadata
+    }
+
+    /// Characters that break a line or hide text in a log or a report: controls (Cc), formats
+    /// such as bidirectional overrides (Cf), and line and paragraph separators (Zl, Zp).
+    public static func isInvisibleOrBreaking(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator: true
+        default: false
+        }
     }
 
     private static func isMetadataKeyByte(_ byte: UInt8) -> Bool {

@@ -43,6 +43,8 @@ final class TestServer: Sendable {
         configuration.port = 0
         configuration.keyDerivation = .scrypt(logN: 4, r: 1, p: 1)
         configuration.derivationBounds = .lowCostForTests
+        // The whole suite shares two cores: a handshake may wait its turn for seconds.
+        configuration.handshakeTimeout = .seconds(60)
         adjust(&configuration)
         return try await TestServer(directory: directory, setup: setup, configuration: configuration, wrap: wrap)
     }
