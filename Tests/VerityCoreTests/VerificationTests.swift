@@ -94,6 +94,19 @@ struct VerificationTests {
         #expect(unknown.count == known.count)
     }
 
+    /// One factor right under old parameters, the other wrong: no rehash, so timing does not
+    /// tell which one matched.
+    @Test func nothingIsRehashedUnlessEveryFactorMatched() async throws {
+        let keyring = try PepperKeyring.random(keyID: "k1")
+        let old = try ServiceFixture(hasher: CountingHasher(derivation: .scrypt(logN: 3, r: 1, p: 1), keyring: keyring))
+        let id = try await old.activeClient(pin: "4829157", password: "Blue kettle 1987")
+        let hasher = try CountingHasher(derivation: .scrypt(logN: 4, r: 1, p: 1), keyring: keyring)
+        let upgraded = try CredentialService(store: old.store, hasher: hasher, keyring: keyring)
+        let result = try await upgraded.verify(id, SecurityFactors(pin: "4829157", password: "Wrong kettle 1987"), channel: .portal, context: .verifier)
+        #expect(result.outcome == .mismatch)
+        #expect(hasher.hashes == 0)
+    }
+
     @Test func aMatchUnderOldParametersIsRehashed() async throws {
         let keyring = try PepperKeyring.random(keyID: "k1")
         let old = try ServiceFixture(hasher: CountingHasher(derivation: .scrypt(logN: 3, r: 1, p: 1), keyring: keyring))

@@ -156,15 +156,16 @@ extension CredentialService {
     }
 
     private func evaluate(_ slots: [(slot: CredentialSlot, secret: String)], against credentials: StoredCredentials) async -> Evaluation {
-        var rehashes: [(slot: CredentialSlot, old: String, new: String)] = []
+        var stale: [(slot: CredentialSlot, stored: String, secret: String)] = []
         var allMatch = true
-        // Every factor is evaluated, even after a mismatch, so timing does not tell which one failed.
+        // Every factor is evaluated, even after a mismatch, so timing does not tell which one
+        // failed; rehashing waits until all matched, for the same reason.
         for (slot, secret) in slots {
             guard let stored = slot.hash(in: credentials) else { return .mismatched }
             do {
                 switch try await hashing.run({ [hasher] in try hasher.verify(secret, against: stored) }) {
                 case .match(needsRehash: true):
-                    if let new = await rehash(secret) { rehashes.append((slot, stored, new)) }
+                    stale.append((slot, stored, secret))
                 case .match(needsRehash: false):
                     break
                 case .mismatch:
@@ -174,7 +175,12 @@ extension CredentialService {
                 return Self.evaluationFailure(error, slot: slot)
             }
         }
-        return allMatch ? .matched(rehashes: rehashes) : .mismatched
+        guard allMatch else { return .mismatched }
+        var rehashes: [(slot: CredentialSlot, old: String, new: String)] = []
+        for (slot, stored, secret) in stale {
+            if let new = await rehash(secret) { rehashes.append((slot, stored, new)) }
+        }
+        return .matched(rehashes: rehashes)
     }
 
     /// A new hash under the current parameters, or `nil` when it cannot be made: a failed upgrade
