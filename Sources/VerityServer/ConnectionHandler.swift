@@ -43,6 +43,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// A read the pipeline asked for that we hold back.
     private var readHeldBack = false
     private var channelClosed = false
+    /// Tells the hashing pool when this connection closes.
+    private let liveness = ConnectionLiveness()
     private var draining = false
     private let dispatcher: RequestDispatcher
     private let registry: ConnectionRegistry
@@ -69,7 +71,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         channelClosed = true
-        if !inFlight.isEmpty { dispatcher.connectionClosed(ObjectIdentifier(context.channel)) }
+        liveness.close()
+        if !inFlight.isEmpty { dispatcher.connectionClosed(liveness) }
         stalledFrameTimer?.timer.cancel()
         context.fireChannelInactive()
     }
@@ -177,7 +180,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let handler = NIOLoopBound(self, eventLoop: loop)
         let boundContext = NIOLoopBound(context, eventLoop: loop)
         let receivedAt = NIODeadline.now()
-        let connection = ObjectIdentifier(context.channel)
+        let connection = liveness
         Task {
             let body = await dispatcher.respond(to: request, from: caller, connection: connection, receivedAt: receivedAt)
             loop.execute { handler.value.finish(request.id, of: caller, body: body, context: boundContext.value) }

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
+import Synchronization
 import VerityProtocol
 
 /// Admission to the work that hashes secrets: at most `concurrency` jobs run at once, at most
@@ -44,6 +45,7 @@ public actor HashingPool {
     ) async throws -> Value {
         try await admit(deadline: deadline, owner: owner)
         defer { release() }
+        guard !owner.connection.isClosed else { throw RPCError(.cancelled, "the connection closed before the work started") }
         guard NIODeadline.now() < deadline else { throw RPCError(.deadlineExceeded, "the deadline passed before the work started") }
         return try await job()
     }
@@ -52,14 +54,16 @@ public actor HashingPool {
 
     /// Drops the waiting jobs of a connection that closed: nobody will read their answers.
     /// Jobs already running finish, so that no check is left half-recorded.
-    public func cancelWaiting(of connection: ObjectIdentifier) {
-        let cancelled = waiting.filter { $0.owner.connection == connection }
-        waiting.removeAll { $0.owner.connection == connection }
+    public func cancelWaiting(of connection: ConnectionLiveness) {
+        let cancelled = waiting.filter { $0.owner.connection === connection }
+        waiting.removeAll { $0.owner.connection === connection }
         for job in cancelled { job.continuation.resume(throwing: RPCError(.cancelled, "the connection closed before the work started")) }
         metrics.hashingQueueDepth.record(waiting.count)
     }
 
     private func admit(deadline: NIODeadline, owner: HashingOwner) async throws {
+        // Work of a connection that closed before it got here is not queued at all.
+        guard !owner.connection.isClosed else { throw RPCError(.cancelled, "the connection closed before the work started") }
         if running < concurrency, waiting.isEmpty {
             running += 1
             return
@@ -104,12 +108,26 @@ public actor HashingPool {
 }
 
 /// Whose job waits for the hashing pool: the connection it came on and the caller (certificate CN).
-public struct HashingOwner: Hashable, Sendable {
-    public var connection: ObjectIdentifier
+public struct HashingOwner: Sendable {
+    public var connection: ConnectionLiveness
     public var caller: String
 
-    public init(connection: ObjectIdentifier, caller: String) {
+    public init(connection: ConnectionLiveness, caller: String) {
         self.connection = connection
         self.caller = caller
+    }
+}
+
+/// Whether a connection is still open, for work that outlives the event loop's view of it: the
+/// hashing pool drops the work of a closed connection, whether it is already queued or not yet.
+public final class ConnectionLiveness: Sendable {
+    private let closed = Mutex(false)
+
+    public init() {}
+
+    public var isClosed: Bool { closed.withLock { $0 } }
+
+    public func close() {
+        closed.withLock { $0 = true }
     }
 }

@@ -47,7 +47,7 @@ public struct RequestDispatcher: Sendable {
     public func respond(
         to request: RequestEnvelope,
         from caller: Caller,
-        connection: ObjectIdentifier,
+        connection: ConnectionLiveness,
         receivedAt: NIODeadline = .now()
     ) async -> ByteBuffer {
         let started = ContinuousClock.now
@@ -185,7 +185,8 @@ public struct RequestDispatcher: Sendable {
 
 extension RequestDispatcher {
     /// Drops the hashing work still waiting for a connection that closed.
-    func connectionClosed(_ connection: ObjectIdentifier) {
+    func connectionClosed(_ connection: ConnectionLiveness) {
+        connection.close()
         let pool = self.pool
         Task { await pool.cancelWaiting(of: connection) }
     }
