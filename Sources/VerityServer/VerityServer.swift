@@ -124,6 +124,9 @@ public final class VerityServer: Service, Sendable {
         guard missing.isEmpty else { throw MissingPepperKeysError(keyIDs: missing, keyringPath: configuration.pepperKeyringPath) }
     }
 
+    /// Connections open now, for tests and diagnostics.
+    var openConnections: Int { registry.count }
+
     /// The address the server listens on, once it does.
     public func waitUntilListening(timeout: Duration = .seconds(30)) async throws -> SocketAddress {
         let deadline = ContinuousClock.now + timeout

@@ -28,6 +28,9 @@ final class TestServer: Sendable {
 
     var pki: DevelopmentPKI { setup.pki }
 
+    /// Connections the server has open now.
+    var openConnections: Int { server.openConnections }
+
     static func start(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws -> TestServer {
         try await start(hasher: { $0 }, adjust)
     }
