@@ -26,7 +26,7 @@ struct SessionResumptionTests {
             context.maximum_version = ssl.TLSVersion.TLSv1_2
         session = None
         for attempt in range(3):
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with socket.create_connection(("127.0.0.1", port), timeout=60) as raw:
                 with context.wrap_socket(raw, server_hostname="localhost", session=session) as tls:
                     body = json.dumps({"id": 1, "method": "verity.v1.Health/Check"}).encode()
                     tls.sendall(struct.pack(">I", len(body)) + body)
@@ -43,7 +43,7 @@ struct SessionResumptionTests {
         let python = try ChildProcess(command: "python3", [
             "-c", Self.script, String(server.port), pki.caCertificatePath, pki.certificatePath(role: "ivr"), pki.keyPath(role: "ivr"), version,
         ])
-        let exit = try await python.waitForExit(timeout: .seconds(60))
+        let exit = try await python.waitForExit(timeout: .seconds(200))
         #expect(exit.status == 0, "\(python.text)")
         #expect(python.text.components(separatedBy: " OK full").count == 4, "\(python.text)")
         try await server.stop()
