@@ -46,7 +46,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Tells the hashing pool when this connection closes.
     private let liveness = ConnectionLiveness()
     private var draining = false
-    private let dispatcher: RequestDispatcher
+    private let executor: RequestExecutor
     private let registry: ConnectionRegistry
     private let progress: FrameProgress
     private let maximumInFlight: Int
@@ -55,8 +55,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var stalledFrameTimer: (frame: Int, timer: Scheduled<Void>)?
     private var logger: Logger
 
-    init(dispatcher: RequestDispatcher, registry: ConnectionRegistry, progress: FrameProgress, maximumInFlight: Int, readTimeout: TimeAmount, logger: Logger) {
-        self.dispatcher = dispatcher
+    init(executor: RequestExecutor, registry: ConnectionRegistry, progress: FrameProgress, maximumInFlight: Int, readTimeout: TimeAmount, logger: Logger) {
+        self.executor = executor
         self.registry = registry
         self.progress = progress
         self.maximumInFlight = maximumInFlight
@@ -72,7 +72,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         channelClosed = true
         liveness.close()
-        if !inFlight.isEmpty { dispatcher.connectionClosed(liveness) }
+        if !inFlight.isEmpty { executor.connectionClosed(liveness) }
         stalledFrameTimer?.timer.cancel()
         context.fireChannelInactive()
     }
@@ -115,22 +115,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
         // The order of checks of proto-spec/errors.md: in-flight limit, shutdown, role, envelope.
         if inFlight.count >= maximumInFlight {
             let error = RPCError(.resourceExhausted, "at most \(maximumInFlight) requests in flight per connection", details: ["reason": "TOO_MANY_IN_FLIGHT"])
-            write(dispatcher.errorFrame(id: id, error), context: context)
+            write(executor.errorFrame(id: id, error), context: context)
         } else if draining {
-            write(dispatcher.errorFrame(id: id, RPCError(.unavailable, "the server is shutting down")), context: context)
+            write(executor.errorFrame(id: id, RPCError(.unavailable, "the server is shutting down")), context: context)
         } else if caller.role == nil {
-            write(dispatcher.errorFrame(id: id, RequestDispatcher.unauthenticated(caller)), context: context)
+            write(executor.errorFrame(id: id, RequestExecutor.unauthenticated(caller)), context: context)
         } else if case .success = parsed, !registry.startRequest(of: caller.name) {
             let error = RPCError(.resourceExhausted, "this caller has too many requests in flight", details: ["reason": "CALLER_LIMIT"])
-            write(dispatcher.errorFrame(id: id, error), context: context)
+            write(executor.errorFrame(id: id, error), context: context)
         } else {
             switch parsed {
-            case let .failure(rejected): write(dispatcher.errorFrame(id: id, rejected.error), context: context)
-            case let .success(request) where Method(rawValue: request.method) == nil:
+            case let .failure(rejected): write(executor.errorFrame(id: id, rejected.error), context: context)
+            case let .success(request) where !executor.serves(request.method):
                 // Answered here, on the event loop: a flood of made-up names costs no task each.
                 registry.finishRequest(of: caller.name)
-                write(dispatcher.unknownMethodFrame(request, from: caller), context: context)
-            case let .success(request): start(request, from: caller, context: context)
+                write(executor.unknownMethodFrame(request), context: context)
+            case let .success(request): start(request, from: caller, role: caller.role!, context: context)
             }
         }
     }
@@ -173,16 +173,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func start(_ request: RequestEnvelope, from caller: Caller, context: ChannelHandlerContext) {
+    private func start(_ request: RequestEnvelope, from caller: Caller, role: Role, context: ChannelHandlerContext) {
         inFlight.insert(request.id)
-        let dispatcher = self.dispatcher
+        let executor = self.executor
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let boundContext = NIOLoopBound(context, eventLoop: loop)
         let receivedAt = NIODeadline.now()
         let connection = liveness
         Task {
-            let body = await dispatcher.respond(to: request, from: caller, connection: connection, receivedAt: receivedAt)
+            let body = await executor.respond(to: request, from: caller, role: role, connection: connection, receivedAt: receivedAt)
             loop.execute { handler.value.finish(request.id, of: caller, body: body, context: boundContext.value) }
         }
     }
@@ -211,7 +211,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         state = .violated
         logger.info("protocol violation; closing the connection", metadata: ["reason": "\(violation)"])
         // The TLS handler writes this frame, then its close_notify, before the connection closes.
-        write(dispatcher.errorFrame(id: 0, violation.rpcError), context: context)
+        write(executor.errorFrame(id: 0, violation.rpcError), context: context)
         context.close(promise: nil)
     }
 

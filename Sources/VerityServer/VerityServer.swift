@@ -22,7 +22,7 @@ import VerityTLS
 /// the credential core, run as a swift-service-lifecycle `Service`.
 ///
 /// Each connection's pipeline is TLS, idle and read timeouts, the frame codec, then the
-/// ``ConnectionHandler``, which hands each request to the ``RequestDispatcher``. A graceful
+/// ``ConnectionHandler``, which hands each request to the ``RequestExecutor``. A graceful
 /// shutdown stops accepting, lets connections answer what they have (new requests get
 /// UNAVAILABLE), closes them with close_notify, and closes the store.
 public final class VerityServer: Service, Sendable {
@@ -32,7 +32,7 @@ public final class VerityServer: Service, Sendable {
     private let service: CredentialService
     private let hashingThreads: ThreadPoolHashing
     private let tls: TLSContext
-    private let dispatcher: RequestDispatcher
+    private let executor: RequestExecutor
     private let registry: ConnectionRegistry
     private let logger: Logger
     private let address = Mutex<SocketAddress?>(nil)
@@ -78,7 +78,7 @@ public final class VerityServer: Service, Sendable {
             concurrency: configuration.hashingConcurrency, queueLimit: configuration.hashingQueueLimit,
             queueSharePerCaller: configuration.hashingQueueSharePerCaller, metrics: metrics
         )
-        dispatcher = RequestDispatcher(service: service, pool: pool, configuration: configuration, metrics: metrics, logger: logger)
+        executor = RequestExecutor(service: service, pool: pool, configuration: configuration, metrics: metrics, logger: logger)
         registry = ConnectionRegistry(
             maximum: configuration.maximumConnections, maximumHandshaking: configuration.maximumHandshaking,
             maximumPerCaller: configuration.maximumConnectionsPerCaller, maximumRequestsPerCaller: configuration.maximumInFlightPerCaller,
@@ -154,7 +154,7 @@ public final class VerityServer: Service, Sendable {
                 LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
                 ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes, progress: progress)),
                 ConnectionHandler(
-                    dispatcher: dispatcher, registry: registry, progress: progress, maximumInFlight: configuration.maximumInFlightPerConnection,
+                    executor: executor, registry: registry, progress: progress, maximumInFlight: configuration.maximumInFlightPerConnection,
                     readTimeout: configuration.readTimeout, logger: connectionLogger
                 ),
             ])

@@ -65,7 +65,7 @@ struct IVRPINTests {
         let pin = try await fixture.service.generateIVRPIN(for: id, context: .agent).pin
         _ = try await fixture.service.verify(id, SecurityFactors(pin: "1111112"), channel: .phone, context: .verifier)
         #expect(try await fixture.service.verifyIVRPIN(id, pin: "000000", context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 1))
-        #expect(try await fixture.service.verifyIVRPIN(id, pin: "000000", context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 0))
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: "000000", context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 0, lockedNow: true))
         let evaluations = fixture.hasher.evaluations
         #expect(try await fixture.service.verifyIVRPIN(id, pin: pin, context: .agent).outcome == .blocked)
         #expect(try await fixture.service.verify(id, SecurityFactors(pin: "4829157"), channel: .phone, context: .verifier).outcome == .blocked)
@@ -102,7 +102,7 @@ struct IVRPINTests {
         let wrong = pin == "000000" ? "111111" : "000000"
         #expect(try await fixture.service.verifyIVRPIN(id, pin: wrong, context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 2))
         #expect(try await fixture.service.verifyIVRPIN(id, pin: wrong, context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 1))
-        #expect(try await fixture.service.verifyIVRPIN(id, pin: wrong, context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 0))
+        #expect(try await fixture.service.verifyIVRPIN(id, pin: wrong, context: .agent) == VerificationResult(.mismatch, attemptsRemaining: 0, lockedNow: true))
         #expect(try await fixture.service.status(of: id).state == .blocked)
         #expect(try await fixture.service.verifyIVRPIN(id, pin: pin, context: .agent).outcome == .blocked)
         // A PIN check of someone with no PIN evaluates nothing and counts nothing.

@@ -28,7 +28,7 @@ struct VerificationTests {
         let id = try await fixture.activeClient(pin: "4829157")
         #expect(try await verify(id, pin: "1111112") == VerificationResult(.mismatch, attemptsRemaining: 2))
         #expect(try await verify(id, pin: "1111112") == VerificationResult(.mismatch, attemptsRemaining: 1))
-        #expect(try await verify(id, pin: "1111112") == VerificationResult(.mismatch, attemptsRemaining: 0))
+        #expect(try await verify(id, pin: "1111112") == VerificationResult(.mismatch, attemptsRemaining: 0, lockedNow: true))
         let evaluated = fixture.hasher.evaluations
         #expect(try await verify(id, pin: "4829157") == VerificationResult(.blocked, attemptsRemaining: 0))
         #expect(fixture.hasher.evaluations == evaluated)
@@ -196,7 +196,7 @@ struct VerificationTests {
         _ = try await verify(id, pin: "1111112")
         _ = try await service.change(id, current: SecurityFactors(pin: "1111112"), new: SecurityFactors(pin: "5937261"), context: .verifier)
         let third = try await service.change(id, current: SecurityFactors(pin: "1111112"), new: SecurityFactors(pin: "5937261"), context: .verifier)
-        #expect(third == VerificationResult(.mismatch, attemptsRemaining: 0))
+        #expect(third == VerificationResult(.mismatch, attemptsRemaining: 0, lockedNow: true))
         #expect(try await service.change(id, current: SecurityFactors(pin: "4829157"), new: SecurityFactors(pin: "5937261"), context: .verifier).outcome == .blocked)
     }
 

@@ -22,11 +22,23 @@ struct EnvelopeTests {
         #expect(request.method == "verity.v1.Credentials/Verify")
         #expect(request.timeoutMs == 2000)
         #expect(request.metadata == ["requestId": "c0ffee", "actor": "agent:4711"])
-        #expect(request.message == .object(["subjectId": "case-1/PWC"]))
+        #expect(try request.decodeMessage(as: Subject.self).subjectId == "case-1/PWC")
     }
 
+    struct Subject: Decodable { var subjectId: String? }
+
     @Test func anAbsentMessageIsEmpty() throws {
-        #expect(try parse(#"{"id": 1, "method": "verity.v1.Health/Check"}"#).get().message == .object([:]))
+        #expect(try parse(#"{"id": 1, "method": "verity.v1.Health/Check"}"#).get().decodeMessage(as: Subject.self).subjectId == nil)
+    }
+
+    @Test(arguments: [(#""message": null"#, "WRONG_TYPE"), (#""message": "x""#, "WRONG_TYPE"), (#""metadata": null"#, "WRONG_TYPE"), (#""timeoutMs": 1.5"#, "WRONG_TYPE"), (#""metadata": {"a": 1}"#, "WRONG_TYPE")])
+    func nullsAndWrongKindsAreWrongTypes(_ member: String, _ reason: String) throws {
+        guard case let .failure(rejected) = try parse(#"{"id": 9, "method": "m", \#(member)}"#) else {
+            Issue.record("accepted \(member)")
+            return
+        }
+        #expect(rejected.id == 9)
+        #expect(rejected.error.details["reason"] == .string(reason))
     }
 
     @Test(arguments: [
@@ -66,14 +78,20 @@ struct EnvelopeTests {
             var subjectId: String
             var phones: [Phone]
         }
+        func decode(_ message: String) throws {
+            _ = try parse(#"{"id": 2, "method": "m", "message": \#(message)}"#).get().decodeMessage(as: Message.self)
+        }
         #expect(throws: RPCError.invalidArgument(field: "subjectId", reason: "REQUIRED", "subjectId is required")) {
-            try JSONValue.object(["phones": .array([])]).decode(as: Message.self)
+            try decode(#"{"phones": []}"#)
         }
         #expect(throws: RPCError.invalidArgument(field: "subjectId", reason: "WRONG_TYPE", "subjectId must be a string")) {
-            try JSONValue.object(["subjectId": .integer(4), "phones": .array([])]).decode(as: Message.self)
+            try decode(#"{"subjectId": 4, "phones": []}"#)
         }
         #expect(throws: RPCError.invalidArgument(field: "phones[0].number", reason: "WRONG_TYPE", "phones[0].number must be a string")) {
-            try JSONValue.object(["subjectId": "s", "phones": .array([.object(["number": .integer(1)])])]).decode(as: Message.self)
+            try decode(#"{"subjectId": "s", "phones": [{"number": 1}]}"#)
+        }
+        #expect(throws: RPCError.invalidArgument(field: "subjectId", reason: "REQUIRED", "subjectId is required")) {
+            _ = try parse(#"{"id": 2, "method": "m"}"#).get().decodeMessage(as: Message.self)
         }
     }
 

@@ -274,7 +274,7 @@ extension CredentialService {
         }
         let result: VerificationResult = switch finish {
         case .verified: VerificationResult(.verified, attemptsRemaining: configuration.attemptLimit)
-        case let .mismatch(remaining, _): VerificationResult(.mismatch, attemptsRemaining: remaining)
+        case let .mismatch(remaining, blocked): VerificationResult(.mismatch, attemptsRemaining: remaining, lockedNow: blocked)
         case let .notActiveMeanwhile(state): VerificationResult(state == .blocked ? .blocked : .notSetUp, attemptsRemaining: 0)
         case .credentialsChangedMeanwhile: throw CredentialError.credentialsChanged
         case .reservationLost: throw CredentialError.reservationLost

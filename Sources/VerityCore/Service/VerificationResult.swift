@@ -22,9 +22,13 @@ public struct VerificationResult: Equatable, Sendable {
     public var outcome: Outcome
     /// Checks left before the subject is blocked: the full limit after a success, 0 when blocked or not set up.
     public var attemptsRemaining: Int
+    /// Whether this check's failure blocked the subject: the one check that locked it says so,
+    /// so that every lock is counted once, whatever the answer's other fields.
+    public var lockedNow: Bool
 
-    public init(_ outcome: Outcome, attemptsRemaining: Int) {
+    public init(_ outcome: Outcome, attemptsRemaining: Int, lockedNow: Bool = false) {
         self.outcome = outcome
         self.attemptsRemaining = attemptsRemaining
+        self.lockedNow = lockedNow
     }
 }

@@ -9,7 +9,11 @@
 import Foundation
 import NIOCore
 
-/// One request as it arrives: id, method path, deadline, metadata and the method's message.
+/// One request as it arrives: id, method path, deadline and metadata, read from the frame; the
+/// method's message stays in the frame until the method, and so its type, is known.
+///
+/// Both steps decode straight from the frame's bytes into typed values: no JSON tree is built,
+/// and a well-formed request throws nothing on its way.
 public struct RequestEnvelope: Sendable {
     /// The largest id a client may use: 2^53 - 1, so that every JSON library reads it exactly.
     public static let maximumID: Int64 = (1 << 53) - 1
@@ -18,14 +22,18 @@ public struct RequestEnvelope: Sendable {
     public var method: String
     public var timeoutMs: Int64?
     public var metadata: [String: String]
-    public var message: JSONValue
+    /// The frame's body, from which ``decodeMessage(as:)`` reads the message.
+    private let body: Data
+    /// Whether the frame has a `message` member (an absent message is the empty message).
+    private let hasMessage: Bool
 
-    public init(id: Int64, method: String, timeoutMs: Int64? = nil, metadata: [String: String] = [:], message: JSONValue = .object([:])) {
-        self.id = id
-        self.method = method
-        self.timeoutMs = timeoutMs
-        self.metadata = metadata
-        self.message = message
+    private init(head: EnvelopeHead, body: Data) {
+        id = head.id
+        method = head.method
+        timeoutMs = head.timeoutMs
+        metadata = head.metadata
+        self.body = body
+        hasMessage = head.hasMessage
     }
 
     /// Parses a frame's body.
@@ -36,64 +44,31 @@ public struct RequestEnvelope: Sendable {
     public static func parse(_ frame: ByteBuffer) throws(FrameViolation) -> Result<RequestEnvelope, RejectedRequest> {
         let bytes = frame.readableBytesView
         guard String(validating: bytes, as: UTF8.self) != nil else { throw .invalidUTF8 }
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { throw .invalidJSON }
-        guard case let .object(fields) = json else { throw .notAnObject }
-        guard case let .integer(id)? = fields["id"], (1...maximumID).contains(id) else { throw .invalidID }
+        let body = Data(bytes)
+        let head: EnvelopeHead
         do {
-            return .success(try RequestEnvelope(id: id, fields: fields))
+            head = try RequestDecoding.decoder.decode(EnvelopeHead.self, from: body)
+        } catch let violation as FrameViolation {
+            throw violation
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            throw .notAnObject
         } catch {
-            return .failure(RejectedRequest(id: id, error: error))
+            throw .invalidJSON
         }
+        if let rejection = head.rejection { return .failure(RejectedRequest(id: head.id, error: rejection)) }
+        return .success(RequestEnvelope(head: head, body: body))
     }
 
-    private init(id: Int64, fields: [String: JSONValue]) throws(RPCError) {
-        self.id = id
-        switch fields["method"] {
-        case let .string(method)?: self.method = method
-        case nil: throw .invalidArgument(field: "method", reason: "REQUIRED", "method is required")
-        default: throw .invalidArgument(field: "method", reason: "WRONG_TYPE", "method must be a string")
+    /// Decodes the method's message, turning every decoding failure into INVALID_ARGUMENT naming
+    /// the field: `REQUIRED` for a missing field, `WRONG_TYPE` for a value of the wrong JSON
+    /// type, `INVALID_VALUE` for anything else (such as an unknown enum name).
+    public func decodeMessage<Message: Decodable>(as type: Message.Type) throws(RPCError) -> Message {
+        do {
+            guard hasMessage else { return try RequestDecoding.decoder.decode(Message.self, from: Data("{}".utf8)) }
+            return try RequestDecoding.decoder.decode(MessageMember<Message>.self, from: body).message
+        } catch {
+            throw RequestDecoding.rpcError(for: error)
         }
-        switch fields["timeoutMs"] {
-        case nil: timeoutMs = nil
-        case let .integer(timeout)? where timeout > 0: timeoutMs = timeout
-        case .integer?: throw .invalidArgument(field: "timeoutMs", reason: "OUT_OF_RANGE", "timeoutMs must be positive")
-        default: throw .invalidArgument(field: "timeoutMs", reason: "WRONG_TYPE", "timeoutMs must be an integer")
-        }
-        metadata = try Self.metadata(fields["metadata"])
-        switch fields["message"] {
-        case nil: message = .object([:])
-        case let .object(body)?: message = .object(body)
-        default: throw .invalidArgument(field: "message", reason: "WRONG_TYPE", "message must be an object")
-        }
-    }
-
-    private static func metadata(_ value: JSONValue?) throws(RPCError) -> [String: String] {
-        guard let value else { return [:] }
-        guard case let .object(entries) = value else {
-            throw .invalidArgument(field: "metadata", reason: "WRONG_TYPE", "metadata must be an object of strings")
-        }
-        var metadata: [String: String] = [:]
-        for (key, entry) in entries {
-            guard case let .string(text) = entry else {
-                throw .invalidArgument(field: "metadata.\(key)", reason: "WRONG_TYPE", "metadata values are strings")
-            }
-            guard (1...64).contains(key.utf8.count), key.utf8.allSatisfy(isMetadataKeyByte) else {
-                throw .invalidArgument(field: "metadata", reason: "INVALID_VALUE", "metadata keys are 1 to 64 ASCII letters, digits or '-'")
-            }
-            // Counted in Unicode scalars and UTF-8 bytes: one user-perceived character can carry
-            // thousands of combining scalars.
-            guard text.unicodeScalars.count <= 256, text.utf8.count <= 1024 else {
-                throw .invalidArgument(field: "metadata.\(key)", reason: "TOO_LONG", "metadata values have at most 256 Unicode scalars and 1024 UTF-8 bytes")
-            }
-            guard !text.unicodeScalars.contains(where: Self.isInvisibleOrBreaking) else {
-                throw .invalidArgument(
-                    field: "metadata.\(key)", reason: "INVALID_VALUE",
-                    "metadata values hold no control, format (bidirectional, zero-width) or line-separator characters"
-                )
-            }
-            metadata[key] = text
-        }
-        return metadata
     }
 
     /// Characters that break a line or hide text in a log or a report: controls (Cc), formats
@@ -104,15 +79,15 @@ public struct RequestEnvelope: Sendable {
         default: false
         }
     }
-
-    private static func isMetadataKeyByte(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
-    }
 }
 
 /// A request whose envelope has an id but is otherwise wrong: it is answered, and the connection stays open.
 public struct RejectedRequest: Error, Sendable {
     public var id: Int64
     public var error: RPCError
+}
+
+/// The `message` member of a frame, decoded as the method's type.
+private struct MessageMember<Message: Decodable>: Decodable {
+    var message: Message
 }

@@ -1,0 +1,37 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import VerityCore
+import VerityProtocol
+
+/// Wire values to domain values, for every service's methods.
+enum WireMapping {
+    /// The domain value a wire name stands for, or INVALID_ARGUMENT `INVALID_VALUE` listing the allowed names.
+    static func enumValue<Value: RawRepresentable & CaseIterable>(_ type: Value.Type, _ raw: String, field: String) throws(RPCError) -> Value
+    where Value.RawValue == String {
+        guard let value = Value(rawValue: raw) else {
+            let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
+            throw RPCError.invalidArgument(field: field, reason: "INVALID_VALUE", "\(field) must be one of \(allowed)")
+        }
+        return value
+    }
+
+    static func contacts(_ message: ContactsMessage) throws(RPCError) -> Contacts {
+        var phones: [Phone] = []
+        for (index, phone) in (message.phones ?? []).enumerated() {
+            phones.append(Phone(number: phone.number, type: try enumValue(PhoneType.self, phone.type, field: "contacts.phones[\(index)].type")))
+        }
+        return Contacts(emails: message.emails ?? [], phones: phones)
+    }
+
+    /// The answer to a security check; a check that locked its subject is counted.
+    static func response(_ result: VerificationResult, call: ServerCall) -> VerificationResponse {
+        if result.lockedNow { call.recordLock() }
+        return VerificationResponse(result: result.outcome.rawValue, attemptsRemaining: result.attemptsRemaining)
+    }
+}
