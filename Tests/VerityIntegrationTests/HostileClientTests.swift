@@ -83,7 +83,9 @@ struct HostileClientTests {
 
     /// Opens a TCP connection that never says anything: a handshake that never starts.
     static func silentConnection(to port: Int) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a child process that another test starts meanwhile must not hold the
+        // connection open after we close it.
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -117,6 +119,9 @@ struct HostileClientTests {
         // Its handshake is done (and out of the budget) before the silent ones come.
         #expect(try await established.call("verity.v1.Health/Check").code == 0)
         let silent = try (0..<4).map { _ in try Self.silentConnection(to: server.port) }
+        // The server has taken all four before the probes come: a probe accepted first would
+        // take a silent one's place, and that one would be refused instead.
+        try await waitUntil { server.openConnections == 5 }
         try await waitUntil(timeout: .seconds(60)) { await !Self.isServed("agent", by: server) }
         #expect(try await established.call("verity.v1.Health/Check").code == 0)
         silent.forEach { close($0) }
@@ -160,13 +165,18 @@ struct HostileClientTests {
         // The server has seen the close (two connections left: setup's and none other).
         try await waitUntil { server.openConnections == 1 }
         gate.value.openGate()
-        // Only the job that was already running finishes; every other one is dropped.
-        try await waitUntil { try await setup.call("verity.v1.Subjects/GetStatus", ["subjectId": "q-1"]).body?["hasPin"] as? Bool == true }
-        #expect(try await setup.call("verity.v1.Health/Check").code == 0)
-        var set = 0
-        for id in 1...8 where try await setup.call("verity.v1.Subjects/GetStatus", ["subjectId": "q-\(id)"]).body?["hasPin"] as? Bool == true {
-            set += 1
+        // Only the job that was already running finishes (whichever of the eight reached the
+        // pool first); every other one is dropped.
+        @Sendable func subjectsWithAPIN() async throws -> Int {
+            var set = 0
+            for id in 1...8 where try await setup.call("verity.v1.Subjects/GetStatus", ["subjectId": "q-\(id)"]).body?["hasPin"] as? Bool == true {
+                set += 1
+            }
+            return set
         }
+        try await waitUntil { try await subjectsWithAPIN() > 0 }
+        #expect(try await setup.call("verity.v1.Health/Check").code == 0)
+        let set = try await subjectsWithAPIN()
         #expect(set == 1, "\(set) of 8 jobs ran for a connection that had closed")
         try await server.stop()
     }
