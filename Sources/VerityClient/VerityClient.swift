@@ -133,11 +133,14 @@ public actor VerityClient {
         } catch {
             throw RPCError(.internalError, "the server's response could not be read: \(error)")
         }
-        guard let code = StatusCode(rawValue: frame.status.code), code != .ok else {
-            if let message = frame.message { return message }
-            throw RPCError(.internalError, "the server answered OK without a message")
+        guard frame.status.code == StatusCode.ok.rawValue else {
+            // A code this client does not know (from a newer server) is an error all the same:
+            // only 0 is success.
+            let code = StatusCode(rawValue: frame.status.code) ?? .unknown
+            throw RPCError(code, frame.status.message ?? "", details: frame.status.details ?? [:])
         }
-        throw RPCError(code, frame.status.message ?? "", details: frame.status.details ?? [:])
+        guard let message = frame.message else { throw RPCError(.internalError, "the server answered OK without a message") }
+        return message
     }
 }
 

@@ -13,9 +13,10 @@ import VerityProtocol
 /// Admission to the work that hashes secrets: at most `concurrency` jobs run at once, at most
 /// `queueLimit` wait, and a job whose deadline passes while it waits never starts.
 ///
-/// The jobs themselves run on Swift's cooperative thread pool, which is sized to the cores,
-/// never on a NIO event loop, so connections keep being served while secrets are hashed. When
-/// the queue is full the request is refused with RESOURCE_EXHAUSTED instead of growing memory.
+/// The pool only admits: the hashing itself runs on the threads of ``ThreadPoolHashing``, never
+/// on a NIO event loop nor on Swift's cooperative threads, so connections and cheap calls keep
+/// being served while secrets are hashed. When the queue is full the request is refused with
+/// RESOURCE_EXHAUSTED instead of growing memory.
 public actor HashingPool {
     public let concurrency: Int
     public let queueLimit: Int

@@ -78,7 +78,7 @@ enum AuditTrail {
             method: row["method"],
             action: action,
             outcome: row["outcome"],
-            facts: try JSONDecoder().decode([String].self, from: Data((row["facts"] as String).utf8)),
+            facts: try JSONDecoder.shared.decode([String].self, from: Data((row["facts"] as String).utf8)),
             previousHash: row["previous_hash"],
             keyID: row["key_id"],
             hash: row["hash"]

@@ -98,7 +98,7 @@ enum SubjectRow {
             let state = SubjectState(rawValue: row[3]),
             let created = date(13), let updated = date(14)
         else { throw StoreCorruptionError(table: "subject", id: id) }
-        let contacts = try JSONDecoder().decode(Contacts.self, from: Data((row[12] as String).utf8))
+        let contacts = try JSONDecoder.shared.decode(Contacts.self, from: Data((row[12] as String).utf8))
         return Subject(
             id: try SubjectID(id),
             kind: kind,
@@ -130,9 +130,15 @@ public struct StoreCorruptionError: Error, CustomStringConvertible {
 }
 
 extension JSONEncoder {
-    static var sorted: JSONEncoder {
+    /// Shared, as making an encoder per row costs more than encoding it.
+    static let sorted: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
-    }
+    }()
+}
+
+extension JSONDecoder {
+    /// Shared, as making a decoder per row costs more than decoding it.
+    static let shared = JSONDecoder()
 }

@@ -36,7 +36,7 @@ struct RPCRouter: Sendable {
     ///
     /// - Parameter hashes: whether the work hashes secrets (it then runs within the hashing
     ///   pool's admission).
-    mutating func register<Request: Decodable, Response: Encodable & Sendable>(
+    mutating func register<Request: Decodable & Sendable, Response: Encodable & Sendable>(
         _ method: Method,
         hashes: Bool = false,
         _ prepare: @escaping @Sendable (Request, ServerCall) throws -> @Sendable () async throws -> Response
