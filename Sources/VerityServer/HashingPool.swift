@@ -26,6 +26,7 @@ public actor HashingPool {
     private var running = 0
     private var waiting: [(id: Int, owner: HashingOwner, continuation: CheckedContinuation<Void, Error>)] = []
     private var nextWaiterID = 0
+    private var load = HashingLoad()
     private let metrics: ServerMetrics
 
     public init(concurrency: Int, queueLimit: Int, queueSharePerCaller: Int? = nil, metrics: ServerMetrics) {
@@ -37,8 +38,10 @@ public actor HashingPool {
 
     /// Runs `job` once a place is free, unless `deadline` passes first.
     ///
-    /// - Throws: RESOURCE_EXHAUSTED when the queue is full, DEADLINE_EXCEEDED when the deadline
-    ///   passes before the job starts; in both cases the job has not run and changed nothing.
+    /// - Throws: RESOURCE_EXHAUSTED when the queue is full, or too long for the job to be done
+    ///   within its deadline at the pace the pool has measured (`DEADLINE_UNREACHABLE`, with
+    ///   `retryAfterMs`); DEADLINE_EXCEEDED when the deadline passes before the job starts. In
+    ///   each case the job has not run and changed nothing.
     public func run<Value: Sendable>(
         deadline: NIODeadline,
         owner: HashingOwner,
@@ -48,6 +51,8 @@ public actor HashingPool {
         defer { release() }
         guard !owner.connection.isClosed else { throw RPCError(.cancelled, "the connection closed before the work started") }
         guard NIODeadline.now() < deadline else { throw RPCError(.deadlineExceeded, "the deadline passed before the work started") }
+        let started = ContinuousClock.now
+        defer { load.record(jobSeconds: Self.seconds(ContinuousClock.now - started)) }
         return try await job()
     }
 
@@ -65,6 +70,7 @@ public actor HashingPool {
     private func admit(deadline: NIODeadline, owner: HashingOwner) async throws {
         // Work of a connection that closed before it got here is not queued at all.
         guard !owner.connection.isClosed else { throw RPCError(.cancelled, "the connection closed before the work started") }
+        try refuseIfTooLate(deadline: deadline, ahead: running < concurrency ? -1 : waiting.count)
         if running < concurrency, waiting.isEmpty {
             running += 1
             return
@@ -89,6 +95,29 @@ public actor HashingPool {
             waiting.append((id, owner, continuation))
             metrics.hashingQueueDepth.record(waiting.count)
         }
+    }
+
+    /// Refuses at once a job that, behind `ahead` waiting jobs (-1: a place is free), cannot be
+    /// done before `deadline` at the measured pace.
+    private func refuseIfTooLate(deadline: NIODeadline, ahead: Int) throws {
+        let remaining = Double((deadline - .now()).nanoseconds) / 1e9
+        let wait: Double?
+        if ahead < 0 {
+            // A place is free: only the job's own time counts.
+            wait = load.typicalJobSeconds.flatMap { $0 > remaining ? 0 : nil }
+        } else {
+            wait = load.refusal(ahead: ahead, concurrency: concurrency, remainingSeconds: remaining)
+        }
+        guard let wait else { return }
+        let retryAfterMs = Int64((wait * 1000).rounded(.up))
+        throw RPCError(
+            .resourceExhausted, "the hashing queue cannot serve this request within its deadline; retry in \(retryAfterMs) ms",
+            details: ["reason": "DEADLINE_UNREACHABLE", "retryAfterMs": .integer(retryAfterMs)]
+        )
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private func release() {

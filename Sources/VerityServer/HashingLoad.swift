@@ -1,0 +1,41 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// What the hashing pool has learnt of its own pace: how long a job takes, as a moving average,
+/// and so whether a request that must wait can still be answered within its deadline.
+///
+/// A request that cannot is refused at once, with the time after which a retry can expect to be
+/// served, instead of waiting in the queue until its deadline passes: an IVR caller who hangs up
+/// after two seconds gains nothing from a check that starts after three, and the work it would
+/// take is better spent on a request that can still be answered.
+struct HashingLoad: Sendable {
+    /// The weight of the newest job in the average: recent enough to follow a change of KDF
+    /// cost or machine load within a few jobs, steady enough not to follow one slow job.
+    static let weight = 0.2
+
+    /// The average time of one job, in seconds; `nil` until a job has finished.
+    private(set) var typicalJobSeconds: Double?
+
+    mutating func record(jobSeconds: Double) {
+        typicalJobSeconds = typicalJobSeconds.map { $0 + Self.weight * (jobSeconds - $0) } ?? jobSeconds
+    }
+
+    /// How long a job that waits behind `ahead` others can expect to wait for a place among
+    /// `concurrency` running ones: the running jobs are on average half done, and each place
+    /// then serves the queue in turn.
+    func expectedWait(ahead: Int, concurrency: Int) -> Double? {
+        typicalJobSeconds.map { Double(ahead + 1) / Double(max(1, concurrency)) * $0 }
+    }
+
+    /// `nil` when a job waiting behind `ahead` others can be answered within `remainingSeconds`;
+    /// otherwise the seconds after which a retry can expect a place.
+    func refusal(ahead: Int, concurrency: Int, remainingSeconds: Double) -> Double? {
+        guard let job = typicalJobSeconds, let wait = expectedWait(ahead: ahead, concurrency: concurrency) else { return nil }
+        return wait + job > remainingSeconds ? wait : nil
+    }
+}

@@ -1,0 +1,65 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import Synchronization
+import Testing
+import VerityProtocol
+import VerityTestSupport
+
+@testable import VerityServer
+
+/// Admission by the measured pace: a request that cannot be answered within its deadline is
+/// refused at once, with the time after which a retry can expect a place.
+@Suite("Hashing admission by pace")
+struct HashingAdmissionTests {
+    @Test func theAverageFollowsRecentJobs() {
+        var load = HashingLoad()
+        #expect(load.refusal(ahead: 100, concurrency: 1, remainingSeconds: 0.001) == nil, "no estimate before the first job")
+        load.record(jobSeconds: 1)
+        #expect(load.typicalJobSeconds == 1)
+        load.record(jobSeconds: 2)
+        #expect(load.typicalJobSeconds == 1.2)
+        // Two places: the first waiting job expects one half-done job, the third two rounds.
+        #expect(load.expectedWait(ahead: 0, concurrency: 2) == 0.6)
+        #expect(load.expectedWait(ahead: 2, concurrency: 2) == 1.7999999999999998)
+        #expect(load.refusal(ahead: 0, concurrency: 2, remainingSeconds: 2) == nil)
+        #expect(load.refusal(ahead: 2, concurrency: 2, remainingSeconds: 2) == 1.7999999999999998)
+    }
+
+    @Test func aRequestThatWouldMissItsDeadlineIsRefusedAtOnce() async throws {
+        let pool = HashingPool(concurrency: 1, queueLimit: 10, metrics: ServerMetrics())
+        let owner = HashingOwner(connection: ConnectionLiveness(), caller: "ivr")
+        // One job of 100 ms teaches the pool its pace.
+        try await pool.run(deadline: .now() + .seconds(30), owner: owner) { try await Task.sleep(for: .milliseconds(100)) }
+        let release = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        let holder = Task {
+            try await pool.run(deadline: .now() + .seconds(30), owner: owner) {
+                await withCheckedContinuation { continuation in release.withLock { $0 = continuation } }
+            }
+        }
+        try await waitUntil { release.withLock { $0 != nil } }
+        // The only place is taken: a job with 50 ms left would wait about 100 ms and take 100 ms.
+        let asked = ContinuousClock.now
+        do {
+            try await pool.run(deadline: .now() + .milliseconds(50), owner: owner) {}
+            Issue.record("a job that could not finish in time was admitted")
+        } catch let error as RPCError {
+            #expect(error.code == .resourceExhausted)
+            #expect(error.details["reason"] == "DEADLINE_UNREACHABLE")
+            #expect((error.details["retryAfterMs"]?.integerValue ?? 0) >= 100)
+        }
+        #expect(ContinuousClock.now - asked < .seconds(5), "the refusal waited instead of coming at once")
+        // With time to spare, it waits for its turn and runs.
+        let patient = Task { try await pool.run(deadline: .now() + .seconds(30), owner: owner) { 7 } }
+        try await waitUntil { await pool.queueDepth == 1 }
+        release.withLock { $0?.resume() }
+        #expect(try await patient.value == 7)
+        try await holder.value
+    }
+}
