@@ -25,11 +25,12 @@ struct HashingLoad: Sendable {
         typicalJobSeconds = typicalJobSeconds.map { $0 + Self.weight * (jobSeconds - $0) } ?? jobSeconds
     }
 
-    /// How long a job that waits behind `ahead` others can expect to wait for a place among
-    /// `concurrency` running ones: the running jobs are on average half done, and each place
-    /// then serves the queue in turn.
+    /// How long a job that waits behind `ahead` others may have to wait for a place among
+    /// `concurrency` running ones: counted as if the running jobs had just started, so that a
+    /// job admitted is answered in time even when the jobs before it are slower than usual
+    /// (with half-done jobs assumed, one served request in a hundred came late).
     func expectedWait(ahead: Int, concurrency: Int) -> Double? {
-        typicalJobSeconds.map { Double(ahead + 1) / Double(max(1, concurrency)) * $0 }
+        typicalJobSeconds.map { Double(ahead / max(1, concurrency) + 1) * $0 }
     }
 
     /// `nil` when a job waiting behind `ahead` others can be answered within `remainingSeconds`;

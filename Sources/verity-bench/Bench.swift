@@ -26,11 +26,15 @@ struct Bench: @unchecked Sendable {
 
     enum Call {
         case verify, health, getStatus
+        /// Verify with a deadline, in milliseconds.
+        case verifyWithin(Int)
 
         func body(id: Int64) -> ByteBuffer {
             switch self {
             case .verify:
                 ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Credentials/Verify","message":{"subjectId":"\#(Bench.subject)","pin":"\#(Bench.pin)","channel":"PHONE"}}"#)
+            case let .verifyWithin(milliseconds):
+                ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Credentials/Verify","timeoutMs":\#(milliseconds),"message":{"subjectId":"\#(Bench.subject)","pin":"\#(Bench.pin)","channel":"PHONE"}}"#)
             case .health:
                 ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Health/Check","message":{}}"#)
             case .getStatus:
@@ -91,6 +95,30 @@ struct Bench: @unchecked Sendable {
     /// Requests per second with `connections x depth` always in flight.
     func closedLoop(_ call: Call, connections: Int, depth: Int) async throws -> (Double, Histogram<UInt64>) {
         try await measure(port: server.port, connections: connections, depth: depth) { call.body(id: $0) }
+    }
+
+    /// `callers` connections with one request each always in flight, refusals included (retried
+    /// after their `retryAfterMs`), for `seconds` after a warm-up: the served and the refused.
+    func overloadLoop(_ call: Call, callers: Int, seconds: Int) async throws -> (served: Double, refused: Int, LoadRecorder) {
+        let recorder = LoadRecorder()
+        let tls = try self.tls()
+        var connections: [LoadConnection] = []
+        for _ in 0..<callers {
+            connections.append(try await LoadConnection.open(port: server.port, tls: tls, request: { call.body(id: $0) }, depth: 1, recorder: recorder))
+        }
+        connections.forEach { $0.startClosedLoop() }
+        try await Task.sleep(for: .seconds(3))
+        recorder.start()
+        let started = ContinuousClock.now
+        try await Task.sleep(for: .seconds(seconds))
+        let elapsed = (ContinuousClock.now - started).seconds
+        recorder.stop()
+        connections.forEach { $0.stop() }
+        for connection in connections {
+            try await connection.drain()
+            await connection.close()
+        }
+        return (Double(recorder.completed) / elapsed, recorder.failed, recorder)
     }
 
     /// The same frames against a bare echo server on the project's TLS handler.

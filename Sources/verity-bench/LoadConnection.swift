@@ -20,7 +20,10 @@ final class LoadRecorder: Sendable {
     private struct State {
         var completed = 0
         var failed = 0
+        /// Latencies of the answers that were OK.
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000)
+        /// Latencies of the answers that were not.
+        var failedHistogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000)
         var recording = false
     }
 
@@ -32,14 +35,20 @@ final class LoadRecorder: Sendable {
     func record(latencyNanoseconds: UInt64, ok: Bool) {
         state.withLock { state in
             guard state.recording else { return }
-            if ok { state.completed += 1 } else { state.failed += 1 }
-            _ = state.histogram.record(latencyNanoseconds)
+            if ok {
+                state.completed += 1
+                _ = state.histogram.record(latencyNanoseconds)
+            } else {
+                state.failed += 1
+                _ = state.failedHistogram.record(latencyNanoseconds)
+            }
         }
     }
 
     var completed: Int { state.withLock { $0.completed } }
     var failed: Int { state.withLock { $0.failed } }
     var histogram: Histogram<UInt64> { state.withLock { $0.histogram } }
+    var failedHistogram: Histogram<UInt64> { state.withLock { $0.failedHistogram } }
 }
 
 /// One mutual-TLS connection that keeps `depth` requests in flight, sending the next as soon as
@@ -154,7 +163,15 @@ final class PipeliningHandler: ChannelInboundHandler {
         let bytes = body.readableBytesView
         let ok = bytes.firstRange(of: Array(#""code":0"#.utf8)) != nil || bytes.firstRange(of: Array(#""status""#.utf8)) == nil
         recorder.record(latencyNanoseconds: UInt64(max(0, (NIODeadline.now() - started).nanoseconds)), ok: ok)
-        if closedLoop { send(context: context, at: .now()) }
+        guard closedLoop else { return }
+        // A refusal that says when to retry is retried then, as a well-behaved client does.
+        if !ok, let retryAfterMs = Self.integer(after: #""retryAfterMs":"#, in: body) {
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(retryAfterMs)) {
+                if self.closedLoop { self.send(context: context, at: .now()) }
+            }
+        } else {
+            send(context: context, at: .now())
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -175,8 +192,13 @@ final class PipeliningHandler: ChannelInboundHandler {
 
     /// The value of the first `"id":` in a response, found without parsing the JSON.
     static func id(in body: ByteBuffer) -> Int64? {
+        integer(after: #""id":"#, in: body)
+    }
+
+    /// The integer that follows the first `key` in a response, found without parsing the JSON.
+    static func integer(after key: String, in body: ByteBuffer) -> Int64? {
         let bytes = body.readableBytesView
-        guard let key = bytes.firstRange(of: Array(#""id":"#.utf8)) else { return nil }
+        guard let key = bytes.firstRange(of: Array(key.utf8)) else { return nil }
         var value: Int64 = 0
         var index = key.upperBound
         while index < bytes.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {

@@ -33,7 +33,7 @@ struct VerityBench: AsyncParsableCommand {
     var profileGetStatus = false
 
     enum Phase: String, CaseIterable, ExpressibleByArgument {
-        case verify, cheap, handshakes, idle
+        case verify, cheap, handshakes, idle, overload
     }
 
     func run() async throws {
@@ -66,7 +66,34 @@ struct VerityBench: AsyncParsableCommand {
         if phases.contains(.cheap) { try await measureCheapCalls(bench, into: &report) }
         if phases.contains(.handshakes) { try measureHandshakes(bench, port: server.port, into: &report) }
         if phases.contains(.idle), idleConnections > 0 { try await measureIdleConnections(bench, into: &report) }
+        if phases.contains(.overload) { try await measureOverload(executable: executable, directory: directory, into: &report) }
         print(report.markdown)
+    }
+
+    /// 32 callers in a closed loop against a KDF of about half a second a hash, each waiting two
+    /// seconds at most (as an IVR caller does), beside the same load with a deadline that never
+    /// binds: those that can be served in time are, the others are refused at once.
+    private func measureOverload(executable: URL, directory: URL, into report: inout Report) async throws {
+        log("overload: 32 callers, a 2 s deadline, scrypt N=2^17")
+        let server = try ServerProcess(
+            executable: executable, dataDirectory: directory.appendingPathComponent("overload"),
+            extraArguments: ["--scrypt-log-n", "17", "--hashing-queue", "100000", "--checks-per-minute-per-caller", "100000000"]
+        )
+        defer { server.stop() }
+        let bench = Bench(server: server, seconds: seconds)
+        try await bench.prepare()
+        let phase = max(15, seconds * 3)
+        let open = try await bench.overloadLoop(.verifyWithin(60_000), callers: 32, seconds: phase)
+        let bounded = try await bench.overloadLoop(.verifyWithin(2_000), callers: 32, seconds: phase)
+        report.add("Verify, 32 callers, 60 s deadline (never binds)", rate: open.served, unit: "verifies/s", histogram: open.2.histogram)
+        report.add("Verify, 32 callers, 2 s deadline: served", rate: bounded.served, unit: "verifies/s", histogram: bounded.2.histogram)
+        report.add(
+            "Verify, 32 callers, 2 s deadline: refused", rate: Double(bounded.refused) / Double(phase), unit: "refusals/s",
+            histogram: bounded.2.failedHistogram
+        )
+        report.ratio("served with a 2 s deadline / served without", bounded.served / open.served, target: 0.9)
+        report.ratio("p99 ms of the served, 2 s deadline (target: at most 2000)", Double(bounded.2.histogram.valueAtPercentile(99)) / 1e6, target: 2000, atMost: true, isRatio: false)
+        report.ratio("p99 ms of the refused (target: at most 50)", Double(bounded.2.failedHistogram.valueAtPercentile(99)) / 1e6, target: 50, atMost: true, isRatio: false)
     }
 
     private func measureVerify(_ bench: Bench, into report: inout Report) async throws {

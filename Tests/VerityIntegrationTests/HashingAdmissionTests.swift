@@ -25,11 +25,12 @@ struct HashingAdmissionTests {
         #expect(load.typicalJobSeconds == 1)
         load.record(jobSeconds: 2)
         #expect(load.typicalJobSeconds == 1.2)
-        // Two places: the first waiting job expects one half-done job, the third two rounds.
-        #expect(load.expectedWait(ahead: 0, concurrency: 2) == 0.6)
-        #expect(load.expectedWait(ahead: 2, concurrency: 2) == 1.7999999999999998)
-        #expect(load.refusal(ahead: 0, concurrency: 2, remainingSeconds: 2) == nil)
-        #expect(load.refusal(ahead: 2, concurrency: 2, remainingSeconds: 2) == 1.7999999999999998)
+        // Two places: the first two waiting jobs wait one job's time, the third two.
+        #expect(load.expectedWait(ahead: 0, concurrency: 2) == 1.2)
+        #expect(load.expectedWait(ahead: 1, concurrency: 2) == 1.2)
+        #expect(load.expectedWait(ahead: 2, concurrency: 2) == 2.4)
+        #expect(load.refusal(ahead: 1, concurrency: 2, remainingSeconds: 2.5) == nil)
+        #expect(load.refusal(ahead: 2, concurrency: 2, remainingSeconds: 2.5) == 2.4)
     }
 
     @Test func aRequestThatWouldMissItsDeadlineIsRefusedAtOnce() async throws {
