@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "VerityStore", targets: ["VerityStore"]),
         .library(name: "VerityTLS", targets: ["VerityTLS"]),
         .library(name: "VerityProtocol", targets: ["VerityProtocol"]),
+        .library(name: "VerityTransport", targets: ["VerityTransport"]),
         .library(name: "VerityServer", targets: ["VerityServer"]),
         .library(name: "VerityClient", targets: ["VerityClient"]),
         .executable(name: "verityd", targets: ["verityd"]),
@@ -78,13 +79,20 @@ let package = Package(
             ]
         ),
         .target(
+            name: "VerityTransport",
+            dependencies: [
+                "VerityTLS", "VerityProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
+        ),
+        .target(
             name: "VerityServer",
             dependencies: [
-                "VerityCore", "VerityStore", "VerityTLS", "VerityProtocol", "VerityCrypto",
+                "VerityCore", "VerityStore", "VerityTLS", "VerityProtocol", "VerityCrypto", "VerityTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -94,10 +102,9 @@ let package = Package(
         .target(
             name: "VerityClient",
             dependencies: [
-                "VerityTLS", "VerityProtocol",
+                "VerityTLS", "VerityProtocol", "VerityTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOExtras", package: "swift-nio-extras"),
             ]
         ),
         .executableTarget(
@@ -110,10 +117,9 @@ let package = Package(
         .executableTarget(
             name: "verity-bench",
             dependencies: [
-                "VerityClient", "VerityCrypto", "VerityTLS", "VerityProtocol",
+                "VerityClient", "VerityCrypto", "VerityTLS", "VerityProtocol", "VerityTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -8,10 +8,10 @@
 
 import Foundation
 import NIOCore
-import NIOExtras
 import NIOPosix
 import VerityProtocol
 import VerityTLS
+import VerityTransport
 
 /// One TLS connection to the server, with the calls waiting on it.
 final class ClientConnection: Sendable {
@@ -44,12 +44,8 @@ final class ClientConnection: Sendable {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers([
-                            try TLSHandler(context: tls),
-                            LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
-                            ByteToMessageHandler(FrameDecoder(maximumFrameBytes: 16 << 20)),
-                            ResponseRouterHandler(router: router),
-                        ])
+                        try channel.pipeline.syncOperations.addTransportHandlers(tls: tls, limits: .client)
+                        try channel.pipeline.syncOperations.addHandler(ResponseRouterHandler(router: router))
                     }
                 }
                 .connect(host: configuration.host, port: configuration.port)

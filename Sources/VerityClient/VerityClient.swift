@@ -8,7 +8,6 @@
 
 import Foundation
 import NIOCore
-import NIOExtras
 import NIOPosix
 import VerityProtocol
 import VerityTLS

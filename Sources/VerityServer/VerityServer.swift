@@ -8,7 +8,6 @@
 
 import Logging
 import NIOCore
-import NIOExtras
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -17,6 +16,7 @@ import VerityCrypto
 import VerityProtocol
 import VerityStore
 import VerityTLS
+import VerityTransport
 
 /// The Verity service: mutual TLS on SwiftNIO, the framed JSON protocol, the role table and
 /// the credential core, run as a swift-service-lifecycle `Service`.
@@ -148,16 +148,14 @@ public final class VerityServer: Service, Sendable {
             let progress = FrameProgress()
             var connectionLogger = logger
             connectionLogger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
-            try channel.pipeline.syncOperations.addHandlers([
-                try TLSHandler(context: tls),
-                IdleStateHandler(allTimeout: configuration.idleTimeout),
-                LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
-                ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes, progress: progress)),
-                ConnectionHandler(
-                    executor: executor, registry: registry, progress: progress, maximumInFlight: configuration.maximumInFlightPerConnection,
-                    readTimeout: configuration.readTimeout, logger: connectionLogger
-                ),
-            ])
+            try channel.pipeline.syncOperations.addTransportHandlers(
+                tls: tls, limits: FrameLimits(maximumFrameBytes: configuration.maximumFrameBytes), progress: progress,
+                idleTimeout: configuration.idleTimeout
+            )
+            try channel.pipeline.syncOperations.addHandler(ConnectionHandler(
+                executor: executor, registry: registry, progress: progress, maximumInFlight: configuration.maximumInFlightPerConnection,
+                readTimeout: configuration.readTimeout, logger: connectionLogger
+            ))
         }
     }
 

@@ -7,10 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 import NIOCore
-import NIOExtras
 import NIOPosix
 import VerityProtocol
 import VerityTLS
+import VerityTransport
 
 /// The baseline for cheap calls: the project's own TLS handler and frame codec, answering every
 /// frame with its own bytes. No JSON, no routing, no store: what verityd adds is the difference.
@@ -21,12 +21,8 @@ enum EchoServer {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        try TLSHandler(context: tls),
-                        LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
-                        ByteToMessageHandler(FrameDecoder(maximumFrameBytes: 65_536)),
-                        Echo(),
-                    ])
+                    try channel.pipeline.syncOperations.addTransportHandlers(tls: tls, limits: .serverDefault)
+                    try channel.pipeline.syncOperations.addHandler(Echo())
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()

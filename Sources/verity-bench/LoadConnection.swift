@@ -9,11 +9,11 @@
 import Foundation
 import Histogram
 import NIOCore
-import NIOExtras
 import NIOPosix
 import Synchronization
 import VerityProtocol
 import VerityTLS
+import VerityTransport
 
 /// Counts answers and their latencies across every load connection of a scenario.
 final class LoadRecorder: Sendable {
@@ -67,12 +67,8 @@ final class LoadConnection: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        try TLSHandler(context: tls),
-                        LengthFieldPrepender(lengthFieldBitLength: .thirtyTwoBits),
-                        ByteToMessageHandler(FrameDecoder(maximumFrameBytes: 1 << 20)),
-                        PipeliningHandler(request: request, depth: depth, recorder: recorder, ready: ready),
-                    ])
+                    try channel.pipeline.syncOperations.addTransportHandlers(tls: tls, limits: .client)
+                    try channel.pipeline.syncOperations.addHandler(PipeliningHandler(request: request, depth: depth, recorder: recorder, ready: ready))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
