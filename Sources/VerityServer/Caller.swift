@@ -10,7 +10,7 @@ import VerityProtocol
 import VerityTLS
 
 /// The system on the other end of a connection, as its verified certificate names it.
-public struct Caller: Sendable {
+public struct Caller: Equatable, Sendable {
     public var identity: PeerIdentity
     /// The role its OU names; `nil` when the OU is not a Verity role, or the certificate does
     /// not hold exactly one CN and one OU, and then every request is answered UNAUTHENTICATED.

@@ -14,7 +14,7 @@ import NIOCore
 ///
 /// Both steps decode straight from the frame's bytes into typed values: no JSON tree is built,
 /// and a well-formed request throws nothing on its way.
-public struct RequestEnvelope: Sendable {
+public struct RequestEnvelope: Equatable, Sendable {
     /// The largest id a client may use: 2^53 - 1, so that every JSON library reads it exactly.
     public static let maximumID: Int64 = (1 << 53) - 1
 
