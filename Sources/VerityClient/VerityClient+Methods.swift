@@ -18,33 +18,33 @@ extension VerityClient {
     // MARK: verity.v1.Subjects
 
     public func enroll(
-        subjectId: String, kind: String = "CLIENT", representsSubjectId: String? = nil, contacts: ContactsMessage? = nil,
+        subjectId: String, kind: SubjectKindName = .client, representsSubjectId: String? = nil, contacts: ContactsMessage? = nil,
         timeout: Duration? = nil, actor: String? = nil
     ) async throws -> EnrollResponse {
         try await call(.enroll, EnrollRequest(subjectId: subjectId, kind: kind, representsSubjectId: representsSubjectId, contacts: contacts), timeout: timeout, metadata: metadata(actor))
     }
 
     public func updateContacts(subjectId: String, contacts: ContactsMessage, timeout: Duration? = nil, actor: String? = nil) async throws {
-        let _: EmptyMessage = try await call(.updateContacts, UpdateContactsRequest(subjectId: subjectId, contacts: contacts), timeout: timeout, metadata: metadata(actor))
+        let _: UpdateContactsResponse = try await call(.updateContacts, UpdateContactsRequest(subjectId: subjectId, contacts: contacts), timeout: timeout, metadata: metadata(actor))
     }
 
     public func getStatus(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> GetStatusResponse {
-        try await call(.getStatus, SubjectRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+        try await call(.getStatus, GetStatusRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
     }
 
     // MARK: verity.v1.Credentials
 
-    public func setSecurityDetails(subjectId: String, pin: String? = nil, password: String? = nil, timeout: Duration? = nil, actor: String? = nil) async throws -> StateResponse {
+    public func setSecurityDetails(subjectId: String, pin: String? = nil, password: String? = nil, timeout: Duration? = nil, actor: String? = nil) async throws -> SetSecurityDetailsResponse {
         try await call(.setSecurityDetails, SetSecurityDetailsRequest(subjectId: subjectId, pin: pin, password: password), timeout: timeout, metadata: metadata(actor))
     }
 
-    public func applyDefaults(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> StateResponse {
-        try await call(.applyDefaults, SubjectRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+    public func applyDefaults(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> ApplyDefaultsResponse {
+        try await call(.applyDefaults, ApplyDefaultsRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
     }
 
     /// Checks a PIN, a password or both. A mismatch is a result, not an error.
     public func verify(
-        subjectId: String, pin: String? = nil, password: String? = nil, channel: String = "PHONE", timeout: Duration? = nil, actor: String? = nil
+        subjectId: String, pin: String? = nil, password: String? = nil, channel: ChannelName = .phone, timeout: Duration? = nil, actor: String? = nil
     ) async throws -> VerificationResponse {
         try await call(.verify, VerifyRequest(subjectId: subjectId, pin: pin, password: password, channel: channel), timeout: timeout, metadata: metadata(actor))
     }
@@ -57,7 +57,7 @@ extension VerityClient {
 
     /// Generates the subject's IVR PIN; this response is the only time it leaves the service.
     public func generatePin(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> GeneratePinResponse {
-        try await call(.generatePin, SubjectRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+        try await call(.generatePin, GeneratePinRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
     }
 
     public func verifyPin(subjectId: String, pin: String, timeout: Duration? = nil, actor: String? = nil) async throws -> VerificationResponse {
@@ -67,7 +67,7 @@ extension VerityClient {
     // MARK: verity.v1.Mfa
 
     public func issueCode(
-        subjectId: String, channel: String, purpose: String, destination: String? = nil, timeout: Duration? = nil, actor: String? = nil
+        subjectId: String, channel: CodeChannelName, purpose: CodePurposeName, destination: String? = nil, timeout: Duration? = nil, actor: String? = nil
     ) async throws -> IssueCodeResponse {
         try await call(.issueCode, IssueCodeRequest(subjectId: subjectId, channel: channel, purpose: purpose, destination: destination), timeout: timeout, metadata: metadata(actor))
     }
@@ -75,7 +75,7 @@ extension VerityClient {
     /// Checks a code for the subject and purpose of the caller's flow; a challenge of another
     /// subject or purpose answers NOT_FOUND, as an unknown one does.
     public func verifyCode(
-        challengeId: String, code: String, subjectId: String, purpose: String, timeout: Duration? = nil, actor: String? = nil
+        challengeId: String, code: String, subjectId: String, purpose: CodePurposeName, timeout: Duration? = nil, actor: String? = nil
     ) async throws -> VerifyCodeResponse {
         let request = VerifyCodeRequest(challengeId: challengeId, code: code, subjectId: subjectId, purpose: purpose)
         return try await call(.verifyCode, request, timeout: timeout, metadata: metadata(actor))
@@ -89,13 +89,13 @@ extension VerityClient {
     }
 
     /// Settles a leased delivery; `leaseToken` is the one its lease carried.
-    public func ack(deliveryId: String, leaseToken: String, outcome: String = "SENT", timeout: Duration? = nil) async throws {
-        let _: EmptyMessage = try await call(.ack, AckRequest(deliveryId: deliveryId, leaseToken: leaseToken, outcome: outcome), timeout: timeout)
+    public func ack(deliveryId: String, leaseToken: String, outcome: DeliveryOutcomeName = .sent, timeout: Duration? = nil) async throws {
+        let _: AckResponse = try await call(.ack, AckRequest(deliveryId: deliveryId, leaseToken: leaseToken, outcome: outcome), timeout: timeout)
     }
 
     // MARK: verity.v1.Admin
 
-    public func unblock(subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> StateResponse {
+    public func unblock(subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> UnblockResponse {
         try await call(.unblock, UnblockRequest(subjectId: subjectId, reason: reason), timeout: timeout, metadata: metadata(actor))
     }
 
@@ -104,14 +104,14 @@ extension VerityClient {
     }
 
     public func verifyAuditChain(timeout: Duration? = nil) async throws -> VerifyAuditChainResponse {
-        try await call(.verifyAuditChain, EmptyMessage(), timeout: timeout)
+        try await call(.verifyAuditChain, VerifyAuditChainRequest(), timeout: timeout)
     }
 
     // MARK: verity.v1.Health
 
-    /// `SERVING` or `NOT_SERVING`.
-    public func healthCheck(timeout: Duration? = nil) async throws -> String {
-        let response: HealthCheckResponse = try await call(.healthCheck, EmptyMessage(), timeout: timeout)
+    /// `.serving` or `.notServing`.
+    public func healthCheck(timeout: Duration? = nil) async throws -> ServingStatusName {
+        let response: CheckResponse = try await call(.healthCheck, CheckRequest(), timeout: timeout)
         return response.status
     }
 }

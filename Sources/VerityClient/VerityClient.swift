@@ -24,7 +24,7 @@ import VerityTLS
 ///     host: "127.0.0.1", port: 7443, certificatePath: ".verity/pki/ivr.pem",
 ///     privateKeyPath: ".verity/pki/ivr-key.pem", trustRootsPath: ".verity/pki/ca.pem"))
 /// let check = try await client.verifyPin(subjectId: "case-1234567/PWC", pin: "482915")
-/// if check.result == "VERIFIED" { ... }
+/// if check.result == .verified { ... }
 /// ```
 public actor VerityClient {
     /// Where and how to connect.

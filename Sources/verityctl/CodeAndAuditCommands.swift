@@ -42,8 +42,8 @@ struct MFACommand: AsyncParsableCommand {
 
         @OptionGroup var options: ConnectionOptions
         @Argument(help: "The subject id.") var subject: String
-        @Option(help: "EMAIL or SMS.") var channel = "EMAIL"
-        @Option(help: "PORTAL_REGISTRATION, PASSWORD_RESET, ACCOUNT_LINK or STEP_UP.") var purpose = "STEP_UP"
+        @Option(help: "EMAIL or SMS.") var channel: CodeChannelName = .email
+        @Option(help: "PORTAL_REGISTRATION, PASSWORD_RESET, ACCOUNT_LINK or STEP_UP.") var purpose: CodePurposeName = .stepUp
         @Option(help: "One contact on file, by its exact value; the first eligible one by default.") var destination: String?
 
         func run() async throws {
@@ -66,16 +66,16 @@ struct MFACommand: AsyncParsableCommand {
         @OptionGroup var options: ConnectionOptions
         @Argument(help: "The challenge id that `mfa issue` printed.") var challenge: String
         @Option(help: "The subject the code was sent to.") var subject: String
-        @Option(help: "What the code was issued for: PORTAL_REGISTRATION, PASSWORD_RESET, ACCOUNT_LINK or STEP_UP.") var purpose = "STEP_UP"
+        @Option(help: "What the code was issued for: PORTAL_REGISTRATION, PASSWORD_RESET, ACCOUNT_LINK or STEP_UP.") var purpose: CodePurposeName = .stepUp
 
         func run() async throws {
-            let code = try Console.readSecret("Code")
+            let code = try Console.readSecret("Code", naming: "code")
             try await Console.run(options) { client in
                 let result = try await client.verifyCode(challengeId: challenge, code: code, subjectId: subject, purpose: purpose, actor: options.actorName)
                 if options.json { try Console.printJSON(result) } else {
-                    Console.printTable([("result", result.result), ("attempts left", String(result.attemptsRemaining))])
+                    Console.printTable([("result", result.result.rawValue), ("attempts left", String(result.attemptsRemaining))])
                 }
-                return result.result == "VERIFIED" ? 0 : 1
+                return result.result == .verified ? 0 : 1
             }
         }
     }

@@ -32,7 +32,9 @@ enum Console {
     }
 
     /// Reads a secret: from a prompt without echo on a terminal, else one line of standard input.
-    static func readSecret(_ prompt: String) throws -> String {
+    ///
+    /// - Parameter name: what is asked for, for the error when nothing is given ("the PIN").
+    static func readSecret(_ prompt: String, naming name: String) throws -> String {
         let secret: String?
         if isatty(STDIN_FILENO) == 1 {
             // Echo goes off before the prompt shows, so that nothing typed after it can appear.
@@ -50,7 +52,9 @@ enum Console {
             FileHandle.standardError.write(Data("\(prompt): ".utf8))
             secret = readLine()
         }
-        guard let secret, !secret.isEmpty else { throw ValidationError("no \(prompt.lowercased()) was given") }
+        guard let secret, !secret.isEmpty else {
+            throw ValidationError("No \(name) was given: type it when asked, or pipe it to standard input.")
+        }
         return secret
     }
 
@@ -99,13 +103,13 @@ enum Console {
     }
 
     /// Prints a check's answer and returns 0 only if it verified.
-    static func report(_ result: String, attemptsRemaining: Int, subject: String, json: Bool) throws -> Int32 {
+    static func report(_ result: VerificationResultName, attemptsRemaining: Int, subject: String, json: Bool) throws -> Int32 {
         if json {
             try printJSON(VerificationResponse(result: result, attemptsRemaining: attemptsRemaining))
         } else {
-            printTable([("result", result), ("attempts left", String(attemptsRemaining))])
-            if result == "BLOCKED" { print("The subject is blocked: verityctl unblock \(subject) --reason \"...\"") }
+            printTable([("result", result.rawValue), ("attempts left", String(attemptsRemaining))])
+            if result == .blocked { print("The subject is blocked: verityctl unblock \(subject) --reason \"...\"") }
         }
-        return result == "VERIFIED" ? 0 : 1
+        return result == .verified ? 0 : 1
     }
 }

@@ -17,8 +17,11 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Walk through Verity's story against a development verityd: enrol, three wrong PINs, unblock, an IVR PIN, a one-time code.",
         discussion: """
-            Run `swift run verityd` in one terminal and `swift run verityctl demo` next to it. The
-            one-time code is printed by verityd when it runs with --print-notifications; type it when asked.
+            Run `swift run verityd` in one terminal and `swift run verityctl demo` next to it. \
+            When verityd runs with --print-notifications, it prints the one-time code: type it when \
+            asked, or pipe it in. Otherwise, or without a terminal, the demo takes the code from the \
+            outbox itself, as the agency's mail system would (with the development notifier \
+            certificate).
             """
     )
 
@@ -29,34 +32,34 @@ struct DemoCommand: AsyncParsableCommand {
             let subject = "demo-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
             let pin = "4829157"
             step("Enrol \(subject), a client with an e-mail address on file")
-            let enrolled = try await client.enroll(subjectId: subject, contacts: ContactsMessage(emails: ["demo@example.org"]), actor: "demo")
-            show("state", enrolled.state)
+            let address = "\(subject)@example.org"
+            let enrolled = try await client.enroll(subjectId: subject, contacts: ContactsMessage(emails: [address]), actor: "demo")
+            show("state", enrolled.state.rawValue)
 
             step("Set the security PIN (the demo uses \(pin); real PINs come from the person)")
-            show("state", try await client.setSecurityDetails(subjectId: subject, pin: pin, actor: "demo").state)
+            show("state", try await client.setSecurityDetails(subjectId: subject, pin: pin, actor: "demo").state.rawValue)
 
             step("The caller gets the PIN wrong three times")
             for _ in 0..<3 {
                 let check = try await client.verify(subjectId: subject, pin: "1111112", actor: "demo")
-                show(check.result, "attempts left: \(check.attemptsRemaining)")
+                show(check.result.rawValue, "attempts left: \(check.attemptsRemaining)")
             }
             step("Now even the right PIN answers BLOCKED: the secret is not even looked at")
-            show(try await client.verify(subjectId: subject, pin: pin, actor: "demo").result, "")
+            show(try await client.verify(subjectId: subject, pin: pin, actor: "demo").result.rawValue, "")
 
             step("An admin unblocks, with a reason for the audit trail")
-            show("state", try await client.unblock(subjectId: subject, reason: "demo: identity confirmed", actor: "demo").state)
+            show("state", try await client.unblock(subjectId: subject, reason: "demo: identity confirmed", actor: "demo").state.rawValue)
 
             step("The phone system gets a generated IVR PIN, shown this once")
             let ivr = try await client.generatePin(subjectId: subject, actor: "demo")
             show("IVR PIN", ivr.pin)
-            show(try await client.verifyPin(subjectId: subject, pin: ivr.pin, actor: "demo").result, "the IVR checked it")
+            show(try await client.verifyPin(subjectId: subject, pin: ivr.pin, actor: "demo").result.rawValue, "the IVR checked it")
 
             step("A one-time code goes to the e-mail address on file, through the notification outbox")
-            let issued = try await client.issueCode(subjectId: subject, channel: "EMAIL", purpose: "PASSWORD_RESET", actor: "demo")
+            let issued = try await client.issueCode(subjectId: subject, channel: .email, purpose: .passwordReset, actor: "demo")
             show("sent to", issued.maskedDestination)
-            print("    verityd's console shows the message (verityd --print-notifications).")
-            let code = try Console.readSecret("    Type the code shown there")
-            show(try await client.verifyCode(challengeId: issued.challengeId, code: code, subjectId: subject, purpose: "PASSWORD_RESET", actor: "demo").result, "")
+            let code = try await oneTimeCode(sentTo: address)
+            show(try await client.verifyCode(challengeId: issued.challengeId, code: code, subjectId: subject, purpose: .passwordReset, actor: "demo").result.rawValue, "")
 
             step("Every act is in the audit trail, hash-chained")
             let chain = try await client.verifyAuditChain()
@@ -64,6 +67,35 @@ struct DemoCommand: AsyncParsableCommand {
             print("\nSee it all: verityctl audit list --subject \(subject)")
             return 0
         }
+    }
+
+    /// The code: typed at a terminal, or piped in, when verityd prints it; otherwise taken from
+    /// the outbox, as the agency's mail system would.
+    private func oneTimeCode(sentTo address: String) async throws -> String {
+        if isatty(STDIN_FILENO) == 1 {
+            print("    verityd's console shows the message when it runs with --print-notifications.")
+            print("    Otherwise press return, and the demo reads it from the outbox as a mail system would.")
+            if let typed = readLine()?.trimmingCharacters(in: .whitespaces), !typed.isEmpty { return typed }
+        } else {
+            // The prompt goes to standard error, so that it shows when the code is piped in.
+            FileHandle.standardError.write(Data("    Type the code shown there (or close standard input, and the outbox is read): ".utf8))
+            if let piped = readLine()?.trimmingCharacters(in: .whitespaces), !piped.isEmpty { return piped }
+        }
+        var notifierOptions = options
+        notifierOptions.role = "notifier"
+        let notifier = try notifierOptions.client()
+        defer { Task { await notifier.close() } }
+        for delivery in try await notifier.lease(max: 100, leaseSeconds: 5) where delivery.destination == address {
+            try await notifier.ack(deliveryId: delivery.deliveryId, leaseToken: delivery.leaseToken)
+            if let code = delivery.variables["code"] {
+                show("from the outbox", "the mail system would send it now")
+                return code
+            }
+        }
+        throw ValidationError("""
+            The code is no longer in the outbox: verityd printed it (it runs with --print-notifications). \
+            Run the demo in a terminal and type the code, or pipe it to standard input.
+            """)
     }
 
     private func step(_ text: String) {

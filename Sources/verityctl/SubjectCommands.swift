@@ -22,13 +22,13 @@ struct StatusCommand: AsyncParsableCommand {
             let status = try await client.getStatus(subjectId: subject, actor: options.actorName)
             if options.json { try Console.printJSON(status); return 0 }
             Console.printTable([
-                ("subject", status.subjectId), ("kind", status.kind), ("represents", status.representsSubjectId),
-                ("state", status.state), ("consecutive failures", String(status.consecutiveFailures)),
+                ("subject", status.subjectId), ("kind", status.kind.rawValue), ("represents", status.representsSubjectId),
+                ("state", status.state.rawValue), ("consecutive failures", String(status.consecutiveFailures)),
                 ("blocked at", status.blockedAt), ("block reason", status.blockReason),
                 ("PIN set", status.hasPin ? "yes" : "no"), ("password set", status.hasPassword ? "yes" : "no"),
                 ("IVR PIN updated on", status.ivrPinUpdatedAt), ("updated at", status.updatedAt),
             ])
-            if status.state == "BLOCKED" { print("Unblock with: verityctl unblock \(subject) --reason \"...\"") }
+            if status.state == .blocked { print("Unblock with: verityctl unblock \(subject) --reason \"...\"") }
             return 0
         }
     }
@@ -39,7 +39,7 @@ struct EnrollCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConnectionOptions
     @Argument(help: "The subject id.") var subject: String
-    @Option(help: "CLIENT or REPRESENTATIVE.") var kind = "CLIENT"
+    @Option(help: "CLIENT or REPRESENTATIVE.") var kind: SubjectKindName = .client
     @Option(help: "The client a representative acts for.") var represents: String?
     @Option(help: "An e-mail address on file (repeatable).") var email: [String] = []
     @Option(help: "A phone on file as NUMBER=TYPE, TYPE one of CELL, MAIN, MESSAGE, HOME, WORK, FAX, TDD, TOLL_FREE (repeatable).")
@@ -48,13 +48,13 @@ struct EnrollCommand: AsyncParsableCommand {
     func run() async throws {
         let phones = try phone.map { entry -> PhoneMessage in
             guard let separator = entry.lastIndex(of: "=") else { throw ValidationError("--phone takes NUMBER=TYPE, such as 602-555-0100=CELL") }
-            return PhoneMessage(number: String(entry[..<separator]), type: String(entry[entry.index(after: separator)...]))
+            return PhoneMessage(number: String(entry[..<separator]), type: PhoneTypeName(rawValue: String(entry[entry.index(after: separator)...])))
         }
         let contacts = email.isEmpty && phones.isEmpty ? nil : ContactsMessage(emails: email, phones: phones)
         try await Console.run(options) { client in
             let enrolled = try await client.enroll(subjectId: subject, kind: kind, representsSubjectId: represents, contacts: contacts, actor: options.actorName)
             if options.json { try Console.printJSON(enrolled); return 0 }
-            Console.printTable([("subject", enrolled.subjectId), ("state", enrolled.state)])
+            Console.printTable([("subject", enrolled.subjectId), ("state", enrolled.state.rawValue)])
             print("Next: verityctl set-details \(subject) --pin --password, or verityctl apply-defaults \(subject)")
             return 0
         }
@@ -78,11 +78,11 @@ struct SetDetailsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let newPIN = pin ? try Console.readSecret("New PIN") : nil
-        let newPassword = password ? try Console.readSecret("New password") : nil
+        let newPIN = pin ? try Console.readSecret("New PIN", naming: "new PIN") : nil
+        let newPassword = password ? try Console.readSecret("New password", naming: "new password") : nil
         try await Console.run(options) { client in
             let state = try await client.setSecurityDetails(subjectId: subject, pin: newPIN, password: newPassword, actor: options.actorName)
-            if options.json { try Console.printJSON(state) } else { Console.printTable([("state", state.state)]) }
+            if options.json { try Console.printJSON(state) } else { Console.printTable([("state", state.state.rawValue)]) }
             return 0
         }
     }
@@ -100,7 +100,7 @@ struct ApplyDefaultsCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run(options) { client in
             let state = try await client.applyDefaults(subjectId: subject, actor: options.actorName)
-            if options.json { try Console.printJSON(state) } else { Console.printTable([("state", state.state)]) }
+            if options.json { try Console.printJSON(state) } else { Console.printTable([("state", state.state.rawValue)]) }
             return 0
         }
     }
@@ -117,15 +117,15 @@ struct VerifyCommand: AsyncParsableCommand {
     @Argument(help: "The subject id.") var subject: String
     @Flag(help: "Check the PIN.") var pin = false
     @Flag(help: "Check the special password.") var password = false
-    @Option(help: "PHONE (password compared as spoken) or PORTAL (compared exactly).") var channel = "PHONE"
+    @Option(help: "PHONE (password compared as spoken) or PORTAL (compared exactly).") var channel: ChannelName = .phone
 
     func validate() throws {
         guard pin || password else { throw ValidationError("say what to check: --pin, --password or both") }
     }
 
     func run() async throws {
-        let givenPIN = pin ? try Console.readSecret("PIN") : nil
-        let givenPassword = password ? try Console.readSecret("Password") : nil
+        let givenPIN = pin ? try Console.readSecret("PIN", naming: "PIN") : nil
+        let givenPassword = password ? try Console.readSecret("Password", naming: "password") : nil
         try await Console.run(options) { client in
             let result = try await client.verify(subjectId: subject, pin: givenPIN, password: givenPassword, channel: channel, actor: options.actorName)
             return try Console.report(result.result, attemptsRemaining: result.attemptsRemaining, subject: subject, json: options.json)
@@ -148,7 +148,7 @@ struct UnblockCommand: AsyncParsableCommand {
         try await Console.run(options) { client in
             let state = try await client.unblock(subjectId: subject, reason: reason, actor: options.actorName)
             if options.json { try Console.printJSON(state); return 0 }
-            Console.printTable([("state", state.state)])
+            Console.printTable([("state", state.state.rawValue)])
             print("Usually new details come next: verityctl set-details \(subject) --pin --password")
             return 0
         }
@@ -163,8 +163,8 @@ struct HealthCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run(options) { client in
             let status = try await client.healthCheck()
-            if options.json { try Console.printJSON(HealthCheckResponse(status: status)) } else { print(status) }
-            return status == "SERVING" ? 0 : 69
+            if options.json { try Console.printJSON(CheckResponse(status: status)) } else { print(status) }
+            return status == .serving ? 0 : 69
         }
     }
 }

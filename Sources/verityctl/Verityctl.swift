@@ -15,13 +15,13 @@ struct Verityctl: AsyncParsableCommand {
         commandName: "verityctl",
         abstract: "Administer a Verity service: status, unblock, enrolment, IVR PINs, codes, the audit trail.",
         discussion: """
-            Run next to a development verityd (`swift run verityd`) and verityctl finds its
-            certificates in ./.verity/pki by itself, as the admin role unless --role says
-            otherwise. Elsewhere, name --server, --cert, --key and --ca (or VERITY_SERVER,
+            Run next to a development verityd (`swift run verityd`) and verityctl finds its \
+            certificates in ./.verity/pki by itself, as the admin role unless --role says \
+            otherwise. Elsewhere, name --server, --cert, --key and --ca (or VERITY_SERVER, \
             VERITY_CERT, VERITY_KEY, VERITY_CA).
 
-            Secrets (PINs, passwords, codes) are never taken as arguments, which would leave them
-            in shell history and process lists: verityctl asks for them without echo, or reads
+            Secrets (PINs, passwords, codes) are never taken as arguments, which would leave them \
+            in shell history and process lists: verityctl asks for them without echo, or reads \
             them from standard input, one per line.
 
             Exit codes:

@@ -25,23 +25,23 @@ struct Verityd: AsyncParsableCommand {
         commandName: "verityd",
         abstract: "The Verity credential service: PIN and password checks over mutual TLS.",
         discussion: """
-            With no certificate flags (or with --dev), verityd runs in development mode, on loopback
-            only: it keeps everything in --data-dir (./.verity), making on the first run a pepper
-            keyring, a SQLite store and a development PKI whose client certificates (one per role)
-            are in DATA_DIR/pki. A production flag without the certificates (--store, --pepper, a
+            With no certificate flags (or with --dev), verityd runs in development mode, on loopback \
+            only: it keeps everything in --data-dir (./.verity), making on the first run a pepper \
+            keyring, a SQLite store and a development PKI whose client certificates (one per role) \
+            are in DATA_DIR/pki. A production flag without the certificates (--store, --pepper, a \
             listen address other than loopback) is refused rather than run in development mode.
 
-            In production, name the server certificate, its key and the client CA with --cert,
-            --key and --client-ca, and an existing pepper keyring with --pepper. Every flag has an
+            In production, name the server certificate, its key and the client CA with --cert, \
+            --key and --client-ca, and an existing pepper keyring with --pepper. Every flag has an \
             environment variable, named in its help; a flag wins over its variable.
 
-            SIGTERM or SIGINT stops verityd gracefully: it stops accepting connections, answers
-            the requests already received, refuses new ones with UNAVAILABLE, closes every
+            SIGTERM or SIGINT stops verityd gracefully: it stops accepting connections, answers \
+            the requests already received, refuses new ones with UNAVAILABLE, closes every \
             connection with a TLS close_notify, closes the store and exits 0.
 
-            Every setting is read from the first of: its flag; its environment variable (named in its
-            help); a file named by its key in --secrets-dir (VERITY_TLS_CERT is the file tls-cert), as
-            container platforms mount secrets; its key in the JSON file --config (VERITY_TLS_CERT is
+            Every setting is read from the first of: its flag; its environment variable (named in its \
+            help); a file named by its key in --secrets-dir (VERITY_TLS_CERT is the file tls-cert), as \
+            container platforms mount secrets; its key in the JSON file --config (VERITY_TLS_CERT is \
             {"tls": {"cert": ...}}); its default.
 
             `verityd keys` inspects and rotates the pepper keyring (see `verityd keys --help`).

@@ -26,4 +26,21 @@ struct ResponseDecodingTests {
         #expect(try VerityClient.decode(ByteBuffer(string: #"{"id":1,"status":{"code":0,"name":"OK"},"message":{}}"#), as: EmptyMessage.self) == EmptyMessage())
         #expect(throws: RPCError.self) { try VerityClient.decode(ByteBuffer(string: #"{"id":1,"status":{"code":0,"name":"OK"}}"#), as: EmptyMessage.self) }
     }
+
+    /// A value a newer server may send still decodes, and the known ones read like enum cases.
+    @Test func wireNamesAreOpen() throws {
+        let newer = try VerityClient.decode(
+            ByteBuffer(string: #"{"id":1,"status":{"code":0,"name":"OK"},"message":{"result":"STEPPED_UP","attemptsRemaining":3}}"#),
+            as: VerificationResponse.self
+        )
+        #expect(newer.result.rawValue == "STEPPED_UP")
+        let known = try VerityClient.decode(
+            ByteBuffer(string: #"{"id":1,"status":{"code":0,"name":"OK"},"message":{"result":"VERIFIED","attemptsRemaining":3}}"#),
+            as: VerificationResponse.self
+        )
+        switch known.result {
+        case .verified: break
+        default: Issue.record("VERIFIED did not match .verified")
+        }
+    }
 }

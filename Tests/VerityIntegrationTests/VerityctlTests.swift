@@ -21,12 +21,11 @@ struct VerityctlTests {
         let verityd: ChildProcess
         let port: Int
 
-        init() async throws {
+        init(printNotifications: Bool = true) async throws {
             directory = try TemporaryDirectory("verityctl")
             verityd = try ChildProcess(VerityctlTests.binaries.appendingPathComponent("verityd"), [
                 "--listen", "127.0.0.1:0", "--data-dir", directory.path(".verity"), "--metrics-listen", "off", "--scrypt-log-n", "10",
-                "--print-notifications",
-            ])
+            ] + (printNotifications ? ["--print-notifications"] : []))
             port = try await VeritydProcessTests.servingPort(of: verityd)
         }
 
@@ -149,6 +148,17 @@ struct VerityctlTests {
         for line in ["attempts left: 0", "BLOCKED", "state  ACTIVE", "IVR PIN", "VERIFIED", "chain  intact"] {
             #expect(demo.text.contains(line), "the demo did not show \(line)")
         }
+        try await setup.stop()
+    }
+
+    /// Without a terminal and with nothing piped in, the demo still finishes: it takes the code
+    /// from the outbox, as the agency's mail system would.
+    @Test func theDemoFinishesWithoutATerminal() async throws {
+        let setup = try await Setup(printNotifications: false)
+        let output = try await setup.verityctl(["demo"])
+        #expect(output.status == 0, "\(output.output)")
+        #expect(output.output.contains("from the outbox"))
+        #expect(output.output.contains("chain  intact"))
         try await setup.stop()
     }
 

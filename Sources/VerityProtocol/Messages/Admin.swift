@@ -101,9 +101,9 @@ public struct VerifyAuditChainResponse: Codable, Equatable, Sendable {
 
 /// `Health/Check` response: `SERVING` or `NOT_SERVING`.
 public struct HealthCheckResponse: Codable, Equatable, Sendable {
-    public var status: String
+    public var status: ServingStatusName
 
-    public init(status: String) {
+    public init(status: ServingStatusName) {
         self.status = status
     }
 }

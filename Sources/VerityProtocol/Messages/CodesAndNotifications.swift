@@ -34,13 +34,13 @@ public struct VerifyPinRequest: Codable, Equatable, Sendable {
 public struct IssueCodeRequest: Codable, Equatable, Sendable {
     public var subjectId: String
     /// `EMAIL` or `SMS`.
-    public var channel: String
+    public var channel: CodeChannelName
     /// `PORTAL_REGISTRATION`, `PASSWORD_RESET`, `ACCOUNT_LINK` or `STEP_UP`.
-    public var purpose: String
+    public var purpose: CodePurposeName
     /// One contact on file, by its exact value; the first eligible one when absent.
     public var destination: String?
 
-    public init(subjectId: String, channel: String, purpose: String, destination: String? = nil) {
+    public init(subjectId: String, channel: CodeChannelName, purpose: CodePurposeName, destination: String? = nil) {
         self.subjectId = subjectId
         self.channel = channel
         self.purpose = purpose
@@ -67,9 +67,9 @@ public struct VerifyCodeRequest: Codable, Equatable, Sendable {
     public var code: String
     public var subjectId: String
     /// `PORTAL_REGISTRATION`, `PASSWORD_RESET`, `ACCOUNT_LINK` or `STEP_UP`.
-    public var purpose: String
+    public var purpose: CodePurposeName
 
-    public init(challengeId: String, code: String, subjectId: String, purpose: String) {
+    public init(challengeId: String, code: String, subjectId: String, purpose: CodePurposeName) {
         self.challengeId = challengeId
         self.code = code
         self.subjectId = subjectId
@@ -80,12 +80,12 @@ public struct VerifyCodeRequest: Codable, Equatable, Sendable {
 /// `Mfa/VerifyCode` response: `VERIFIED`, `MISMATCH`, `EXPIRED`, `EXHAUSTED` or `ALREADY_USED`,
 /// with the subject and purpose the answer is about.
 public struct VerifyCodeResponse: Codable, Equatable, Sendable {
-    public var result: String
+    public var result: CodeResultName
     public var attemptsRemaining: Int
     public var subjectId: String
-    public var purpose: String
+    public var purpose: CodePurposeName
 
-    public init(result: String, attemptsRemaining: Int, subjectId: String, purpose: String) {
+    public init(result: CodeResultName, attemptsRemaining: Int, subjectId: String, purpose: CodePurposeName) {
         self.result = result
         self.attemptsRemaining = attemptsRemaining
         self.subjectId = subjectId
@@ -120,12 +120,12 @@ public struct DeliveryMessage: Codable, Equatable, Sendable {
     public var deliveryId: String
     /// Names this lease; `Ack` presents it.
     public var leaseToken: String
-    public var channel: String
+    public var channel: CodeChannelName
     public var destination: String
     public var template: String
     public var variables: [String: String]
 
-    public init(deliveryId: String, leaseToken: String, channel: String, destination: String, template: String, variables: [String: String]) {
+    public init(deliveryId: String, leaseToken: String, channel: CodeChannelName, destination: String, template: String, variables: [String: String]) {
         self.deliveryId = deliveryId
         self.leaseToken = leaseToken
         self.channel = channel
@@ -140,9 +140,9 @@ public struct AckRequest: Codable, Equatable, Sendable {
     public var deliveryId: String
     /// The token of the lease that handed the delivery out.
     public var leaseToken: String
-    public var outcome: String
+    public var outcome: DeliveryOutcomeName
 
-    public init(deliveryId: String, leaseToken: String, outcome: String) {
+    public init(deliveryId: String, leaseToken: String, outcome: DeliveryOutcomeName) {
         self.deliveryId = deliveryId
         self.leaseToken = leaseToken
         self.outcome = outcome

@@ -24,9 +24,9 @@ public struct SetSecurityDetailsRequest: Codable, Equatable, Sendable {
 
 /// A response holding only the subject's new state: `SetSecurityDetails`, `ApplyDefaults`, `Unblock`.
 public struct StateResponse: Codable, Equatable, Sendable {
-    public var state: String
+    public var state: SubjectStateName
 
-    public init(state: String) {
+    public init(state: SubjectStateName) {
         self.state = state
     }
 }
@@ -37,9 +37,9 @@ public struct VerifyRequest: Codable, Equatable, Sendable {
     public var pin: String?
     public var password: String?
     /// `PHONE` (password compared as spoken) or `PORTAL` (compared exactly).
-    public var channel: String
+    public var channel: ChannelName
 
-    public init(subjectId: String, pin: String? = nil, password: String? = nil, channel: String) {
+    public init(subjectId: String, pin: String? = nil, password: String? = nil, channel: ChannelName) {
         self.subjectId = subjectId
         self.pin = pin
         self.password = password
@@ -49,10 +49,10 @@ public struct VerifyRequest: Codable, Equatable, Sendable {
 
 /// The answer to a check: `VERIFIED`, `MISMATCH`, `BLOCKED` or `NOT_SET_UP`, and the checks left.
 public struct VerificationResponse: Codable, Equatable, Sendable {
-    public var result: String
+    public var result: VerificationResultName
     public var attemptsRemaining: Int
 
-    public init(result: String, attemptsRemaining: Int) {
+    public init(result: VerificationResultName, attemptsRemaining: Int) {
         self.result = result
         self.attemptsRemaining = attemptsRemaining
     }
@@ -66,11 +66,11 @@ public struct ChangeRequest: Codable, Equatable, Sendable {
     public var newPin: String?
     public var newPassword: String?
     /// `PHONE` or `PORTAL` (the default); an addition to the design, see `proto-spec/CHANGES.md`.
-    public var channel: String?
+    public var channel: ChannelName?
 
     public init(
         subjectId: String, currentPin: String? = nil, currentPassword: String? = nil, newPin: String? = nil,
-        newPassword: String? = nil, channel: String? = nil
+        newPassword: String? = nil, channel: ChannelName? = nil
     ) {
         self.subjectId = subjectId
         self.currentPin = currentPin

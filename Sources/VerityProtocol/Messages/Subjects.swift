@@ -13,11 +13,11 @@
 public struct EnrollRequest: Codable, Equatable, Sendable {
     public var subjectId: String
     /// `CLIENT` or `REPRESENTATIVE`.
-    public var kind: String
+    public var kind: SubjectKindName
     public var representsSubjectId: String?
     public var contacts: ContactsMessage?
 
-    public init(subjectId: String, kind: String, representsSubjectId: String? = nil, contacts: ContactsMessage? = nil) {
+    public init(subjectId: String, kind: SubjectKindName, representsSubjectId: String? = nil, contacts: ContactsMessage? = nil) {
         self.subjectId = subjectId
         self.kind = kind
         self.representsSubjectId = representsSubjectId
@@ -28,9 +28,9 @@ public struct EnrollRequest: Codable, Equatable, Sendable {
 /// `Subjects/Enroll` response.
 public struct EnrollResponse: Codable, Equatable, Sendable {
     public var subjectId: String
-    public var state: String
+    public var state: SubjectStateName
 
-    public init(subjectId: String, state: String) {
+    public init(subjectId: String, state: SubjectStateName) {
         self.subjectId = subjectId
         self.state = state
     }
@@ -50,9 +50,9 @@ public struct ContactsMessage: Codable, Equatable, Sendable {
 /// A phone number and its type (`CELL`, `MAIN`, `MESSAGE`, `HOME`, `WORK`, `FAX`, `TDD`, `TOLL_FREE`).
 public struct PhoneMessage: Codable, Equatable, Sendable {
     public var number: String
-    public var type: String
+    public var type: PhoneTypeName
 
-    public init(number: String, type: String) {
+    public init(number: String, type: PhoneTypeName) {
         self.number = number
         self.type = type
     }
@@ -81,9 +81,9 @@ public struct SubjectRequest: Codable, Equatable, Sendable {
 /// `Subjects/GetStatus` response: states and dates, never a secret.
 public struct GetStatusResponse: Codable, Equatable, Sendable {
     public var subjectId: String
-    public var kind: String
+    public var kind: SubjectKindName
     public var representsSubjectId: String?
-    public var state: String
+    public var state: SubjectStateName
     public var consecutiveFailures: Int
     public var blockedAt: String?
     public var blockReason: String?
@@ -93,7 +93,7 @@ public struct GetStatusResponse: Codable, Equatable, Sendable {
     public var updatedAt: String
 
     public init(
-        subjectId: String, kind: String, representsSubjectId: String?, state: String, consecutiveFailures: Int,
+        subjectId: String, kind: SubjectKindName, representsSubjectId: String?, state: SubjectStateName, consecutiveFailures: Int,
         blockedAt: String?, blockReason: String?, hasPin: Bool, hasPassword: Bool, ivrPinUpdatedAt: String?, updatedAt: String
     ) {
         self.subjectId = subjectId

@@ -12,9 +12,9 @@ import VerityProtocol
 /// Wire values to domain values, for every service's methods.
 enum WireMapping {
     /// The domain value a wire name stands for, or INVALID_ARGUMENT `INVALID_VALUE` listing the allowed names.
-    static func enumValue<Value: RawRepresentable & CaseIterable>(_ type: Value.Type, _ raw: String, field: String) throws(RPCError) -> Value
+    static func enumValue<Value: RawRepresentable & CaseIterable>(_ type: Value.Type, _ name: some WireName, field: String) throws(RPCError) -> Value
     where Value.RawValue == String {
-        guard let value = Value(rawValue: raw) else {
+        guard let value = Value(rawValue: name.rawValue) else {
             let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
             throw RPCError.invalidArgument(field: field, reason: "INVALID_VALUE", "\(field) must be one of \(allowed)")
         }
@@ -32,6 +32,13 @@ enum WireMapping {
     /// The answer to a security check; a check that locked its subject is counted.
     static func response(_ result: VerificationResult, call: ServerCall) -> VerificationResponse {
         if result.lockedNow { call.recordLock() }
-        return VerificationResponse(result: result.outcome.rawValue, attemptsRemaining: result.attemptsRemaining)
+        return VerificationResponse(result: .init(result.outcome), attemptsRemaining: result.attemptsRemaining)
+    }
+}
+
+extension WireName {
+    /// The wire name of a domain value: the two spell their values alike.
+    init<Value: RawRepresentable>(_ value: Value) where Value.RawValue == String {
+        self.init(rawValue: value.rawValue)
     }
 }

@@ -22,7 +22,7 @@ struct AdminService: RegistrableService {
             return {
                 let state = try await service.unblock(id, reason: request.reason, context: call.context)
                 metrics.unblocks.increment()
-                return StateResponse(state: state.rawValue)
+                return UnblockResponse(state: .init(state))
             }
         }
         router.register(.listAudit) { (request: ListAuditRequest, call) in
@@ -35,7 +35,7 @@ struct AdminService: RegistrableService {
                 return try Self.page(of: events, limit: limit, maximumFrameBytes: call.maximumFrameBytes)
             }
         }
-        router.register(.verifyAuditChain) { (_: EmptyMessage, _) in
+        router.register(.verifyAuditChain) { (_: VerifyAuditChainRequest, _) in
             return {
                 let report = try await service.verifyAuditChain()
                 let checkpoint = report.ok ? service.checkpoint(of: report) : nil

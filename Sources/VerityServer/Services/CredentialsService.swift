@@ -19,11 +19,11 @@ struct CredentialsService: RegistrableService {
             let id = try SubjectID(request.subjectId)
             let details = SecurityFactors(pin: request.pin, password: request.password)
             try service.checkPolicies(details)
-            return { StateResponse(state: try await service.setSecurityDetails(id, details, context: call.context).rawValue) }
+            return { SetSecurityDetailsResponse(state: .init(try await service.setSecurityDetails(id, details, context: call.context))) }
         }
-        router.register(.applyDefaults) { (request: SubjectRequest, call) in
+        router.register(.applyDefaults) { (request: ApplyDefaultsRequest, call) in
             let id = try SubjectID(request.subjectId)
-            return { StateResponse(state: try await service.applyDefaults(id, context: call.context).rawValue) }
+            return { ApplyDefaultsResponse(state: .init(try await service.applyDefaults(id, context: call.context))) }
         }
         router.register(.verify, hashes: true) { (request: VerifyRequest, call) in
             let id = try SubjectID(request.subjectId)

@@ -11,8 +11,8 @@ import VerityProtocol
 /// `verity.v1.Health`: whether the server serves, for load balancers and monitors.
 struct HealthService: RegistrableService {
     func registerMethods(with router: inout RPCRouter) {
-        router.register(.healthCheck) { (_: EmptyMessage, _) in
-            return { HealthCheckResponse(status: "SERVING") }
+        router.register(.healthCheck) { (_: CheckRequest, _) in
+            return { CheckResponse(status: .serving) }
         }
     }
 }

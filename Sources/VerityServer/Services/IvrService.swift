@@ -15,7 +15,7 @@ struct IvrService: RegistrableService {
 
     func registerMethods(with router: inout RPCRouter) {
         let service = self.service
-        router.register(.generatePin, hashes: true) { (request: SubjectRequest, call) in
+        router.register(.generatePin, hashes: true) { (request: GeneratePinRequest, call) in
             let id = try SubjectID(request.subjectId)
             return {
                 let generated = try await service.generateIVRPIN(for: id, context: call.context)

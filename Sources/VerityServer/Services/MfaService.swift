@@ -35,7 +35,7 @@ struct MfaService: RegistrableService {
                     challenge: request.challengeId, code: request.code, subject: subject, purpose: purpose, context: call.context
                 )
                 return VerifyCodeResponse(
-                    result: result.outcome.rawValue, attemptsRemaining: result.attemptsRemaining, subjectId: subject.rawValue, purpose: purpose.rawValue
+                    result: .init(result.outcome), attemptsRemaining: result.attemptsRemaining, subjectId: subject.rawValue, purpose: .init(purpose)
                 )
             }
         }

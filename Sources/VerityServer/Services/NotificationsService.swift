@@ -24,7 +24,7 @@ struct NotificationsService: RegistrableService {
                 let deliveries = try await service.leaseDeliveries(max: max, leaseSeconds: request.leaseSeconds, context: call.context)
                 return LeaseResponse(deliveries: deliveries.map {
                     DeliveryMessage(
-                        deliveryId: $0.id, leaseToken: $0.leaseToken, channel: $0.channel.rawValue, destination: $0.content.destination,
+                        deliveryId: $0.id, leaseToken: $0.leaseToken, channel: .init($0.channel), destination: $0.content.destination,
                         template: $0.content.template, variables: $0.content.variables
                     )
                 })
@@ -34,7 +34,7 @@ struct NotificationsService: RegistrableService {
             let outcome = try WireMapping.enumValue(DeliveryState.self, request.outcome, field: "outcome")
             return {
                 try await service.acknowledgeDelivery(request.deliveryId, leaseToken: request.leaseToken, outcome: outcome, context: call.context)
-                return EmptyMessage()
+                return AckResponse()
             }
         }
     }

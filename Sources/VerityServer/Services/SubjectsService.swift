@@ -23,7 +23,7 @@ struct SubjectsService: RegistrableService {
             return {
                 do {
                     let status = try await service.enroll(id, kind: kind, representing: represented, contacts: contacts, context: call.context)
-                    return EnrollResponse(subjectId: status.subjectID.rawValue, state: status.state.rawValue)
+                    return EnrollResponse(subjectId: status.subjectID.rawValue, state: .init(status.state))
                 } catch let CredentialError.notFound(missing) where missing == represented {
                     throw RPCError(.notFound, "no subject \(missing)", details: ["field": "representsSubjectId"])
                 }
@@ -33,10 +33,10 @@ struct SubjectsService: RegistrableService {
             let (id, contacts) = (try SubjectID(request.subjectId), try WireMapping.contacts(request.contacts))
             return {
                 try await service.updateContacts(id, to: contacts, context: call.context)
-                return EmptyMessage()
+                return UpdateContactsResponse()
             }
         }
-        router.register(.getStatus) { (request: SubjectRequest, _) in
+        router.register(.getStatus) { (request: GetStatusRequest, _) in
             let id = try SubjectID(request.subjectId)
             return { Self.message(for: try await service.status(of: id)) }
         }
@@ -44,8 +44,8 @@ struct SubjectsService: RegistrableService {
 
     private static func message(for status: SubjectStatus) -> GetStatusResponse {
         GetStatusResponse(
-            subjectId: status.subjectID.rawValue, kind: status.kind.rawValue,
-            representsSubjectId: status.representsSubjectID?.rawValue, state: status.state.rawValue,
+            subjectId: status.subjectID.rawValue, kind: .init(status.kind),
+            representsSubjectId: status.representsSubjectID?.rawValue, state: .init(status.state),
             consecutiveFailures: status.consecutiveFailures, blockedAt: status.blockedAt.map(Timestamp.string(from:)),
             blockReason: status.blockReason, hasPin: status.hasPIN, hasPassword: status.hasPassword,
             ivrPinUpdatedAt: status.ivrPINUpdatedAt.map(Timestamp.string(from:)), updatedAt: Timestamp.string(from: status.updatedAt)

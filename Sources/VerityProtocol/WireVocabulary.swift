@@ -1,0 +1,131 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// A value of one of the IDL's enums, as it travels: its UPPER_SNAKE name.
+///
+/// The types that conform are open, as grpc-swift's `Status.Code` is: a name this build does not
+/// know (sent by a newer server) still decodes and can be passed on, while the known names read
+/// like enum cases (`switch result { case .verified: ... default: ... }`) and a misspelt one
+/// does not compile. A server checks the names it receives against what it knows and answers
+/// INVALID_ARGUMENT `INVALID_VALUE` for any other.
+public protocol WireName: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByStringLiteral
+where RawValue == String {
+    init(rawValue: String)
+}
+
+extension WireName {
+    public init(stringLiteral value: String) { self.init(rawValue: value) }
+
+    public init(from decoder: Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+}
+
+/// `SubjectKind`: a client, or someone acting for one.
+public struct SubjectKindName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let client: Self = "CLIENT"
+    public static let representative: Self = "REPRESENTATIVE"
+}
+
+/// `SubjectState`: where a subject stands with their security details.
+public struct SubjectStateName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let notSetUp: Self = "NOT_SET_UP"
+    public static let defaultsApplied: Self = "DEFAULTS_APPLIED"
+    public static let active: Self = "ACTIVE"
+    public static let blocked: Self = "BLOCKED"
+}
+
+/// `PhoneType`: the kind of phone line a case system records.
+public struct PhoneTypeName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let cell: Self = "CELL"
+    public static let main: Self = "MAIN"
+    public static let message: Self = "MESSAGE"
+    public static let home: Self = "HOME"
+    public static let work: Self = "WORK"
+    public static let fax: Self = "FAX"
+    public static let tdd: Self = "TDD"
+    public static let tollFree: Self = "TOLL_FREE"
+}
+
+/// `Channel`: where a security check happens, which decides how a password is compared.
+public struct ChannelName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// Spoken on the phone: the password is compared as spoken.
+    public static let phone: Self = "PHONE"
+    /// Typed on the portal: the password is compared exactly.
+    public static let portal: Self = "PORTAL"
+}
+
+/// `CodeChannel`: how a one-time code reaches a person.
+public struct CodeChannelName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let email: Self = "EMAIL"
+    public static let sms: Self = "SMS"
+}
+
+/// `CodePurpose`: what a one-time code is for; a code verifies only for its own.
+public struct CodePurposeName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let portalRegistration: Self = "PORTAL_REGISTRATION"
+    public static let passwordReset: Self = "PASSWORD_RESET"
+    public static let accountLink: Self = "ACCOUNT_LINK"
+    public static let stepUp: Self = "STEP_UP"
+}
+
+/// `DeliveryOutcome`: what happened to a leased notification.
+public struct DeliveryOutcomeName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let sent: Self = "SENT"
+    public static let failed: Self = "FAILED"
+}
+
+/// `ServingStatus`: whether the service can serve requests.
+public struct ServingStatusName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let serving: Self = "SERVING"
+    public static let notServing: Self = "NOT_SERVING"
+}
+
+/// `VerificationResponse.VerificationResult`: the outcome of a security check.
+public struct VerificationResultName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let verified: Self = "VERIFIED"
+    public static let mismatch: Self = "MISMATCH"
+    public static let blocked: Self = "BLOCKED"
+    public static let notSetUp: Self = "NOT_SET_UP"
+}
+
+/// `VerifyCodeResponse.CodeResult`: the outcome of a try of a one-time code.
+public struct CodeResultName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let verified: Self = "VERIFIED"
+    public static let mismatch: Self = "MISMATCH"
+    public static let expired: Self = "EXPIRED"
+    public static let exhausted: Self = "EXHAUSTED"
+    public static let alreadyUsed: Self = "ALREADY_USED"
+}
