@@ -8,6 +8,7 @@
 
 import Logging
 import NIOCore
+import NIOExtras
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -35,7 +36,7 @@ public final class VerityServer: Service, Sendable {
     private let executor: RequestExecutor
     private let registry: ConnectionRegistry
     private let logger: Logger
-    private let address = Mutex<SocketAddress?>(nil)
+    private let address = ListeningAddress()
 
     /// Opens the store, loads the pepper keyring and the TLS certificates.
     ///
@@ -89,7 +90,13 @@ public final class VerityServer: Service, Sendable {
     /// Serves until a graceful shutdown is triggered (SIGTERM or SIGINT under a `ServiceGroup`).
     public func run() async throws {
         try await checkKeys()
+        let quiescing = ServerQuiescingHelper(group: MultiThreadedEventLoopGroup.singleton)
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -98,18 +105,20 @@ public final class VerityServer: Service, Sendable {
             .childChannelInitializer { channel in self.initialize(channel) }
             .bind(host: configuration.host, port: configuration.port)
             .get()
-        address.withLock { $0 = serverChannel.localAddress }
+        if let bound = serverChannel.localAddress { address.bound(to: bound) }
         logger.notice("serving", metadata: ["address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"])
         let sink = configuration.developmentConsoleSink ? Task { await DevelopmentConsoleSink(service: service, logger: logger).run() } : nil
         let expiry = Task { await eraseExpiredDeliveries() }
+        // A graceful shutdown stops accepting and tells every connection to finish what is in
+        // flight, refuse anything new, then close (ChannelShouldQuiesceEvent).
         try await withGracefulShutdownHandler {
             try await serverChannel.closeFuture.get()
         } onGracefulShutdown: {
-            serverChannel.close(promise: nil)
+            quiescing.initiateShutdown(promise: nil)
         }
         sink?.cancel()
         expiry.cancel()
-        await drainConnections()
+        await drainConnections(quiescing, on: serverChannel.eventLoop)
         try await hashingThreads.shutdown()
         try store.close()
         logger.notice("stopped")
@@ -127,14 +136,9 @@ public final class VerityServer: Service, Sendable {
     /// Connections open now, for tests and diagnostics.
     var openConnections: Int { registry.count }
 
-    /// The address the server listens on, once it does.
+    /// The address the server listens on, as soon as it does.
     public func waitUntilListening(timeout: Duration = .seconds(30)) async throws -> SocketAddress {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let address = address.withLock({ $0 }) { return address }
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await address.wait(timeout: timeout)
     }
 
     private func initialize(_ channel: Channel) -> EventLoopFuture<Void> {
@@ -171,14 +175,22 @@ public final class VerityServer: Service, Sendable {
         }
     }
 
-    private func drainConnections() async {
-        await registry.drainAll()
+    /// Waits until every connection has closed after answering its requests in flight, for
+    /// at most the grace period; then closes what is left.
+    private func drainConnections(_ quiescing: ServerQuiescingHelper, on loop: EventLoop) async {
+        let drained = loop.makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: drained)
         logger.notice("shutting down: finishing requests in flight", metadata: ["connections": "\(registry.count)"])
-        let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGracePeriod.nanoseconds)
-        while registry.count > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+        let grace = Duration.nanoseconds(configuration.shutdownGracePeriod.nanoseconds)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await drained.futureResult.get() }
+            group.addTask { try? await Task.sleep(for: grace) }
+            await group.next()
+            group.cancelAll()
         }
         registry.closeAll()
+        // The promise is kept until every connection is gone, forced or not.
+        try? await drained.futureResult.get()
     }
 }
 

@@ -86,7 +86,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case let idle as IdleStateHandler.IdleStateEvent:
             guard case .all = idle else { return }
             run(machine.idle(hasPartialFrame: progress.hasPartialFrame), context: context)
-        case is ServerDrainingEvent:
+        case is ChannelShouldQuiesceEvent:
             run(machine.drain(), context: context)
         default:
             context.fireUserInboundEventTriggered(event)
@@ -198,7 +198,3 @@ extension ConnectionStateMachine.Action {
         if case .run = self { true } else { false }
     }
 }
-
-/// Tells every connection that the server is shutting down: answer what is in flight, refuse
-/// anything new with UNAVAILABLE, then close.
-struct ServerDrainingEvent: Sendable {}

@@ -99,15 +99,6 @@ final class ConnectionRegistry: Sendable {
 
     var count: Int { state.withLock { $0.channels.count } }
 
-    /// Asks every connection to finish what it has and close, and returns once each has been told.
-    func drainAll() async {
-        for channel in state.withLock({ Array($0.channels.values) }) {
-            try? await channel.eventLoop.submit {
-                channel.pipeline.fireUserInboundEventTriggered(ServerDrainingEvent())
-            }.get()
-        }
-    }
-
     /// Closes whatever is still open.
     func closeAll() {
         for channel in state.withLock({ Array($0.channels.values) }) { channel.close(promise: nil) }
