@@ -25,8 +25,8 @@ final class SSLConnection {
     }
 
     private let ssl: OpaquePointer
-    private let readBIO: OpaquePointer
-    private let writeBIO: OpaquePointer
+    private var readBIO: OpaquePointer
+    private var writeBIO: OpaquePointer
     /// Kept so that the `SSL_CTX` outlives this `SSL`.
     private let context: TLSContext
 
@@ -87,6 +87,19 @@ final class SSLConnection {
             precondition(written > 0, "BIO_write to a memory BIO failed")
             buffer.moveReaderIndex(forwardBy: Int(written))
         }
+    }
+
+    /// Swaps both memory BIOs for empty ones when neither holds a byte: a memory BIO keeps the
+    /// largest buffer it ever held, and after a handshake that is several KiB per idle connection.
+    func releaseIdleBuffers() {
+        guard BIO_ctrl_pending(readBIO) == 0, BIO_ctrl_pending(writeBIO) == 0,
+              let freshRead = BIO_new(BIO_s_mem()), let freshWrite = BIO_new(BIO_s_mem())
+        else { return }
+        // The SSL frees the BIOs it is given in place of the old ones.
+        SSL_set0_rbio(ssl, freshRead)
+        SSL_set0_wbio(ssl, freshWrite)
+        readBIO = freshRead
+        writeBIO = freshWrite
     }
 
     /// Ciphertext received and not yet decoded.

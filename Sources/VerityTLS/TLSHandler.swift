@@ -165,7 +165,10 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
             self.failPendingWrites(ChannelError.ioOnClosedChannel)
             context.close(promise: nil)
         }
-        runHandshake(context: context)
+        // A server has nothing to say before the ClientHello, and OpenSSL's first handshake step
+        // allocates its record buffers (about 33 KiB): a connection that never speaks costs only
+        // its SSL object until its first bytes arrive.
+        if !connection.isServer { runHandshake(context: context) }
     }
 
     private func runHandshake(context: ChannelHandlerContext) {
@@ -187,6 +190,7 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
             // Application data may have arrived in the same flight as the Finished message.
             decodePlaintext(context: context)
             if case .active = state { writePendingData(context: context) }
+            connection.releaseIdleBuffers()
         case .incomplete:
             writeCiphertext(context: context)
         case let .failed(errors):
