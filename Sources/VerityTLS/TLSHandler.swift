@@ -26,13 +26,19 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
     public typealias OutboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
 
+    /// Where the connection is; each state holds what only it needs, as in swift-nio-ssl: the
+    /// handshake its timeout, the closing its timeout and the promises of those who closed.
     private enum State {
         case idle
-        case handshaking
+        case handshaking(timeout: Scheduled<Void>)
         case active
-        /// Our close_notify is sent; we wait for the peer's.
-        case closing
+        /// Our close_notify is sent; we wait, until `timeout`, for the peer's.
+        case closing(timeout: Scheduled<Void>?, promise: EventLoopPromise<Void>?)
         case closed
+
+        var isActive: Bool {
+            if case .active = self { true } else { false }
+        }
     }
 
     private var state = State.idle
@@ -44,8 +50,6 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
     private var decodedPlaintext: [ByteBuffer] = []
     /// Whether the pipeline asked for a read and has not been given plaintext since.
     private var readRequested = false
-    private var timer: Scheduled<Void>?
-    private var closePromise: EventLoopPromise<Void>?
 
     /// The verified peer, once the handshake has completed.
     public private(set) var peer: PeerIdentity?
@@ -60,7 +64,7 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
+        cancelTimeout()
         failPendingWrites(ChannelError.ioOnClosedChannel)
     }
 
@@ -99,17 +103,16 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
 
     public func channelInactive(context: ChannelHandlerContext) {
         let previous = state
+        cancelTimeout()
         state = .closed
-        timer?.cancel()
         switch previous {
         case .handshaking:
             context.fireErrorCaught(TLSError.eofDuringHandshake)
         case .active:
             deliverPlaintext(context: context)
             context.fireErrorCaught(TLSError.uncleanShutdown)
-        case .closing:
-            closePromise?.succeed()
-            closePromise = nil
+        case let .closing(_, promise):
+            promise?.succeed()
         case .idle, .closed:
             break
         }
@@ -128,7 +131,7 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
 
     public func flush(context: ChannelHandlerContext) {
         flushedWrites = pendingWrites.count
-        if case .active = state { writePendingData(context: context) }
+        if state.isActive { writePendingData(context: context) }
     }
 
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
@@ -138,15 +141,15 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
         }
         switch state {
         case .idle, .handshaking:
+            cancelTimeout()
             state = .closed
-            timer?.cancel()
             failPendingWrites(ChannelError.ioOnClosedChannel)
             context.close(mode: .all, promise: promise)
         case .active:
             beginShutdown(context: context, promise: promise)
-        case .closing:
+        case let .closing(timeout, earlier):
             if let promise {
-                if let closePromise { closePromise.futureResult.cascade(to: promise) } else { closePromise = promise }
+                if let earlier { earlier.futureResult.cascade(to: promise) } else { state = .closing(timeout: timeout, promise: promise) }
             }
         case .closed:
             context.close(mode: .all, promise: promise)
@@ -157,14 +160,14 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
 
     private func startHandshake(context: ChannelHandlerContext) {
         guard case .idle = state else { return }
-        state = .handshaking
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.handshakeTimeout) {
+        let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.handshakeTimeout) {
             guard case .handshaking = self.state else { return }
             self.state = .closed
             context.fireErrorCaught(TLSError.handshakeTimedOut)
             self.failPendingWrites(ChannelError.ioOnClosedChannel)
             context.close(promise: nil)
         }
+        state = .handshaking(timeout: timeout)
         // A server has nothing to say before the ClientHello, and OpenSSL's first handshake step
         // allocates its record buffers (about 33 KiB): a connection that never speaks costs only
         // its SSL object until its first bytes arrive.
@@ -174,8 +177,7 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
     private func runHandshake(context: ChannelHandlerContext) {
         switch connection.doHandshake() {
         case .complete:
-            timer?.cancel()
-            timer = nil
+            cancelTimeout()
             if connection.isServer, !connection.peerIsIssued(byOneOf: connection.clientIssuers) {
                 return fail(context: context, with: .untrustedIssuer)
             }
@@ -189,7 +191,7 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
             context.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: protocolName))
             // Application data may have arrived in the same flight as the Finished message.
             decodePlaintext(context: context)
-            if case .active = state { writePendingData(context: context) }
+            if state.isActive { writePendingData(context: context) }
             connection.releaseIdleBuffers()
         case .incomplete:
             writeCiphertext(context: context)
@@ -208,7 +210,7 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
     private func decodePlaintext(context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 16_384)
         defer {
-            if buffer.readableBytes > 0, case .active = state { decodedPlaintext.append(buffer) }
+            if buffer.readableBytes > 0, state.isActive { decodedPlaintext.append(buffer) }
         }
         while true {
             switch connection.read(into: &buffer) {
@@ -221,7 +223,7 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
                 }
                 return
             case .closed:
-                if buffer.readableBytes > 0, case .active = state { decodedPlaintext.append(buffer) }
+                if buffer.readableBytes > 0, state.isActive { decodedPlaintext.append(buffer) }
                 buffer.clear()
                 peerSentCloseNotify(context: context)
                 return
@@ -290,55 +292,64 @@ public final class TLSHandler: ChannelInboundHandler, ChannelOutboundHandler, Re
     private func beginShutdown(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         writePendingData(context: context)
         failPendingWrites(ChannelError.outputClosed)
-        state = .closing
-        closePromise = promise
+        state = .closing(timeout: nil, promise: promise)
         switch connection.shutdown() {
         case .complete:
             finishShutdown(context: context)
         case .incomplete, .closed:
             writeCiphertext(context: context)
-            timer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.shutdownTimeout) {
-                guard case .closing = self.state else { return }
+            let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.shutdownTimeout) {
+                guard case let .closing(_, promise) = self.state else { return }
                 self.state = .closed
                 context.fireErrorCaught(TLSError.shutdownTimedOut)
-                context.close(promise: self.takeClosePromise())
+                context.close(promise: promise)
             }
+            if case let .closing(_, promise) = state { state = .closing(timeout: timeout, promise: promise) }
         case let .failed(errors):
             fail(context: context, with: .connectionFailed(errors))
         }
     }
 
     private func peerSentCloseNotify(context: ChannelHandlerContext) {
-        if case .active = state {
+        if state.isActive {
             // The peer closes first: we answer with our own close_notify.
             deliverPlaintext(context: context)
-            state = .closing
+            state = .closing(timeout: nil, promise: nil)
         }
         _ = connection.shutdown()
         finishShutdown(context: context)
     }
 
     private func finishShutdown(context: ChannelHandlerContext) {
-        timer?.cancel()
-        state = .closed
+        let promise = closeAndTakePromise()
         writeCiphertext(context: context)
         context.fireUserInboundEventTriggered(TLSUserEvent.shutdownCompleted)
-        context.close(promise: takeClosePromise())
-    }
-
-    private func takeClosePromise() -> EventLoopPromise<Void>? {
-        defer { closePromise = nil }
-        return closePromise
+        context.close(promise: promise)
     }
 
     private func fail(context: ChannelHandlerContext, with error: TLSError) {
-        timer?.cancel()
-        state = .closed
+        let promise = closeAndTakePromise()
         // The alert, if OpenSSL made one, goes out before the connection closes.
         writeCiphertext(context: context)
         failPendingWrites(error)
         context.fireErrorCaught(error)
-        context.close(promise: takeClosePromise())
+        context.close(promise: promise)
+    }
+
+    /// Moves to `closed`, cancelling the state's timeout; the promise of a close in progress.
+    private func closeAndTakePromise() -> EventLoopPromise<Void>? {
+        cancelTimeout()
+        defer { state = .closed }
+        if case let .closing(_, promise) = state { return promise }
+        return nil
+    }
+
+    private func cancelTimeout() {
+        switch state {
+        case let .handshaking(timeout): timeout.cancel()
+        case let .closing(timeout, _): timeout?.cancel()
+        case .idle, .active, .closed: break
+        }
     }
 
     private func failPendingWrites(_ error: Error) {
