@@ -107,6 +107,29 @@ extension VerityClient {
         try await call(.verifyAuditChain, VerifyAuditChainRequest(), timeout: timeout)
     }
 
+    // MARK: verity.v1.Recovery
+
+    /// Sets the facts given (each replacing the one of its kind on file); answers the kinds on file.
+    public func setFacts(_ facts: SetFactsRequest, timeout: Duration? = nil, actor: String? = nil) async throws -> [FactKindName] {
+        let response: SetFactsResponse = try await call(.setFacts, facts, timeout: timeout, metadata: metadata(actor))
+        return response.factsOnFile
+    }
+
+    /// Removes facts on file, with the reason for the audit trail; answers the kinds left on file.
+    public func removeFacts(subjectId: String, facts: [FactKindName], reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> [FactKindName] {
+        let response: RemoveFactsResponse = try await call(.removeFacts, RemoveFactsRequest(subjectId: subjectId, facts: facts, reason: reason), timeout: timeout, metadata: metadata(actor))
+        return response.factsOnFile
+    }
+
+    /// The fallback identity check: a mismatch is a result, counted towards the lock.
+    public func checkFacts(_ facts: CheckFactsRequest, timeout: Duration? = nil, actor: String? = nil) async throws -> CheckFactsResponse {
+        try await call(.checkFacts, facts, timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func removePassword(subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RemovePasswordResponse {
+        try await call(.removePassword, RemovePasswordRequest(subjectId: subjectId, reason: reason), timeout: timeout, metadata: metadata(actor))
+    }
+
     // MARK: verity.v1.Health
 
     /// `.serving` or `.notServing`.

@@ -25,6 +25,10 @@ public enum Method: String, CaseIterable, Sendable {
     case listAudit = "verity.v1.Admin/ListAudit"
     case verifyAuditChain = "verity.v1.Admin/VerifyAuditChain"
     case healthCheck = "verity.v1.Health/Check"
+    case setFacts = "verity.v1.Recovery/SetFacts"
+    case removeFacts = "verity.v1.Recovery/RemoveFacts"
+    case checkFacts = "verity.v1.Recovery/CheckFacts"
+    case removePassword = "verity.v1.Recovery/RemovePassword"
 
     /// The path on the wire.
     public var path: String { rawValue }
@@ -33,7 +37,7 @@ public enum Method: String, CaseIterable, Sendable {
     /// be named in `metadata.actor`, so the audit trail tells who did it.
     public var requiresActor: Bool {
         switch self {
-        case .unblock, .setSecurityDetails, .applyDefaults, .generatePin: true
+        case .unblock, .setSecurityDetails, .applyDefaults, .generatePin, .setFacts, .removeFacts, .checkFacts, .removePassword: true
         default: false
         }
     }
@@ -41,7 +45,7 @@ public enum Method: String, CaseIterable, Sendable {
     /// Methods that change what Verity holds; a refusal of one is audited.
     public var isMutating: Bool {
         switch self {
-        case .getStatus, .verify, .verifyPin, .verifyCode, .listAudit, .verifyAuditChain, .healthCheck: false
+        case .getStatus, .verify, .verifyPin, .verifyCode, .listAudit, .verifyAuditChain, .healthCheck, .checkFacts: false
         default: true
         }
     }

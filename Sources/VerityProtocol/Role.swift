@@ -43,5 +43,9 @@ public enum RoleTable {
         .lease: [.notifier],
         .ack: [.notifier],
         .healthCheck: Set(Role.allCases),
+        .setFacts: [.agent],
+        .removeFacts: [.agent],
+        .checkFacts: [.agent],
+        .removePassword: [.agent],
     ]
 }

@@ -129,3 +129,22 @@ public struct CodeResultName: WireName {
     public static let exhausted: Self = "EXHAUSTED"
     public static let alreadyUsed: Self = "ALREADY_USED"
 }
+
+/// `FactKind`: a kind of fact on file for the fallback identity check.
+public struct FactKindName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let identityDocument: Self = "IDENTITY_DOCUMENT"
+    public static let placeOfBirth: Self = "PLACE_OF_BIRTH"
+    public static let children: Self = "CHILDREN"
+}
+
+/// `IdentityDocument.Kind`: what kind of government-issued document.
+public struct IdentityDocumentKindName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let driversLicense: Self = "DRIVERS_LICENSE"
+    public static let stateID: Self = "STATE_ID"
+    public static let passport: Self = "PASSPORT"
+    public static let other: Self = "OTHER"
+}

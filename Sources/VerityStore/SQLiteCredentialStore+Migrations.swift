@@ -130,6 +130,14 @@ extension SQLiteCredentialStore {
                 CREATE INDEX code_challenge_by_destination ON code_challenge(destination_key, created_at_ms);
                 """
         ),
+        (
+            "v6: facts on file for the fallback identity check",
+            """
+                ALTER TABLE subject ADD COLUMN identity_document_hash TEXT;
+                ALTER TABLE subject ADD COLUMN place_of_birth_hash TEXT;
+                ALTER TABLE subject ADD COLUMN children_hash TEXT;
+                """
+        ),
     ]
 
     /// The migrator that brings a database up to date.

@@ -176,6 +176,8 @@ public final class SQLiteCredentialStore: CredentialStore {
                 SELECT hash FROM (
                     SELECT pin_hash AS hash FROM subject UNION ALL SELECT password_hash FROM subject
                     UNION ALL SELECT spoken_password_hash FROM subject UNION ALL SELECT ivr_pin_hash FROM subject
+                    UNION ALL SELECT identity_document_hash FROM subject UNION ALL SELECT place_of_birth_hash FROM subject
+                    UNION ALL SELECT children_hash FROM subject
                 ) WHERE hash IS NOT NULL
                 """)
             while let hash = try hashes.next() { inventory.addSecretHash(hash) }

@@ -16,7 +16,8 @@ enum SubjectRow {
     /// by position skips GRDB's case-insensitive lookup of names, which is most of a row's cost.
     static let columns = """
         id, kind, represents_subject_id, state, consecutive_failures, blocked_at_ms, block_reason, pin_hash, password_hash, \
-        spoken_password_hash, ivr_pin_hash, ivr_pin_updated_at_ms, contacts, created_at_ms, updated_at_ms, failure_serial
+        spoken_password_hash, ivr_pin_hash, ivr_pin_updated_at_ms, contacts, created_at_ms, updated_at_ms, failure_serial, \
+        identity_document_hash, place_of_birth_hash, children_hash
         """
 
     static func fetch(_ id: SubjectID, _ db: Database) throws -> Subject? {
@@ -56,8 +57,8 @@ enum SubjectRow {
             sql: """
                 INSERT INTO subject (id, kind, represents_subject_id, state, consecutive_failures, blocked_at_ms,
                     block_reason, pin_hash, password_hash, spoken_password_hash, ivr_pin_hash, ivr_pin_updated_at_ms,
-                    contacts, failure_serial, created_at_ms, updated_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    contacts, failure_serial, identity_document_hash, place_of_birth_hash, children_hash, created_at_ms, updated_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: StatementArguments([subject.id.rawValue, subject.kind.rawValue]) + (try mutableColumns(subject))
                 + [Timestamp.milliseconds(of: subject.createdAt), Timestamp.milliseconds(of: subject.updatedAt)]
@@ -71,7 +72,8 @@ enum SubjectRow {
             sql: """
                 UPDATE subject SET represents_subject_id = ?, state = ?, consecutive_failures = ?, blocked_at_ms = ?,
                     block_reason = ?, pin_hash = ?, password_hash = ?, spoken_password_hash = ?, ivr_pin_hash = ?,
-                    ivr_pin_updated_at_ms = ?, contacts = ?, failure_serial = ?, updated_at_ms = ?
+                    ivr_pin_updated_at_ms = ?, contacts = ?, failure_serial = ?, identity_document_hash = ?,
+                    place_of_birth_hash = ?, children_hash = ?, updated_at_ms = ?
                 WHERE id = ?
                 """,
             arguments: (try mutableColumns(subject)) + [Timestamp.milliseconds(of: subject.updatedAt), subject.id.rawValue]
@@ -87,6 +89,7 @@ enum SubjectRow {
             subject.blockedAt.map(Timestamp.milliseconds(of:)), subject.blockReason, credentials.pinHash,
             credentials.passwordHash, credentials.spokenPasswordHash, credentials.ivrPinHash,
             credentials.ivrPinUpdatedAt.map(Timestamp.milliseconds(of:)), contacts, subject.failureSerial,
+            credentials.identityDocumentHash, credentials.placeOfBirthHash, credentials.childrenHash,
         ]
     }
 
@@ -113,7 +116,10 @@ enum SubjectRow {
                 passwordHash: row[8],
                 spokenPasswordHash: row[9],
                 ivrPinHash: row[10],
-                ivrPinUpdatedAt: date(11)
+                ivrPinUpdatedAt: date(11),
+                identityDocumentHash: row[16],
+                placeOfBirthHash: row[17],
+                childrenHash: row[18]
             ),
             contacts: contacts,
             createdAt: created,

@@ -33,7 +33,8 @@ struct Verityctl: AsyncParsableCommand {
             """,
         subcommands: [
             StatusCommand.self, EnrollCommand.self, SetDetailsCommand.self, ApplyDefaultsCommand.self, VerifyCommand.self,
-            UnblockCommand.self, IVRCommand.self, MFACommand.self, AuditCommand.self, HealthCommand.self, DemoCommand.self,
+            UnblockCommand.self, IVRCommand.self, MFACommand.self, FactsCommand.self, RecoveryCommand.self, AuditCommand.self,
+            HealthCommand.self, DemoCommand.self,
         ]
     )
 }

@@ -27,3 +27,7 @@ extension CodeChannelName: ExpressibleByArgument {
 extension CodePurposeName: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
 }
+
+extension FactKindName: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+}

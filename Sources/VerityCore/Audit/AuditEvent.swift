@@ -122,6 +122,13 @@ public enum AuditAction: String, CaseIterable, Codable, Sendable {
     case permissionDenied = "PERMISSION_DENIED"
     /// A mutating call refused by a policy, a precondition or a rate limit.
     case refused = "REFUSED"
+    /// Facts on file for the fallback identity check were set or replaced (never their values).
+    case setFacts = "SET_FACTS"
+    case removeFacts = "REMOVE_FACTS"
+    /// A fallback identity check against the facts on file (procedure 000).
+    case checkFacts = "CHECK_FACTS"
+    /// The password was removed, with the caseworker's reason (procedure 000, step 4).
+    case removePassword = "REMOVE_PASSWORD"
     /// The chain is keyed from this event on: written once, when a store whose trail was not
     /// keyed is first opened keyed, so that the old events are vouched for at once.
     case chainKeyed = "CHAIN_KEYED"

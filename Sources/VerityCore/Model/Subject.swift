@@ -98,18 +98,34 @@ public struct StoredCredentials: Equatable, Sendable {
     public var spokenPasswordHash: String?
     public var ivrPinHash: String?
     public var ivrPinUpdatedAt: Date?
+    /// The facts on file for a fallback identity check (``IdentityFacts``), hashed like secrets.
+    public var identityDocumentHash: String?
+    public var placeOfBirthHash: String?
+    /// Every child's name and date of birth, hashed as one.
+    public var childrenHash: String?
 
     public init(
         pinHash: String? = nil,
         passwordHash: String? = nil,
         spokenPasswordHash: String? = nil,
         ivrPinHash: String? = nil,
-        ivrPinUpdatedAt: Date? = nil
+        ivrPinUpdatedAt: Date? = nil,
+        identityDocumentHash: String? = nil,
+        placeOfBirthHash: String? = nil,
+        childrenHash: String? = nil
     ) {
         self.pinHash = pinHash
         self.passwordHash = passwordHash
         self.spokenPasswordHash = spokenPasswordHash
         self.ivrPinHash = ivrPinHash
         self.ivrPinUpdatedAt = ivrPinUpdatedAt
+        self.identityDocumentHash = identityDocumentHash
+        self.placeOfBirthHash = placeOfBirthHash
+        self.childrenHash = childrenHash
+    }
+
+    /// The kinds of fact on file.
+    public var factsOnFile: [FactKind] {
+        FactKind.allCases.filter { CredentialSlot.fact($0).hash(in: self) != nil }
     }
 }

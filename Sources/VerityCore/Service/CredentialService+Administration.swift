@@ -15,21 +15,7 @@ extension CredentialService {
     /// Unblocks a BLOCKED subject: an explicit act by an authorised person, with a reason
     /// that goes into the audit trail. The failure count starts again from zero.
     public func unblock(_ id: SubjectID, reason: String, context: CallContext) async throws -> SubjectState {
-        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else {
-            throw CredentialError.invalidArgument(field: "reason", reason: "REQUIRED", message: "an unblock needs a reason, for the audit trail")
-        }
-        guard reason.unicodeScalars.count <= Self.maximumReasonLength, reason.utf8.count <= 4 * Self.maximumReasonLength else {
-            throw CredentialError.invalidArgument(
-                field: "reason", reason: "TOO_LONG", message: "a reason has at most \(Self.maximumReasonLength) Unicode scalars"
-            )
-        }
-        let hidden: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
-        guard !reason.unicodeScalars.contains(where: { hidden.contains($0.properties.generalCategory) }) else {
-            throw CredentialError.invalidArgument(
-                field: "reason", reason: "INVALID_VALUE", message: "a reason holds no control, format or line-separator characters"
-            )
-        }
+        let reason = try Self.auditedReason(reason, of: "an unblock")
         let audit = draft(.unblock, "OK", subject: id, context: context, facts: ["reason: \(reason)"])
         let time = now()
         let state = try await store.modify(id) { subject in
@@ -68,6 +54,22 @@ extension CredentialService {
     /// A checkpoint of the head a report found intact, for the operator to keep.
     public func checkpoint(of report: AuditChainReport) -> AuditCheckpoint {
         AuditCheckpoint(seq: report.headSeq, hash: report.headHash, time: now(), keyring: keyring)
+    }
+
+    /// A caseworker's reason for an act, trimmed, as the audit trail keeps it.
+    static func auditedReason(_ reason: String, of act: String) throws(CredentialError) -> String {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else {
+            throw .invalidArgument(field: "reason", reason: "REQUIRED", message: "\(act) needs a reason, for the audit trail")
+        }
+        guard reason.unicodeScalars.count <= maximumReasonLength, reason.utf8.count <= 4 * maximumReasonLength else {
+            throw .invalidArgument(field: "reason", reason: "TOO_LONG", message: "a reason has at most \(maximumReasonLength) Unicode scalars")
+        }
+        let hidden: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
+        guard !reason.unicodeScalars.contains(where: { hidden.contains($0.properties.generalCategory) }) else {
+            throw .invalidArgument(field: "reason", reason: "INVALID_VALUE", message: "a reason holds no control, format or line-separator characters")
+        }
+        return reason
     }
 
     /// Records a mutating call that was refused (a policy, a precondition, a rate limit), so that

@@ -116,9 +116,17 @@ extension CredentialService {
             let evaluation = await evaluate(slots, against: credentials)
             var compared: [CredentialSlot: String?] = [:]
             for slot in slots.map(\.slot) + alsoCompare { compared[slot] = .some(slot.hash(in: credentials)) }
-            return try await finish(
+            var result = try await finish(
                 pending, of: id, evaluation, compared: compared, action: action, slots: slots, context: context, onSuccess: onSuccess
             )
+            // A fallback check says which facts matched; a check of secrets never does.
+            guard action == .checkFacts else { return result }
+            switch (result.outcome, evaluation) {
+            case (.verified, _): result.matched = slots.map(\.slot)
+            case let (.mismatch, .mismatched(matched)): result.matched = matched
+            default: break
+            }
+            return result
         }
     }
 
@@ -151,31 +159,33 @@ extension CredentialService {
     /// What comparing the secrets gave: all matched, one did not, or one could not be evaluated.
     enum Evaluation: Sendable {
         case matched(rehashes: [(slot: CredentialSlot, old: String, new: String)])
-        case mismatched
+        /// At least one did not match; `matched` are those that did.
+        case mismatched(matched: [CredentialSlot])
         case failed(CredentialError, detail: String)
     }
 
     private func evaluate(_ slots: [(slot: CredentialSlot, secret: String)], against credentials: StoredCredentials) async -> Evaluation {
         var stale: [(slot: CredentialSlot, stored: String, secret: String)] = []
-        var allMatch = true
+        var matched: [CredentialSlot] = []
         // Every factor is evaluated, even after a mismatch, so timing does not tell which one
         // failed; rehashing waits until all matched, for the same reason.
         for (slot, secret) in slots {
-            guard let stored = slot.hash(in: credentials) else { return .mismatched }
+            guard let stored = slot.hash(in: credentials) else { return .mismatched(matched: []) }
             do {
                 switch try await hashing.run({ [hasher] in try hasher.verify(secret, against: stored) }) {
                 case .match(needsRehash: true):
                     stale.append((slot, stored, secret))
+                    matched.append(slot)
                 case .match(needsRehash: false):
-                    break
+                    matched.append(slot)
                 case .mismatch:
-                    allMatch = false
+                    break
                 }
             } catch {
                 return Self.evaluationFailure(error, slot: slot)
             }
         }
-        guard allMatch else { return .mismatched }
+        guard matched.count == slots.count else { return .mismatched(matched: matched) }
         var rehashes: [(slot: CredentialSlot, old: String, new: String)] = []
         for (slot, stored, secret) in stale {
             if let new = await rehash(secret) { rehashes.append((slot, stored, new)) }
@@ -315,6 +325,8 @@ public enum CredentialSlot: Hashable, Sendable {
     case exactPassword
     case spokenPassword
     case ivrPin
+    /// A fact on file for the fallback identity check.
+    case fact(FactKind)
 
     /// The slots to check for the factors given, each with the secret in the form its hash was made from.
     static func slots(for factors: SecurityFactors, channel: VerificationChannel) -> [(slot: CredentialSlot, secret: String)] {
@@ -333,6 +345,7 @@ public enum CredentialSlot: Hashable, Sendable {
         case .exactPassword: "password (exact)"
         case .spokenPassword: "password (as spoken)"
         case .ivrPin: "IVR PIN"
+        case let .fact(kind): kind.auditName
         }
     }
 
@@ -342,6 +355,9 @@ public enum CredentialSlot: Hashable, Sendable {
         case .exactPassword: credentials.passwordHash
         case .spokenPassword: credentials.spokenPasswordHash
         case .ivrPin: credentials.ivrPinHash
+        case .fact(.identityDocument): credentials.identityDocumentHash
+        case .fact(.placeOfBirth): credentials.placeOfBirthHash
+        case .fact(.children): credentials.childrenHash
         }
     }
 
@@ -351,6 +367,22 @@ public enum CredentialSlot: Hashable, Sendable {
         case .exactPassword: credentials.passwordHash = hash
         case .spokenPassword: credentials.spokenPasswordHash = hash
         case .ivrPin: credentials.ivrPinHash = hash
+        case .fact(.identityDocument): credentials.identityDocumentHash = hash
+        case .fact(.placeOfBirth): credentials.placeOfBirthHash = hash
+        case .fact(.children): credentials.childrenHash = hash
+        }
+    }
+
+    /// Removes the stored hash.
+    func clear(in credentials: inout StoredCredentials) {
+        switch self {
+        case .pin: credentials.pinHash = nil
+        case .exactPassword: credentials.passwordHash = nil
+        case .spokenPassword: credentials.spokenPasswordHash = nil
+        case .ivrPin: credentials.ivrPinHash = nil
+        case .fact(.identityDocument): credentials.identityDocumentHash = nil
+        case .fact(.placeOfBirth): credentials.placeOfBirthHash = nil
+        case .fact(.children): credentials.childrenHash = nil
         }
     }
 }

@@ -34,7 +34,7 @@ struct RequestExecutor: Sendable {
         router = RPCRouter(services: [
             SubjectsService(service: service), CredentialsService(service: service), IvrService(service: service),
             MfaService(service: service), NotificationsService(service: service), AdminService(service: service, metrics: metrics),
-            HealthService(),
+            HealthService(), RecoveryService(service: service),
         ])
         self.service = service
         self.pool = pool

@@ -1,0 +1,205 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// The facts on file that confirm a person who forgot their password (procedure 000): an
+/// identity document; or else their place of birth and each child's name and date of birth.
+///
+/// They are verified like secrets. Each one is brought to one canonical form
+/// (``canonical(_:)``), so that the same fact said another way still matches; then it is
+/// peppered and hashed. A fact is never stored, logged or audited in clear.
+public struct IdentityFacts: Equatable, Sendable {
+    public var identityDocument: IdentityDocument?
+    public var placeOfBirth: PlaceOfBirth?
+    /// Every child, in any order; given as a whole, compared as a whole.
+    public var children: [Child]?
+
+    public init(identityDocument: IdentityDocument? = nil, placeOfBirth: PlaceOfBirth? = nil, children: [Child]? = nil) {
+        self.identityDocument = identityDocument
+        self.placeOfBirth = placeOfBirth
+        self.children = children
+    }
+
+    /// The kinds of fact given.
+    public var kinds: [FactKind] {
+        [identityDocument.map { _ in FactKind.identityDocument }, placeOfBirth.map { _ in .placeOfBirth }, children.map { _ in .children }]
+            .compactMap(\.self)
+    }
+
+    /// The canonical form of each fact given, in which it is hashed.
+    public func canonicalForms() throws(CredentialError) -> [(kind: FactKind, canonical: String)] {
+        var forms: [(FactKind, String)] = []
+        if let identityDocument { forms.append((.identityDocument, try identityDocument.canonical())) }
+        if let placeOfBirth { forms.append((.placeOfBirth, try placeOfBirth.canonical())) }
+        if let children {
+            guard !children.isEmpty else {
+                throw .invalidArgument(field: "children", reason: "EMPTY", message: "children lists at least one child; remove the fact instead")
+            }
+            var canonical: [String] = []
+            for (index, child) in children.enumerated() { canonical.append(try child.canonical(field: "children[\(index)]")) }
+            // Compared as a whole, in any order.
+            forms.append((.children, canonical.sorted().joined(separator: "\n")))
+        }
+        return forms
+    }
+}
+
+/// The kinds of fact on file.
+public enum FactKind: String, CaseIterable, Sendable {
+    case identityDocument = "IDENTITY_DOCUMENT"
+    case placeOfBirth = "PLACE_OF_BIRTH"
+    case children = "CHILDREN"
+
+    /// Its name in the audit trail ("verified: identity document").
+    public var auditName: String {
+        switch self {
+        case .identityDocument: "identity document"
+        case .placeOfBirth: "place of birth"
+        case .children: "children's names and dates of birth"
+        }
+    }
+}
+
+/// A government-issued identity document.
+public struct IdentityDocument: Equatable, Sendable {
+    public enum Kind: String, CaseIterable, Sendable {
+        case driversLicense = "DRIVERS_LICENSE"
+        case stateID = "STATE_ID"
+        case passport = "PASSPORT"
+        case other = "OTHER"
+    }
+
+    public var kind: Kind
+    public var number: String
+    /// The issuing state or country, as its code or name (`AZ`, `Arizona`, `MX`).
+    public var issuer: String
+
+    public init(kind: Kind, number: String, issuer: String) {
+        self.kind = kind
+        self.number = number
+        self.issuer = issuer
+    }
+
+    /// `KIND|NUMBER|ISSUER`: the number's letters and digits only, upper-cased (`d 123-456.78`
+    /// is `D12345678`); the issuer as words, upper-cased.
+    func canonical() throws(CredentialError) -> String {
+        let number = FactText.alphanumerics(self.number).uppercased()
+        guard (4...32).contains(number.count) else {
+            throw .invalidArgument(field: "identityDocument.number", reason: "INVALID_VALUE", message: "identityDocument.number has 4 to 32 letters or digits")
+        }
+        let issuer = FactText.words(self.issuer).uppercased()
+        guard !issuer.isEmpty else {
+            throw .invalidArgument(field: "identityDocument.issuer", reason: "EMPTY", message: "identityDocument.issuer names the issuing state or country")
+        }
+        return "\(kind.rawValue)|\(number)|\(issuer)"
+    }
+}
+
+/// Where a person was born: a city, and its state or country.
+public struct PlaceOfBirth: Equatable, Sendable {
+    public var city: String
+    public var state: String
+
+    public init(city: String, state: String) {
+        self.city = city
+        self.state = state
+    }
+
+    /// `CITY|STATE` as words, case-folded, without punctuation (`St. Louis` is `st louis`).
+    func canonical() throws(CredentialError) -> String {
+        let city = FactText.words(self.city).lowercased()
+        let state = FactText.words(self.state).lowercased()
+        guard !city.isEmpty else { throw .invalidArgument(field: "placeOfBirth.city", reason: "EMPTY", message: "placeOfBirth.city is required") }
+        guard !state.isEmpty else { throw .invalidArgument(field: "placeOfBirth.state", reason: "EMPTY", message: "placeOfBirth.state is required") }
+        return "\(city)|\(state)"
+    }
+}
+
+/// A child's full name and date of birth.
+public struct Child: Equatable, Sendable {
+    public var fullName: String
+    /// `YYYY-MM-DD`, `MM/DD/YYYY` or `YYYYMMDD`.
+    public var dateOfBirth: String
+
+    public init(fullName: String, dateOfBirth: String) {
+        self.fullName = fullName
+        self.dateOfBirth = dateOfBirth
+    }
+
+    /// `given names sorted|family name|YYYY-MM-DD`, case-folded, without punctuation. The family
+    /// name is the last word, or what comes before a comma (`Smith, Mary Ann`); the given names
+    /// may come in any order (`Ann Mary Smith` is `Mary Ann Smith`).
+    func canonical(field: String) throws(CredentialError) -> String {
+        let (given, family) = Self.nameParts(fullName)
+        guard let family, !given.isEmpty else {
+            throw .invalidArgument(field: "\(field).fullName", reason: "INVALID_VALUE", message: "\(field).fullName has a given name and a family name")
+        }
+        guard let date = FactText.isoDate(dateOfBirth) else {
+            throw .invalidArgument(
+                field: "\(field).dateOfBirth", reason: "INVALID_VALUE", message: "\(field).dateOfBirth is a real date: YYYY-MM-DD, MM/DD/YYYY or YYYYMMDD"
+            )
+        }
+        return "\(given.sorted().joined(separator: " "))|\(family)|\(date)"
+    }
+
+    private static func nameParts(_ name: String) -> (given: [String], family: String?) {
+        if let comma = name.firstIndex(of: ",") {
+            let family = FactText.words(String(name[..<comma])).lowercased()
+            let given = FactText.words(String(name[name.index(after: comma)...])).lowercased().split(separator: " ").map(String.init)
+            return (given, family.isEmpty ? nil : family)
+        }
+        var words = FactText.words(name).lowercased().split(separator: " ").map(String.init)
+        guard let family = words.popLast() else { return ([], nil) }
+        return (words, family)
+    }
+}
+
+/// The text rules every fact shares.
+enum FactText {
+    /// Letters and digits only, after compatibility normalisation.
+    static func alphanumerics(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.precomposedStringWithCompatibilityMapping.unicodeScalars.filter {
+            CharacterSet.alphanumerics.contains($0)
+        }))
+    }
+
+    /// Words of letters and digits, one space between them: punctuation becomes a space
+    /// (`Winston-Salem` is `Winston Salem`), apostrophes vanish (`O'Brien` is `OBrien`).
+    static func words(_ text: String) -> String {
+        let normalized = text.precomposedStringWithCompatibilityMapping.replacingOccurrences(of: "'", with: "")
+            .replacingOccurrences(of: "\u{2019}", with: "")
+        let separated = String(String.UnicodeScalarView(normalized.unicodeScalars.map {
+            CharacterSet.alphanumerics.contains($0) ? $0 : " "
+        }))
+        return separated.split(separator: " ").joined(separator: " ")
+    }
+
+    /// A date of birth as `YYYY-MM-DD`, from `YYYY-MM-DD`, `MM/DD/YYYY` or `YYYYMMDD`; `nil` when
+    /// it is not a real date between 1900 and 2199.
+    static func isoDate(_ text: String) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let parts: [Int]
+        if trimmed.contains("-") {
+            parts = trimmed.split(separator: "-").compactMap { Int($0) }
+        } else if trimmed.contains("/") {
+            let us = trimmed.split(separator: "/").compactMap { Int($0) }
+            parts = us.count == 3 ? [us[2], us[0], us[1]] : []
+        } else if trimmed.count == 8, let number = Int(trimmed) {
+            parts = [number / 10_000, number / 100 % 100, number % 100]
+        } else {
+            parts = []
+        }
+        guard parts.count == 3, (1900...2199).contains(parts[0]), (1...12).contains(parts[1]) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: parts[0], month: parts[1], day: parts[2])
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == parts[2] else { return nil }
+        return String(format: "%04d-%02d-%02d", parts[0], parts[1], parts[2])
+    }
+}

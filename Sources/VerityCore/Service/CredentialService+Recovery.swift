@@ -1,0 +1,148 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// A person who forgot their password (procedure 000): the facts on file that confirm them
+/// instead, the fallback check against those facts, and the removal of a password.
+extension CredentialService {
+    /// Sets the facts given, each replacing the one of its kind on file; returns the kinds on file.
+    ///
+    /// Each fact is brought to its canonical form, then hashed like a secret. The audit trail
+    /// says which kinds were set or replaced, never their values.
+    public func setFacts(_ id: SubjectID, _ facts: IdentityFacts, context: CallContext) async throws -> [FactKind] {
+        let forms = try facts.canonicalForms()
+        guard !forms.isEmpty else {
+            throw CredentialError.invalidArgument(
+                field: "identityDocument", reason: "REQUIRED", message: "give at least one fact: identityDocument, placeOfBirth or children"
+            )
+        }
+        let hashes = try await hashing.run { [hasher] in try forms.map { (kind: $0.kind, hash: try hasher.hash($0.canonical)) } }
+        let time = now()
+        let onFile = try await store.modify(id) { [self] subject in
+            var audit: [AuditDraft] = []
+            for (kind, hash) in hashes {
+                let slot = CredentialSlot.fact(kind)
+                let replaced = slot.hash(in: subject.credentials) != nil
+                slot.set(hash, in: &subject.credentials)
+                audit.append(draft(.setFacts, "OK", subject: id, context: context, facts: ["\(kind.auditName) \(replaced ? "replaced" : "set")"]))
+            }
+            subject.updatedAt = time
+            return SubjectModification(subject.credentials.factsOnFile, audit: audit)
+        }
+        log("identity facts set", subject: id, context: context, ["kinds": "\(forms.map(\.kind.rawValue))"])
+        return onFile
+    }
+
+    /// Removes facts on file, with the caseworker's reason; returns the kinds left on file.
+    public func removeFacts(_ id: SubjectID, _ kinds: [FactKind], reason: String, context: CallContext) async throws -> [FactKind] {
+        let reason = try Self.auditedReason(reason, of: "removing a fact")
+        guard !kinds.isEmpty else {
+            throw CredentialError.invalidArgument(field: "facts", reason: "REQUIRED", message: "name the facts to remove")
+        }
+        let time = now()
+        return try await store.modify(id) { [self] subject in
+            var audit: [AuditDraft] = []
+            for kind in Set(kinds).sorted(by: { $0.rawValue < $1.rawValue }) {
+                let slot = CredentialSlot.fact(kind)
+                guard slot.hash(in: subject.credentials) != nil else {
+                    throw CredentialError.failedPrecondition(reason: "FACT_NOT_ON_FILE", message: "no \(kind.auditName) is on file")
+                }
+                slot.clear(in: &subject.credentials)
+                audit.append(draft(.removeFacts, "OK", subject: id, context: context, facts: ["\(kind.auditName) removed", "reason: \(reason)"]))
+            }
+            subject.updatedAt = time
+            return SubjectModification(subject.credentials.factsOnFile, audit: audit)
+        }
+    }
+
+    /// The fallback identity check of procedure 000, counted towards the lock like any check.
+    ///
+    /// The procedure's order is the rule: the identity document when one is on file; otherwise
+    /// the place of birth and every child's name and date of birth, whichever of them are on
+    /// file, all of them. A check where any of them is wrong is one failure. Facts given beyond
+    /// those are not looked at.
+    ///
+    /// - Throws: INVALID_ARGUMENT `REQUIRED` naming a fact the check needs and was not given
+    ///   (nothing is counted); FAILED_PRECONDITION `NO_FACTS_ON_FILE` when nothing on file can
+    ///   confirm the person (the procedure then asks for a copy of an identity document).
+    public func checkFacts(_ id: SubjectID, _ given: IdentityFacts, context: CallContext) async throws -> FactCheck {
+        let forms = try given.canonicalForms()
+        let offered = Dictionary(forms.map { ($0.kind, $0.canonical) }, uniquingKeysWith: { first, _ in first })
+        let required: [FactKind]
+        if let subject = try await store.subject(id) {
+            required = try Self.requiredFacts(onFile: subject.credentials.factsOnFile, offered: Set(offered.keys))
+        } else {
+            // An unknown subject costs the same work as a known one, and answers NOT_FOUND.
+            required = forms.map(\.kind)
+        }
+        let slots = required.compactMap { kind in offered[kind].map { (slot: CredentialSlot.fact(kind), secret: $0) } }
+        let allFacts = FactKind.allCases.map(CredentialSlot.fact)
+        let result = try await check(id, slots, action: .checkFacts, context: context, alsoCompare: allFacts)
+        let evaluated = result.outcome == .verified || result.outcome == .mismatch
+        return FactCheck(result: result, checked: evaluated ? required : [], matched: result.matched.compactMap(\.factKind))
+    }
+
+    /// Which facts a check needs, by the procedure's order, and that each was given.
+    static func requiredFacts(onFile: [FactKind], offered: Set<FactKind>) throws(CredentialError) -> [FactKind] {
+        let required: [FactKind] = onFile.contains(.identityDocument) ? [.identityDocument] : onFile
+        guard !required.isEmpty else {
+            throw .failedPrecondition(
+                reason: "NO_FACTS_ON_FILE",
+                message: "no identity document, place of birth or children are on file: ask for a copy of an identity document"
+            )
+        }
+        for kind in required where !offered.contains(kind) {
+            let field = switch kind {
+            case .identityDocument: "identityDocument"
+            case .placeOfBirth: "placeOfBirth"
+            case .children: "children"
+            }
+            throw .invalidArgument(field: field, reason: "REQUIRED", message: "the \(kind.auditName) on file must be confirmed")
+        }
+        return required
+    }
+
+    /// Removes the password (procedure 000, step 4), with the caseworker's reason. The subject
+    /// keeps their PIN; with no secret left, an ACTIVE subject is NOT_SET_UP again.
+    public func removePassword(_ id: SubjectID, reason: String, context: CallContext) async throws -> SubjectState {
+        let reason = try Self.auditedReason(reason, of: "removing a password")
+        let time = now()
+        return try await store.modify(id) { [self] subject in
+            guard subject.credentials.passwordHash != nil else {
+                throw CredentialError.failedPrecondition(reason: "NO_PASSWORD", message: "the subject has no password")
+            }
+            CredentialSlot.exactPassword.clear(in: &subject.credentials)
+            CredentialSlot.spokenPassword.clear(in: &subject.credentials)
+            let credentials = subject.credentials
+            if subject.state == .active, credentials.pinHash == nil, credentials.ivrPinHash == nil {
+                subject.state = .notSetUp
+                CheckLock.reset(&subject)
+            }
+            subject.updatedAt = time
+            let audit = draft(.removePassword, "OK", subject: id, context: context, facts: ["password removed", "reason: \(reason)", "state: \(subject.state.rawValue)"])
+            return SubjectModification(subject.state, audit: [audit])
+        }
+    }
+}
+
+/// The answer to a fallback identity check.
+public struct FactCheck: Equatable, Sendable {
+    public var result: VerificationResult
+    /// The facts the procedure required and that were compared; none when the check was not evaluated.
+    public var checked: [FactKind]
+    /// Those of them that matched.
+    public var matched: [FactKind]
+}
+
+extension CredentialSlot {
+    /// The kind of fact this slot holds, if it holds one.
+    var factKind: FactKind? {
+        if case let .fact(kind) = self { kind } else { nil }
+    }
+}

@@ -1,0 +1,131 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// verity.v1.Recovery: a person who forgot their password (procedure 000). Facts are JSON
+// strings, compared in a canonical form (proto-spec/recovery.md), and never returned.
+
+/// A government-issued identity document.
+public struct IdentityDocumentMessage: Codable, Equatable, Sendable {
+    public var kind: IdentityDocumentKindName
+    public var number: String
+    /// The issuing state or country.
+    public var issuer: String
+
+    public init(kind: IdentityDocumentKindName, number: String, issuer: String) {
+        self.kind = kind
+        self.number = number
+        self.issuer = issuer
+    }
+}
+
+/// Where the person was born.
+public struct PlaceOfBirthMessage: Codable, Equatable, Sendable {
+    public var city: String
+    public var state: String
+
+    public init(city: String, state: String) {
+        self.city = city
+        self.state = state
+    }
+}
+
+/// One child's full name and date of birth.
+public struct ChildMessage: Codable, Equatable, Sendable {
+    public var fullName: String
+    /// `YYYY-MM-DD`, `MM/DD/YYYY` or `YYYYMMDD`.
+    public var dateOfBirth: String
+
+    public init(fullName: String, dateOfBirth: String) {
+        self.fullName = fullName
+        self.dateOfBirth = dateOfBirth
+    }
+}
+
+/// `Recovery/SetFacts` and `Recovery/CheckFacts` request: the facts given, any of the three.
+public struct FactsRequest: Codable, Equatable, Sendable {
+    public var subjectId: String
+    public var identityDocument: IdentityDocumentMessage?
+    public var placeOfBirth: PlaceOfBirthMessage?
+    /// Every child, in any order.
+    public var children: [ChildMessage]?
+
+    public init(
+        subjectId: String, identityDocument: IdentityDocumentMessage? = nil, placeOfBirth: PlaceOfBirthMessage? = nil, children: [ChildMessage]? = nil
+    ) {
+        self.subjectId = subjectId
+        self.identityDocument = identityDocument
+        self.placeOfBirth = placeOfBirth
+        self.children = children
+    }
+}
+
+/// `Recovery/SetFacts` request.
+public typealias SetFactsRequest = FactsRequest
+/// `Recovery/CheckFacts` request.
+public typealias CheckFactsRequest = FactsRequest
+
+/// `Recovery/SetFacts` and `Recovery/RemoveFacts` response: the kinds of fact on file now.
+public struct FactsOnFileResponse: Codable, Equatable, Sendable {
+    public var factsOnFile: [FactKindName]
+
+    public init(factsOnFile: [FactKindName]) {
+        self.factsOnFile = factsOnFile
+    }
+}
+
+/// `Recovery/SetFacts` response.
+public typealias SetFactsResponse = FactsOnFileResponse
+/// `Recovery/RemoveFacts` response.
+public typealias RemoveFactsResponse = FactsOnFileResponse
+
+/// `Recovery/RemoveFacts` request.
+public struct RemoveFactsRequest: Codable, Equatable, Sendable {
+    public var subjectId: String
+    public var facts: [FactKindName]
+    /// Why, for the audit trail.
+    public var reason: String
+
+    public init(subjectId: String, facts: [FactKindName], reason: String) {
+        self.subjectId = subjectId
+        self.facts = facts
+        self.reason = reason
+    }
+}
+
+/// `Recovery/CheckFacts` response.
+public struct CheckFactsResponse: Codable, Equatable, Sendable {
+    /// `VERIFIED`, `MISMATCH`, `BLOCKED` or `NOT_SET_UP`, as for any check.
+    public var result: VerificationResultName
+    public var attemptsRemaining: Int
+    /// The facts the procedure required and that were compared (none when not evaluated).
+    public var checked: [FactKindName]
+    /// Those of them that matched.
+    public var matched: [FactKindName]
+
+    public init(result: VerificationResultName, attemptsRemaining: Int, checked: [FactKindName], matched: [FactKindName]) {
+        self.result = result
+        self.attemptsRemaining = attemptsRemaining
+        self.checked = checked
+        self.matched = matched
+    }
+}
+
+/// `Recovery/RemovePassword` request.
+public struct RemovePasswordRequest: Codable, Equatable, Sendable {
+    public var subjectId: String
+    /// Why, for the audit trail.
+    public var reason: String
+
+    public init(subjectId: String, reason: String) {
+        self.subjectId = subjectId
+        self.reason = reason
+    }
+}
+
+/// `Recovery/RemovePassword` response.
+public typealias RemovePasswordResponse = StateResponse
