@@ -188,7 +188,15 @@ struct RoleMatrixTests {
         "verity.v1.Admin/ListAudit": [],
         "verity.v1.Admin/VerifyAuditChain": [],
         "verity.v1.Health/Check": ["verifier", "ivr", "agent", "notifier"],
+        "verity.v1.Recovery/SetFacts": ["agent"],
+        "verity.v1.Recovery/RemoveFacts": ["agent"],
+        "verity.v1.Recovery/CheckFacts": ["agent"],
+        "verity.v1.Recovery/RemovePassword": ["agent"],
     ]
+
+    @Test func theTableCoversEveryMethod() {
+        #expect(Set(Self.allowed.keys) == Set(Method.allCases.map(\.path)))
+    }
 
     @Test(arguments: ["verifier", "ivr", "agent", "notifier", "admin"])
     func eachRoleGetsExactlyItsMethods(role: String) async throws {

@@ -456,6 +456,28 @@ class LiveServerTests(unittest.TestCase):
         self.assertEqual(self.agent.apply_defaults(s, actor=AGENT), "DEFAULTS_APPLIED")
         self.assertEqual(self.verifier.verify(s, pin="5937261"), Verification("NOT_SET_UP", 0))
 
+    def test_fallback_facts_recover_a_forgotten_password(self) -> None:
+        s = sid("facts")
+        self.agent.enroll(s)
+        self.agent.set_security_details(s, pin="4829157", password="Quiet Orchard 2291", actor=AGENT)
+        birthplace = {"city": "St. Louis", "state": "Missouri"}
+        children = [{"fullName": "Mary Ann Quillfeather", "dateOfBirth": "2015-03-05"}]
+        self.assertEqual(self.agent.set_facts(s, place_of_birth=birthplace, children=children, actor=AGENT),
+                         ("PLACE_OF_BIRTH", "CHILDREN"))
+        with self.assertRaises(InvalidArgument) as caught:
+            self.agent.check_facts(s, place_of_birth=birthplace, actor=AGENT)
+        self.assertEqual((caught.exception.field, caught.exception.reason), ("children", "REQUIRED"))
+        wrong = self.agent.check_facts(s, place_of_birth=birthplace,
+                                       children=[{"fullName": "Mary Ann Quillfeather", "dateOfBirth": "2015-05-03"}], actor=AGENT)
+        self.assertEqual((wrong.result, wrong.attempts_remaining, wrong.matched), ("MISMATCH", 2, ("PLACE_OF_BIRTH",)))
+        said_otherwise = self.agent.check_facts(
+            s, place_of_birth={"city": "st louis", "state": "MISSOURI"},
+            children=[{"fullName": "Quillfeather, Ann Mary", "dateOfBirth": "03/05/2015"}], actor=AGENT)
+        self.assertTrue(said_otherwise.verified)
+        self.assertEqual(self.agent.remove_password(s, "the client asked", actor=AGENT), "ACTIVE")
+        self.assertFalse(self.agent.get_status(s).has_password)
+        self.assertEqual(self.agent.remove_facts(s, ["CHILDREN"], "asked", actor=AGENT), ("PLACE_OF_BIRTH",))
+
     def test_ivr_pin_lock_and_unblock(self) -> None:
         s = sid("ivr")
         self.agent.enroll(s)

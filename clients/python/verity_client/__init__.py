@@ -50,6 +50,7 @@ from .types import (
     Delivery,
     DeliveryOutcome,
     EnrollResult,
+    FactCheck,
     GeneratedPin,
     IssuedCode,
     Phone,

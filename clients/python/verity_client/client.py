@@ -20,6 +20,7 @@ from .types import (
     CodeVerification,
     Delivery,
     EnrollResult,
+    FactCheck,
     GeneratedPin,
     IssuedCode,
     Phone,
@@ -555,6 +556,82 @@ class Client:
 
         Requires the metadata ``actor``, as :meth:`set_security_details` does."""
         reply = self.call("verity.v1.Admin/Unblock", _message(subjectId=subject_id, reason=reason),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return str(reply.get("state", ""))
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Recovery (proto-spec/recovery.md)
+
+    def set_facts(
+        self,
+        subject_id: str,
+        *,
+        identity_document: Optional[Mapping[str, str]] = None,
+        place_of_birth: Optional[Mapping[str, str]] = None,
+        children: Optional[Sequence[Mapping[str, str]]] = None,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Tuple[str, ...]:
+        """Recovery/SetFacts: each kind given replaces the one on file; returns the kinds on file.
+        ``identity_document`` is ``{"kind", "number", "issuer"}``, ``place_of_birth``
+        ``{"city", "state"}``, ``children`` a list of ``{"fullName", "dateOfBirth"}``."""
+        reply = self.call("verity.v1.Recovery/SetFacts",
+                          _message(subjectId=subject_id, identityDocument=identity_document, placeOfBirth=place_of_birth,
+                                   children=children),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return tuple(str(kind) for kind in reply.get("factsOnFile", []))
+
+    def remove_facts(
+        self,
+        subject_id: str,
+        facts: Sequence[str],
+        reason: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Tuple[str, ...]:
+        """Recovery/RemoveFacts: removes kinds of fact, with a reason; returns the kinds left."""
+        reply = self.call("verity.v1.Recovery/RemoveFacts", _message(subjectId=subject_id, facts=list(facts), reason=reason),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return tuple(str(kind) for kind in reply.get("factsOnFile", []))
+
+    def check_facts(
+        self,
+        subject_id: str,
+        *,
+        identity_document: Optional[Mapping[str, str]] = None,
+        place_of_birth: Optional[Mapping[str, str]] = None,
+        children: Optional[Sequence[Mapping[str, str]]] = None,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> FactCheck:
+        """Recovery/CheckFacts: the fallback identity check, counted towards the lock like
+        :meth:`verify`. The document counts when one is on file; otherwise the place of birth
+        and every child."""
+        reply = self.call("verity.v1.Recovery/CheckFacts",
+                          _message(subjectId=subject_id, identityDocument=identity_document, placeOfBirth=place_of_birth,
+                                   children=children),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return FactCheck.from_json(reply)
+
+    def remove_password(
+        self,
+        subject_id: str,
+        reason: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> str:
+        """Recovery/RemovePassword: the PIN stays; returns the subject's state."""
+        reply = self.call("verity.v1.Recovery/RemovePassword", _message(subjectId=subject_id, reason=reason),
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
         return str(reply.get("state", ""))
 

@@ -31,6 +31,7 @@ __all__ = [
     "EnrollResult",
     "SubjectStatus",
     "Verification",
+    "FactCheck",
     "GeneratedPin",
     "IssuedCode",
     "CodeVerification",
@@ -225,6 +226,30 @@ class Verification:
     @classmethod
     def from_json(cls, message: Mapping[str, Any]) -> "Verification":
         return cls(result=_str(message, "result"), attempts_remaining=_int(message, "attemptsRemaining"))
+
+
+@dataclass(frozen=True)
+class FactCheck:
+    """The outcome of a fallback identity check (Recovery/CheckFacts), a security check like
+    :class:`Verification`, with the facts compared (``checked``) and those that matched
+    (``matched``): ``"IDENTITY_DOCUMENT"``, ``"PLACE_OF_BIRTH"``, ``"CHILDREN"``."""
+
+    result: str
+    attempts_remaining: int
+    checked: Tuple[str, ...]
+    matched: Tuple[str, ...]
+
+    @property
+    def verified(self) -> bool:
+        return self.result == VerificationResult.VERIFIED.value
+
+    @classmethod
+    def from_json(cls, message: Mapping[str, Any]) -> "FactCheck":
+        return cls(
+            result=_str(message, "result"), attempts_remaining=_int(message, "attemptsRemaining"),
+            checked=tuple(str(kind) for kind in message.get("checked", [])),
+            matched=tuple(str(kind) for kind in message.get("matched", [])),
+        )
 
 
 @dataclass(frozen=True)
