@@ -24,7 +24,7 @@ final class CallerGuard: Sendable {
 
         init?(_ method: Method) {
             switch method {
-            case .verify, .change, .verifyPin, .verifyCode: self = .check
+            case .verify, .change, .verifyPin, .verifyCode, .checkFacts: self = .check
             case .issueCode: self = .codeIssue
             default: return nil
             }

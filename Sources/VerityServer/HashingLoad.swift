@@ -21,8 +21,16 @@ struct HashingLoad: Sendable {
     /// The average time of one job, in seconds; `nil` until a job has finished.
     private(set) var typicalJobSeconds: Double?
 
+    /// Adds a job's time to the average. One job counts for at most twice the average: a job
+    /// held up by something rare (a busy store, a slow disk) moves the pace a little, and the
+    /// jobs after it bring it back, instead of one outlier making every short deadline look
+    /// unreachable.
     mutating func record(jobSeconds: Double) {
-        typicalJobSeconds = typicalJobSeconds.map { $0 + Self.weight * (jobSeconds - $0) } ?? jobSeconds
+        guard let typical = typicalJobSeconds else {
+            typicalJobSeconds = jobSeconds
+            return
+        }
+        typicalJobSeconds = typical + Self.weight * (min(jobSeconds, 2 * typical) - typical)
     }
 
     /// How long a job that waits behind `ahead` others may have to wait for a place among

@@ -70,11 +70,11 @@ public actor HashingPool {
     private func admit(deadline: NIODeadline, owner: HashingOwner) async throws {
         // Work of a connection that closed before it got here is not queued at all.
         guard !owner.connection.isClosed else { throw RPCError(.cancelled, "the connection closed before the work started") }
-        try refuseIfTooLate(deadline: deadline, ahead: running < concurrency ? -1 : waiting.count)
         if running < concurrency, waiting.isEmpty {
             running += 1
             return
         }
+        try refuseIfTooLate(deadline: deadline, ahead: waiting.count)
         guard waiting.count < queueLimit else {
             throw RPCError(.resourceExhausted, "the hashing queue is full; retry later", details: ["reason": "HASHING_QUEUE_FULL"])
         }
@@ -97,18 +97,12 @@ public actor HashingPool {
         }
     }
 
-    /// Refuses at once a job that, behind `ahead` waiting jobs (-1: a place is free), cannot be
-    /// done before `deadline` at the measured pace.
+    /// Refuses at once a job that would wait behind `ahead` others and could not then be done
+    /// before `deadline` at the measured pace. A job that finds a place free is never refused:
+    /// it is served, and so the pace keeps being measured even when every waiting job is refused.
     private func refuseIfTooLate(deadline: NIODeadline, ahead: Int) throws {
         let remaining = Double((deadline - .now()).nanoseconds) / 1e9
-        let wait: Double?
-        if ahead < 0 {
-            // A place is free: only the job's own time counts.
-            wait = load.typicalJobSeconds.flatMap { $0 > remaining ? 0 : nil }
-        } else {
-            wait = load.refusal(ahead: ahead, concurrency: concurrency, remainingSeconds: remaining)
-        }
-        guard let wait else { return }
+        guard let wait = load.refusal(ahead: ahead, concurrency: concurrency, remainingSeconds: remaining) else { return }
         let retryAfterMs = Int64((wait * 1000).rounded(.up))
         throw RPCError(
             .resourceExhausted, "the hashing queue cannot serve this request within its deadline; retry in \(retryAfterMs) ms",

@@ -82,22 +82,12 @@ public final class SQLiteCredentialStore: CredentialStore {
         }
     }
 
-    /// One read on GRDB's reader threads; a database error leaves as a ``StoreFailure``. For
-    /// reads of many rows, which must not hold a thread of Swift's shared pool.
+    /// One read on GRDB's reader threads; a database error leaves as a ``StoreFailure``. Never
+    /// on the calling thread: a synchronous read would hold one of Swift's shared threads while
+    /// it waits for a reader, and long reads (the audit chain) can hold every reader.
     func read<Value: Sendable>(_ value: @escaping @Sendable (Database) throws -> Value) async throws -> Value {
         do {
             return try await writer.read(value)
-        } catch let error as DatabaseError {
-            throw StoreFailure(error)
-        }
-    }
-
-    /// One read of a few rows by key, on the calling thread: in WAL mode a read never waits for
-    /// the writer and such a read takes microseconds, far less than the two thread hops of
-    /// GRDB's asynchronous read.
-    func pointRead<Value>(_ value: (Database) throws -> Value) throws -> Value {
-        do {
-            return try writer.read(value)
         } catch let error as DatabaseError {
             throw StoreFailure(error)
         }
@@ -143,7 +133,7 @@ public final class SQLiteCredentialStore: CredentialStore {
     }
 
     public func subject(_ id: SubjectID) async throws -> Subject? {
-        try pointRead { db in try SubjectRow.fetch(id, db) }
+        try await read { db in try SubjectRow.fetch(id, db) }
     }
 
     public func modify<Value: Sendable>(

@@ -36,11 +36,18 @@ struct FallbackFactsTests {
         #expect(try Self.canonical(IdentityFacts(placeOfBirth: said)) == Self.canonical(IdentityFacts(placeOfBirth: Self.birthplace)))
     }
 
-    @Test(arguments: ["Ann Mary Quillfeather", "QUILLFEATHER, Mary Ann", "mary-ann   quillfeather", "Mary Ann Quillfeather."])
+    @Test(arguments: ["Ann Mary Quillfeather", "QUILLFEATHER, Mary Ann", "mary-ann   quillfeather", "Mary Ann Quillfeather.", "Mary Ann Quíllfeather"])
     func aChildsNameMatchesInAnyOrderOfGivenNames(_ name: String) throws {
         let said = [Child(fullName: name, dateOfBirth: "03/05/2015"), Child(fullName: "Tobias Quillfeather", dateOfBirth: "20181130")]
         // The children come in any order too.
         #expect(try Self.canonical(IdentityFacts(children: said.reversed())) == Self.canonical(IdentityFacts(children: Self.children)))
+    }
+
+    /// A family name of several words matches in either order of the name.
+    @Test func aFamilyNameOfSeveralWordsMatchesEitherWay() throws {
+        let first = IdentityFacts(children: [Child(fullName: "Mary Ann Van Buren", dateOfBirth: "2015-03-05")])
+        let second = IdentityFacts(children: [Child(fullName: "Van Buren, Mary Ann", dateOfBirth: "2015-3-5")])
+        #expect(try Self.canonical(first) == Self.canonical(second))
     }
 
     @Test func anotherFamilyNameOrDateIsAnotherChild() throws {
@@ -54,6 +61,9 @@ struct FallbackFactsTests {
     @Test(arguments: [
         (IdentityFacts(children: [Child(fullName: "Tobias Quillfeather", dateOfBirth: "2015-02-30")]), "children[0].dateOfBirth"),
         (IdentityFacts(children: [Child(fullName: "Tobias Quillfeather", dateOfBirth: "next spring")]), "children[0].dateOfBirth"),
+        (IdentityFacts(children: [Child(fullName: "Tobias Quillfeather", dateOfBirth: "2015-03-05-12")]), "children[0].dateOfBirth"),
+        (IdentityFacts(children: [Child(fullName: "Tobias Quillfeather", dateOfBirth: "2015-xx-03-05")]), "children[0].dateOfBirth"),
+        (IdentityFacts(children: [Child(fullName: "Tobias Quillfeather", dateOfBirth: "15/03/2015")]), "children[0].dateOfBirth"),
         (IdentityFacts(children: [Child(fullName: "Tobias", dateOfBirth: "2015-02-03")]), "children[0].fullName"),
         (IdentityFacts(children: []), "children"),
         (IdentityFacts(identityDocument: IdentityDocument(kind: .passport, number: "--", issuer: "MX")), "identityDocument.number"),
@@ -106,7 +116,7 @@ struct FallbackFactsTests {
         let oneChildShort = try await service.checkFacts(id, IdentityFacts(placeOfBirth: Self.birthplace, children: [Self.children[0]]), context: .agent)
         #expect(oneChildShort.result.outcome == .mismatch)
         #expect(oneChildShort.checked == [.placeOfBirth, .children])
-        #expect(oneChildShort.matched == [.placeOfBirth])
+        #expect(oneChildShort.matched.isEmpty, "a mismatch never says which fact was right")
         let all = try await service.checkFacts(id, IdentityFacts(placeOfBirth: Self.birthplace, children: Self.children), context: .agent)
         #expect(all.result.outcome == .verified)
         #expect(all.matched == [.placeOfBirth, .children])

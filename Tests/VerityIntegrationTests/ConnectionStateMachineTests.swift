@@ -84,7 +84,10 @@ struct ConnectionStateMachineTests {
             return
         }
         #expect(exhausted.details["reason"] == "CALLER_LIMIT")
-        guard case let .askCallerBudget(unknown) = limited.frameReceived(Self.frame(5, method: "verity.v1.Nope/Nope")) else { return }
+        guard case let .askCallerBudget(unknown) = limited.frameReceived(Self.frame(5, method: "verity.v1.Nope/Nope")) else {
+            Issue.record("an unknown method did not go through the caller's budget")
+            return
+        }
         #expect(limited.callerBudget(granted: true, for: unknown, methodIsKnown: false) == .answerUnknownMethod(unknown))
     }
 

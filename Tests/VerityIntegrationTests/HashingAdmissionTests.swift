@@ -25,12 +25,26 @@ struct HashingAdmissionTests {
         #expect(load.typicalJobSeconds == 1)
         load.record(jobSeconds: 2)
         #expect(load.typicalJobSeconds == 1.2)
+        // An outlier counts for twice the average at most.
+        var steady = HashingLoad()
+        steady.record(jobSeconds: 0.3)
+        steady.record(jobSeconds: 10)
+        #expect(steady.typicalJobSeconds! < 0.37)
         // Two places: the first two waiting jobs wait one job's time, the third two.
         #expect(load.expectedWait(ahead: 0, concurrency: 2) == 1.2)
         #expect(load.expectedWait(ahead: 1, concurrency: 2) == 1.2)
         #expect(load.expectedWait(ahead: 2, concurrency: 2) == 2.4)
         #expect(load.refusal(ahead: 1, concurrency: 2, remainingSeconds: 2.5) == nil)
         #expect(load.refusal(ahead: 2, concurrency: 2, remainingSeconds: 2.5) == 2.4)
+    }
+
+    /// A job that finds a place free runs, whatever the pace says: otherwise a slow average
+    /// would refuse every short deadline on an idle pool, and nothing would run to correct it.
+    @Test func aFreePlaceIsNeverRefused() async throws {
+        let pool = HashingPool(concurrency: 1, queueLimit: 10, metrics: ServerMetrics())
+        let owner = HashingOwner(connection: ConnectionLiveness(), caller: "ivr")
+        try await pool.run(deadline: .now() + .seconds(30), owner: owner) { try await Task.sleep(for: .milliseconds(200)) }
+        #expect(try await pool.run(deadline: .now() + .milliseconds(50), owner: owner) { 7 } == 7)
     }
 
     @Test func aRequestThatWouldMissItsDeadlineIsRefusedAtOnce() async throws {

@@ -107,6 +107,16 @@ struct RequestExecutorTests {
         #expect(events.first?.subjectID == "case-9/PWC")
     }
 
+    /// A fallback check can lock a person out like a PIN check, so it is paced like one.
+    @Test func fallbackChecksArePacedAsChecks() async throws {
+        let fixture = try ServiceFixture()
+        try await fixture.activeClient(Self.enrolled)
+        let executor = Self.executor(fixture) { $0.checksPerMinutePerCaller = 1 }
+        let check = Case(name: "", role: "agent", method: Method.checkFacts.path, message: #"{"subjectId": "case-7/PWC", "placeOfBirth": {"city": "Mesa", "state": "AZ"}}"#, code: .failedPrecondition)
+        #expect(try await Self.run(check, on: executor).status.details?["reason"] == "NO_FACTS_ON_FILE")
+        #expect(try await Self.run(check, on: executor).status.details?["reason"] == "CALLER_RATE_LIMITED")
+    }
+
     @Test func anAnswerLargerThanAFrameIsRefusedWithItsReason() async throws {
         let fixture = try ServiceFixture()
         try await fixture.activeClient(Self.enrolled)

@@ -42,7 +42,7 @@ struct EnvelopeTests {
     }
 
     @Test(arguments: [
-        ("[1]", FrameViolation.notAnObject), ("\"text\"", .notAnObject), ("{", .invalidJSON), ("{}", .invalidID),
+        ("[1]", FrameViolation.notAnObject), ("\"text\"", .notAnObject), ("null", .notAnObject), ("7", .notAnObject), ("{", .invalidJSON), ("{}", .invalidID),
         (#"{"id": 0}"#, .invalidID), (#"{"id": -3}"#, .invalidID), (#"{"id": 9007199254740992}"#, .invalidID),
         (#"{"id": "1"}"#, .invalidID), (#"{"id": true}"#, .invalidID), (#"{"id": 1.5}"#, .invalidID),
     ])

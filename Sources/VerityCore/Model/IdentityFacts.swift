@@ -86,14 +86,14 @@ public struct IdentityDocument: Equatable, Sendable {
         self.issuer = issuer
     }
 
-    /// `KIND|NUMBER|ISSUER`: the number's letters and digits only, upper-cased (`d 123-456.78`
-    /// is `D12345678`); the issuer as words, upper-cased.
+    /// `KIND|NUMBER|ISSUER`: the number's letters and digits only, folded (`d 123-456.78` is
+    /// `d12345678`); the issuer as words.
     func canonical() throws(CredentialError) -> String {
-        let number = FactText.alphanumerics(self.number).uppercased()
+        let number = FactText.alphanumerics(self.number)
         guard (4...32).contains(number.count) else {
             throw .invalidArgument(field: "identityDocument.number", reason: "INVALID_VALUE", message: "identityDocument.number has 4 to 32 letters or digits")
         }
-        let issuer = FactText.words(self.issuer).uppercased()
+        let issuer = FactText.words(self.issuer)
         guard !issuer.isEmpty else {
             throw .invalidArgument(field: "identityDocument.issuer", reason: "EMPTY", message: "identityDocument.issuer names the issuing state or country")
         }
@@ -111,10 +111,10 @@ public struct PlaceOfBirth: Equatable, Sendable {
         self.state = state
     }
 
-    /// `CITY|STATE` as words, case-folded, without punctuation (`St. Louis` is `st louis`).
+    /// `CITY|STATE` as words (`St. Louis` is `st louis`).
     func canonical() throws(CredentialError) -> String {
-        let city = FactText.words(self.city).lowercased()
-        let state = FactText.words(self.state).lowercased()
+        let city = FactText.words(self.city)
+        let state = FactText.words(self.state)
         guard !city.isEmpty else { throw .invalidArgument(field: "placeOfBirth.city", reason: "EMPTY", message: "placeOfBirth.city is required") }
         guard !state.isEmpty else { throw .invalidArgument(field: "placeOfBirth.state", reason: "EMPTY", message: "placeOfBirth.state is required") }
         return "\(city)|\(state)"
@@ -132,12 +132,13 @@ public struct Child: Equatable, Sendable {
         self.dateOfBirth = dateOfBirth
     }
 
-    /// `given names sorted|family name|YYYY-MM-DD`, case-folded, without punctuation. The family
-    /// name is the last word, or what comes before a comma (`Smith, Mary Ann`); the given names
-    /// may come in any order (`Ann Mary Smith` is `Mary Ann Smith`).
+    /// `name words sorted|YYYY-MM-DD`: the words of the name, case- and accent-folded, in any
+    /// order. So the family name may come first or last, with or without a comma, and a family
+    /// name of several words (`Van Buren`, `García López`, `Smith-Jones`) matches however the
+    /// person orders the words: `Mary Ann Van Buren` is `Van Buren, Mary Ann`.
     func canonical(field: String) throws(CredentialError) -> String {
-        let (given, family) = Self.nameParts(fullName)
-        guard let family, !given.isEmpty else {
+        let words = FactText.words(fullName).split(separator: " ")
+        guard words.count >= 2 else {
             throw .invalidArgument(field: "\(field).fullName", reason: "INVALID_VALUE", message: "\(field).fullName has a given name and a family name")
         }
         guard let date = FactText.isoDate(dateOfBirth) else {
@@ -145,34 +146,28 @@ public struct Child: Equatable, Sendable {
                 field: "\(field).dateOfBirth", reason: "INVALID_VALUE", message: "\(field).dateOfBirth is a real date: YYYY-MM-DD, MM/DD/YYYY or YYYYMMDD"
             )
         }
-        return "\(given.sorted().joined(separator: " "))|\(family)|\(date)"
-    }
-
-    private static func nameParts(_ name: String) -> (given: [String], family: String?) {
-        if let comma = name.firstIndex(of: ",") {
-            let family = FactText.words(String(name[..<comma])).lowercased()
-            let given = FactText.words(String(name[name.index(after: comma)...])).lowercased().split(separator: " ").map(String.init)
-            return (given, family.isEmpty ? nil : family)
-        }
-        var words = FactText.words(name).lowercased().split(separator: " ").map(String.init)
-        guard let family = words.popLast() else { return ([], nil) }
-        return (words, family)
+        return "\(words.sorted().joined(separator: " "))|\(date)"
     }
 }
 
 /// The text rules every fact shares.
 enum FactText {
-    /// Letters and digits only, after compatibility normalisation.
-    static func alphanumerics(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.precomposedStringWithCompatibilityMapping.unicodeScalars.filter {
-            CharacterSet.alphanumerics.contains($0)
-        }))
+    /// Compatibility normalisation (NFKC), then case folding and accent folding: `José` is
+    /// `jose`, `STRAßE` is `strasse`.
+    static func folded(_ text: String) -> String {
+        text.precomposedStringWithCompatibilityMapping.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+            .precomposedStringWithCompatibilityMapping
     }
 
-    /// Words of letters and digits, one space between them: punctuation becomes a space
-    /// (`Winston-Salem` is `Winston Salem`), apostrophes vanish (`O'Brien` is `OBrien`).
+    /// Letters and digits only, folded.
+    static func alphanumerics(_ text: String) -> String {
+        String(String.UnicodeScalarView(folded(text).unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }))
+    }
+
+    /// Words of letters and digits, folded, one space between them: punctuation becomes a space
+    /// (`Winston-Salem` is `winston salem`), apostrophes vanish (`O'Brien` is `obrien`).
     static func words(_ text: String) -> String {
-        let normalized = text.precomposedStringWithCompatibilityMapping.replacingOccurrences(of: "'", with: "")
+        let normalized = folded(text).replacingOccurrences(of: "'", with: "")
             .replacingOccurrences(of: "\u{2019}", with: "")
         let separated = String(String.UnicodeScalarView(normalized.unicodeScalars.map {
             CharacterSet.alphanumerics.contains($0) ? $0 : " "
@@ -180,19 +175,22 @@ enum FactText {
         return separated.split(separator: " ").joined(separator: " ")
     }
 
-    /// A date of birth as `YYYY-MM-DD`, from `YYYY-MM-DD`, `MM/DD/YYYY` or `YYYYMMDD`; `nil` when
-    /// it is not a real date between 1900 and 2199.
+    /// A date of birth as `YYYY-MM-DD`, from `YYYY-MM-DD`, `MM/DD/YYYY` (month first, as the
+    /// agencies write it) or `YYYYMMDD`, with one or two digits for a month or a day; `nil` for
+    /// anything else, or a date that is not real or not between 1900 and 2199.
     static func isoDate(_ text: String) -> String? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-" || $0 == "/") }) else { return nil }
         let parts: [Int]
-        if trimmed.contains("-") {
-            parts = trimmed.split(separator: "-").compactMap { Int($0) }
-        } else if trimmed.contains("/") {
-            let us = trimmed.split(separator: "/").compactMap { Int($0) }
-            parts = us.count == 3 ? [us[2], us[0], us[1]] : []
-        } else if trimmed.count == 8, let number = Int(trimmed) {
+        switch (trimmed.split(separator: "-", omittingEmptySubsequences: false), trimmed.split(separator: "/", omittingEmptySubsequences: false)) {
+        case let (iso, _) where iso.count == 3 && iso[0].count == 4 && (1...2).contains(iso[1].count) && (1...2).contains(iso[2].count):
+            parts = iso.compactMap { Int($0) }
+        case let (_, us) where us.count == 3 && us[2].count == 4 && (1...2).contains(us[0].count) && (1...2).contains(us[1].count):
+            parts = [us[2], us[0], us[1]].compactMap { Int($0) }
+        case let (compact, _) where compact.count == 1 && trimmed.count == 8:
+            let number = Int(trimmed) ?? 0
             parts = [number / 10_000, number / 100 % 100, number % 100]
-        } else {
+        default:
             parts = []
         }
         guard parts.count == 3, (1900...2199).contains(parts[0]), (1...12).contains(parts[1]) else { return nil }

@@ -57,7 +57,7 @@ extension CredentialService {
     }
 
     /// A caseworker's reason for an act, trimmed, as the audit trail keeps it.
-    static func auditedReason(_ reason: String, of act: String) throws(CredentialError) -> String {
+    public static func auditedReason(_ reason: String, of act: String) throws(CredentialError) -> String {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else {
             throw .invalidArgument(field: "reason", reason: "REQUIRED", message: "\(act) needs a reason, for the audit trail")

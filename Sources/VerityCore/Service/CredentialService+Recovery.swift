@@ -75,15 +75,18 @@ extension CredentialService {
         let forms = try given.canonicalForms()
         let offered = Dictionary(forms.map { ($0.kind, $0.canonical) }, uniquingKeysWith: { first, _ in first })
         let required: [FactKind]
-        if let subject = try await store.subject(id) {
-            required = try Self.requiredFacts(onFile: subject.credentials.factsOnFile, offered: Set(offered.keys))
+        let read = try await store.subject(id)
+        if let read {
+            required = try Self.requiredFacts(onFile: read.credentials.factsOnFile, offered: Set(offered.keys))
         } else {
             // An unknown subject costs the same work as a known one, and answers NOT_FOUND.
             required = forms.map(\.kind)
         }
         let slots = required.compactMap { kind in offered[kind].map { (slot: CredentialSlot.fact(kind), secret: $0) } }
+        // The facts required were chosen from this read: a fact set or removed before the
+        // reservation makes the check CREDENTIALS_CHANGED, never a check in the wrong order.
         let allFacts = FactKind.allCases.map(CredentialSlot.fact)
-        let result = try await check(id, slots, action: .checkFacts, context: context, alsoCompare: allFacts)
+        let result = try await check(id, slots, action: .checkFacts, context: context, alsoCompare: allFacts, baseline: read?.credentials)
         let evaluated = result.outcome == .verified || result.outcome == .mismatch
         return FactCheck(result: result, checked: evaluated ? required : [], matched: result.matched.compactMap(\.factKind))
     }

@@ -82,14 +82,19 @@ extension CredentialService {
 
     /// One security check: reserve, evaluate, record.
     ///
-    /// - Parameter onSuccess: changes the subject in the transaction that records a success,
-    ///   and returns the audit events of that change.
+    /// - Parameters:
+    ///   - alsoCompare: stored factors that must not change while the check runs, though it does
+    ///     not evaluate them; compared as `baseline` holds them when given, else as reserved.
+    ///   - baseline: the credentials the caller read to decide which factors to check.
+    ///   - onSuccess: changes the subject in the transaction that records a success, and
+    ///     returns the audit events of that change.
     func check(
         _ id: SubjectID,
         _ slots: [(slot: CredentialSlot, secret: String)],
         action: AuditAction,
         context: CallContext,
         alsoCompare: [CredentialSlot] = [],
+        baseline: StoredCredentials? = nil,
         onSuccess: (@Sendable (inout Subject) -> [AuditDraft])? = nil
     ) async throws -> VerificationResult {
         let checkID = Self.randomID()
@@ -115,17 +120,14 @@ extension CredentialService {
         case let .success((pending, credentials)):
             let evaluation = await evaluate(slots, against: credentials)
             var compared: [CredentialSlot: String?] = [:]
-            for slot in slots.map(\.slot) + alsoCompare { compared[slot] = .some(slot.hash(in: credentials)) }
+            for slot in slots.map(\.slot) { compared[slot] = .some(slot.hash(in: credentials)) }
+            for slot in alsoCompare { compared[slot] = .some(slot.hash(in: baseline ?? credentials)) }
             var result = try await finish(
                 pending, of: id, evaluation, compared: compared, action: action, slots: slots, context: context, onSuccess: onSuccess
             )
-            // A fallback check says which facts matched; a check of secrets never does.
-            guard action == .checkFacts else { return result }
-            switch (result.outcome, evaluation) {
-            case (.verified, _): result.matched = slots.map(\.slot)
-            case let (.mismatch, .mismatched(matched)): result.matched = matched
-            default: break
-            }
+            // A fallback check says which facts matched when all did; on a mismatch it says none,
+            // so that a guess of several facts cannot be split into guesses of one.
+            if action == .checkFacts, result.outcome == .verified { result.matched = slots.map(\.slot) }
             return result
         }
     }
@@ -159,8 +161,7 @@ extension CredentialService {
     /// What comparing the secrets gave: all matched, one did not, or one could not be evaluated.
     enum Evaluation: Sendable {
         case matched(rehashes: [(slot: CredentialSlot, old: String, new: String)])
-        /// At least one did not match; `matched` are those that did.
-        case mismatched(matched: [CredentialSlot])
+        case mismatched
         case failed(CredentialError, detail: String)
     }
 
@@ -170,7 +171,7 @@ extension CredentialService {
         // Every factor is evaluated, even after a mismatch, so timing does not tell which one
         // failed; rehashing waits until all matched, for the same reason.
         for (slot, secret) in slots {
-            guard let stored = slot.hash(in: credentials) else { return .mismatched(matched: []) }
+            guard let stored = slot.hash(in: credentials) else { return .mismatched }
             do {
                 switch try await hashing.run({ [hasher] in try hasher.verify(secret, against: stored) }) {
                 case .match(needsRehash: true):
@@ -185,7 +186,7 @@ extension CredentialService {
                 return Self.evaluationFailure(error, slot: slot)
             }
         }
-        guard matched.count == slots.count else { return .mismatched(matched: matched) }
+        guard matched.count == slots.count else { return .mismatched }
         var rehashes: [(slot: CredentialSlot, old: String, new: String)] = []
         for (slot, stored, secret) in stale {
             if let new = await rehash(secret) { rehashes.append((slot, stored, new)) }

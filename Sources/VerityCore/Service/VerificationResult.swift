@@ -25,8 +25,8 @@ public struct VerificationResult: Equatable, Sendable {
     /// Whether this check's failure blocked the subject: the one check that locked it says so,
     /// so that every lock is counted once, whatever the answer's other fields.
     public var lockedNow: Bool
-    /// For a fallback identity check, the facts that matched: all of them when VERIFIED, some or
-    /// none when MISMATCH. Empty for a check of secrets, which never says which factor failed.
+    /// For a fallback identity check that was VERIFIED, the facts compared (all matched). Empty
+    /// otherwise: a check never says which of several factors failed.
     public var matched: [CredentialSlot] = []
 
     public init(_ outcome: Outcome, attemptsRemaining: Int, lockedNow: Bool = false) {

@@ -52,6 +52,9 @@ public struct RequestEnvelope: Equatable, Sendable {
             throw violation
         } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
             throw .notAnObject
+        } catch DecodingError.valueNotFound(_, let context) where context.codingPath.isEmpty {
+            // A bare `null`.
+            throw .notAnObject
         } catch {
             throw .invalidJSON
         }

@@ -104,7 +104,7 @@ public struct CheckFactsResponse: Codable, Equatable, Sendable {
     public var attemptsRemaining: Int
     /// The facts the procedure required and that were compared (none when not evaluated).
     public var checked: [FactKindName]
-    /// Those of them that matched.
+    /// The facts compared when VERIFIED; empty otherwise: a mismatch never says which was wrong.
     public var matched: [FactKindName]
 
     public init(result: VerificationResultName, attemptsRemaining: Int, checked: [FactKindName], matched: [FactKindName]) {

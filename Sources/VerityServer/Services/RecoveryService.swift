@@ -17,12 +17,17 @@ struct RecoveryService: RegistrableService {
         let service = self.service
         router.register(.setFacts, hashes: true) { (request: SetFactsRequest, call) in
             let (id, facts) = (try SubjectID(request.subjectId), try Self.facts(request))
+            guard !facts.kinds.isEmpty else {
+                throw RPCError.invalidArgument(field: "identityDocument", reason: "REQUIRED", "give at least one fact: identityDocument, placeOfBirth or children")
+            }
             _ = try facts.canonicalForms()
             return { SetFactsResponse(factsOnFile: try await service.setFacts(id, facts, context: call.context).map(FactKindName.init)) }
         }
         router.register(.removeFacts) { (request: RemoveFactsRequest, call) in
             let id = try SubjectID(request.subjectId)
             let kinds = try Self.kinds(request.facts)
+            guard !kinds.isEmpty else { throw RPCError.invalidArgument(field: "facts", reason: "REQUIRED", "name the facts to remove") }
+            _ = try CredentialService.auditedReason(request.reason, of: "removing a fact")
             return {
                 RemoveFactsResponse(factsOnFile: try await service.removeFacts(id, kinds, reason: request.reason, context: call.context).map(FactKindName.init))
             }

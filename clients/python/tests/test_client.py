@@ -469,7 +469,8 @@ class LiveServerTests(unittest.TestCase):
         self.assertEqual((caught.exception.field, caught.exception.reason), ("children", "REQUIRED"))
         wrong = self.agent.check_facts(s, place_of_birth=birthplace,
                                        children=[{"fullName": "Mary Ann Quillfeather", "dateOfBirth": "2015-05-03"}], actor=AGENT)
-        self.assertEqual((wrong.result, wrong.attempts_remaining, wrong.matched), ("MISMATCH", 2, ("PLACE_OF_BIRTH",)))
+        self.assertEqual((wrong.result, wrong.attempts_remaining, wrong.checked, wrong.matched),
+                         ("MISMATCH", 2, ("PLACE_OF_BIRTH", "CHILDREN"), ()))
         said_otherwise = self.agent.check_facts(
             s, place_of_birth={"city": "st louis", "state": "MISSOURI"},
             children=[{"fullName": "Quillfeather, Ann Mary", "dateOfBirth": "03/05/2015"}], actor=AGENT)

@@ -231,8 +231,8 @@ class Verification:
 @dataclass(frozen=True)
 class FactCheck:
     """The outcome of a fallback identity check (Recovery/CheckFacts), a security check like
-    :class:`Verification`, with the facts compared (``checked``) and those that matched
-    (``matched``): ``"IDENTITY_DOCUMENT"``, ``"PLACE_OF_BIRTH"``, ``"CHILDREN"``."""
+    :class:`Verification`, with the facts compared (``checked``) and, when VERIFIED only, those
+    that matched (``matched``): ``"IDENTITY_DOCUMENT"``, ``"PLACE_OF_BIRTH"``, ``"CHILDREN"``."""
 
     result: str
     attempts_remaining: int
