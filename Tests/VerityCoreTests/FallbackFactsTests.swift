@@ -202,3 +202,21 @@ struct FallbackFactsTests {
         }
     }
 }
+
+@Suite("Fallback checks racing a change of the facts")
+struct FallbackFactsRaceTests {
+    /// A document set between the check's read and its reservation: the check was about to
+    /// compare the place of birth, which the procedure no longer allows with a document on file.
+    @Test func aDocumentAddedBeforeTheReservationMakesTheCheckCredentialsChanged() async throws {
+        let fixture = try ServiceFixture()
+        let id = try await FallbackFactsTests.subject(fixture, facts: IdentityFacts(placeOfBirth: FallbackFactsTests.birthplace))
+        let store = InterposingStore(fixture.store)
+        let racing = try CredentialService(store: store, hasher: fixture.hasher, keyring: fixture.hasher.keyring)
+        let service = fixture.service
+        store.afterRead = { _ = try await service.setFacts(id, IdentityFacts(identityDocument: FallbackFactsTests.document), context: .agent) }
+        await #expect(throws: CredentialError.credentialsChanged) {
+            try await racing.checkFacts(id, IdentityFacts(placeOfBirth: FallbackFactsTests.birthplace), context: .agent)
+        }
+        #expect(try await service.status(of: id).consecutiveFailures == 0, "nothing was counted")
+    }
+}

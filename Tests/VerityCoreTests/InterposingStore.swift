@@ -1,0 +1,54 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import VerityCore
+
+/// A store that runs `afterRead` after the first read of a subject: the moment between a
+/// fallback check's read of the facts on file and its reservation.
+final class InterposingStore: CredentialStore, @unchecked Sendable {
+    let base: any CredentialStore
+    var afterRead: (@Sendable () async throws -> Void)?
+
+    init(_ base: any CredentialStore) { self.base = base }
+
+    func subject(_ id: SubjectID) async throws -> Subject? {
+        let subject = try await base.subject(id)
+        if let hook = afterRead {
+            afterRead = nil
+            try await hook()
+        }
+        return subject
+    }
+
+    func insert(_ subject: Subject, audit: AuditDraft) async throws { try await base.insert(subject, audit: audit) }
+    func modify<Value: Sendable>(_ id: SubjectID, _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>) async throws -> Value {
+        try await base.modify(id, change)
+    }
+    func append(_ audit: [AuditDraft]) async throws { try await base.append(audit) }
+    func auditEvents(subjectID: SubjectID?, afterSeq: Int64, limit: Int) async throws -> [AuditEvent] {
+        try await base.auditEvents(subjectID: subjectID, afterSeq: afterSeq, limit: limit)
+    }
+    func verifyAuditChain() async throws -> AuditChainReport { try await base.verifyAuditChain() }
+    func insertCode(_ challenge: CodeChallenge, delivery: Delivery, audit: AuditDraft, rateLimit: CodeRateLimit) async throws -> CodeIssueOutcome {
+        try await base.insertCode(challenge, delivery: delivery, audit: audit, rateLimit: rateLimit)
+    }
+    func attemptCode<Value: Sendable>(
+        _ id: String, subjectID: SubjectID, purpose: CodePurpose, _ attempt: @escaping @Sendable (inout CodeChallenge) throws -> SubjectModification<Value>
+    ) async throws -> Value? {
+        try await base.attemptCode(id, subjectID: subjectID, purpose: purpose, attempt)
+    }
+    func leaseDeliveries(max: Int, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery] {
+        try await base.leaseDeliveries(max: max, now: now, until: until, audit: audit)
+    }
+    func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, audit: AuditDraft) async throws -> AcknowledgeOutcome {
+        try await base.acknowledgeDelivery(id, leaseToken: leaseToken, outcome: outcome, audit: audit)
+    }
+    func keyInventory() async throws -> KeyInventory { try await base.keyInventory() }
+    func expireDeliveries(now: Date) async throws -> Int { try await base.expireDeliveries(now: now) }
+}
