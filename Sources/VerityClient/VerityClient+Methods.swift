@@ -126,6 +126,19 @@ extension VerityClient {
         try await call(.checkFacts, facts, timeout: timeout, metadata: metadata(actor))
     }
 
+    /// Opens a request that waits for a copy of an identity document, or returns the one open.
+    public func openRecoveryRequest(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RecoveryRequestResponse {
+        try await call(.openRequest, OpenRequestRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func confirmRecoveryDocument(requestId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RecoveryRequestResponse {
+        try await call(.confirmDocument, ConfirmDocumentRequest(requestId: requestId, reason: reason), timeout: timeout, metadata: metadata(actor))
+    }
+
+    public func recoveryRequest(requestId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RecoveryRequestResponse {
+        try await call(.getRequest, GetRequestRequest(requestId: requestId), timeout: timeout, metadata: metadata(actor))
+    }
+
     public func removePassword(subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RemovePasswordResponse {
         try await call(.removePassword, RemovePasswordRequest(subjectId: subjectId, reason: reason), timeout: timeout, metadata: metadata(actor))
     }

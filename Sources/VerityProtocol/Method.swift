@@ -29,6 +29,9 @@ public enum Method: String, CaseIterable, Sendable {
     case removeFacts = "verity.v1.Recovery/RemoveFacts"
     case checkFacts = "verity.v1.Recovery/CheckFacts"
     case removePassword = "verity.v1.Recovery/RemovePassword"
+    case openRequest = "verity.v1.Recovery/OpenRequest"
+    case confirmDocument = "verity.v1.Recovery/ConfirmDocument"
+    case getRequest = "verity.v1.Recovery/GetRequest"
 
     /// The path on the wire.
     public var path: String { rawValue }
@@ -37,7 +40,7 @@ public enum Method: String, CaseIterable, Sendable {
     /// be named in `metadata.actor`, so the audit trail tells who did it.
     public var requiresActor: Bool {
         switch self {
-        case .unblock, .setSecurityDetails, .applyDefaults, .generatePin, .setFacts, .removeFacts, .checkFacts, .removePassword: true
+        case .unblock, .setSecurityDetails, .applyDefaults, .generatePin, .setFacts, .removeFacts, .checkFacts, .removePassword, .openRequest, .confirmDocument: true
         default: false
         }
     }
@@ -45,7 +48,7 @@ public enum Method: String, CaseIterable, Sendable {
     /// Methods that change what Verity holds; a refusal of one is audited.
     public var isMutating: Bool {
         switch self {
-        case .getStatus, .verify, .verifyPin, .verifyCode, .listAudit, .verifyAuditChain, .healthCheck, .checkFacts: false
+        case .getStatus, .verify, .verifyPin, .verifyCode, .listAudit, .verifyAuditChain, .healthCheck, .checkFacts, .getRequest: false
         default: true
         }
     }

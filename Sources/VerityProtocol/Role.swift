@@ -47,5 +47,8 @@ public enum RoleTable {
         .removeFacts: [.agent],
         .checkFacts: [.agent],
         .removePassword: [.agent],
+        .openRequest: [.agent],
+        .confirmDocument: [.agent],
+        .getRequest: [.agent],
     ]
 }

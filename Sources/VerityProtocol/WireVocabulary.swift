@@ -148,3 +148,12 @@ public struct IdentityDocumentKindName: WireName {
     public static let passport: Self = "PASSPORT"
     public static let other: Self = "OTHER"
 }
+
+/// `RecoveryRequest.Status`: where a recovery request stands.
+public struct RecoveryStatusName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let awaitingDocument: Self = "AWAITING_DOCUMENT"
+    public static let documentConfirmed: Self = "DOCUMENT_CONFIRMED"
+    public static let expired: Self = "EXPIRED"
+}

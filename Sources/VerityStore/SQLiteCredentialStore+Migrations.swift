@@ -138,6 +138,20 @@ extension SQLiteCredentialStore {
                 ALTER TABLE subject ADD COLUMN children_hash TEXT;
                 """
         ),
+        (
+            "v7: recovery requests awaiting an identity document",
+            """
+                CREATE TABLE recovery_request (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    subject_id TEXT NOT NULL REFERENCES subject(id),
+                    status TEXT NOT NULL CHECK (status IN ('AWAITING_DOCUMENT', 'DOCUMENT_CONFIRMED', 'EXPIRED')),
+                    opened_at_ms INTEGER NOT NULL,
+                    expires_at_ms INTEGER NOT NULL,
+                    closed_at_ms INTEGER
+                );
+                CREATE INDEX recovery_request_by_subject ON recovery_request(subject_id, status);
+                """
+        ),
     ]
 
     /// The migrator that brings a database up to date.

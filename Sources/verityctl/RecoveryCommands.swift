@@ -66,8 +66,61 @@ struct RecoveryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recovery",
         abstract: "Confirm a person who forgot their password, by the facts on file; remove a password.",
-        subcommands: [Check.self, RemovePassword.self]
+        subcommands: [Check.self, RemovePassword.self, Open.self, Confirm.self, Show.self]
     )
+
+    struct Open: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "open", abstract: "Open a request that waits for a copy of an identity document (nothing on file confirmed the person)."
+        )
+
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "The subject id.") var subject: String
+
+        func run() async throws {
+            try await Console.run(options) { client in
+                try RecoveryCommand.show(try await client.openRecoveryRequest(subjectId: subject, actor: options.actorName), json: options.json)
+                return 0
+            }
+        }
+    }
+
+    struct Confirm: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "confirm", abstract: "Confirm the identity document of a recovery request, with a reason.")
+
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "The request id.") var request: String
+        @Option(help: "Why the document is accepted, for the audit trail.") var reason: String
+
+        func run() async throws {
+            try await Console.run(options) { client in
+                try RecoveryCommand.show(try await client.confirmRecoveryDocument(requestId: request, reason: reason, actor: options.actorName), json: options.json)
+                return 0
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a recovery request as it stands now.")
+
+        @OptionGroup var options: ConnectionOptions
+        @Argument(help: "The request id.") var request: String
+
+        func run() async throws {
+            try await Console.run(options) { client in
+                try RecoveryCommand.show(try await client.recoveryRequest(requestId: request, actor: options.actorName), json: options.json)
+                return 0
+            }
+        }
+    }
+
+    static func show(_ request: RecoveryRequestResponse, json: Bool) throws {
+        if json { return try Console.printJSON(request) }
+        Console.printTable([
+            ("request", request.requestId), ("subject", request.subjectId), ("status", request.status.rawValue),
+            ("opened at", request.openedAt), ("expires at", request.expiresAt), ("closed at", request.closedAt),
+        ])
+    }
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -51,4 +51,13 @@ final class InterposingStore: CredentialStore, @unchecked Sendable {
     }
     func keyInventory() async throws -> KeyInventory { try await base.keyInventory() }
     func expireDeliveries(now: Date) async throws -> Int { try await base.expireDeliveries(now: now) }
+    func insertRecoveryRequest(_ request: RecoveryRequest, audit: AuditDraft, now: Date) async throws -> RecoveryRequest {
+        try await base.insertRecoveryRequest(request, audit: audit, now: now)
+    }
+    func recoveryRequest(_ id: String) async throws -> RecoveryRequest? { try await base.recoveryRequest(id) }
+    func modifyRecoveryRequest<Value: Sendable>(
+        _ id: String, _ change: @escaping @Sendable (inout RecoveryRequest) throws -> SubjectModification<Value>
+    ) async throws -> Value {
+        try await base.modifyRecoveryRequest(id, change)
+    }
 }

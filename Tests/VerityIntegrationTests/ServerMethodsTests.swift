@@ -192,6 +192,9 @@ struct RoleMatrixTests {
         "verity.v1.Recovery/RemoveFacts": ["agent"],
         "verity.v1.Recovery/CheckFacts": ["agent"],
         "verity.v1.Recovery/RemovePassword": ["agent"],
+        "verity.v1.Recovery/OpenRequest": ["agent"],
+        "verity.v1.Recovery/ConfirmDocument": ["agent"],
+        "verity.v1.Recovery/GetRequest": ["agent"],
     ]
 
     @Test func theTableCoversEveryMethod() {

@@ -129,6 +129,10 @@ public enum AuditAction: String, CaseIterable, Codable, Sendable {
     case checkFacts = "CHECK_FACTS"
     /// The password was removed, with the caseworker's reason (procedure 000, step 4).
     case removePassword = "REMOVE_PASSWORD"
+    /// A recovery request was opened: nothing on file could confirm the person.
+    case openRecovery = "OPEN_RECOVERY"
+    /// A caseworker confirmed the identity document of a recovery request.
+    case confirmRecovery = "CONFIRM_RECOVERY"
     /// The chain is keyed from this event on: written once, when a store whose trail was not
     /// keyed is first opened keyed, so that the old events are vouched for at once.
     case chainKeyed = "CHAIN_KEYED"

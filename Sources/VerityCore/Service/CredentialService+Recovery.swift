@@ -149,3 +149,42 @@ extension CredentialSlot {
         if case let .fact(kind) = self { kind } else { nil }
     }
 }
+
+/// When nothing on file confirms the person: a request that waits for a copy of an identity
+/// document (procedure 000, steps 2 and 3).
+extension CredentialService {
+    /// Opens a recovery request for the subject, or returns the one already awaiting a document.
+    public func openRecoveryRequest(for id: SubjectID, context: CallContext) async throws -> RecoveryRequest {
+        let time = now()
+        let request = RecoveryRequest(
+            id: Self.randomID(), subjectID: id, storedStatus: .awaitingDocument, openedAt: time,
+            expiresAt: time.addingTimeInterval(configuration.recoveryRequestLifetime)
+        )
+        let audit = draft(.openRecovery, "AWAITING_DOCUMENT", subject: id, context: context, facts: [
+            "request \(request.id)", "expires \(Timestamp.string(from: request.expiresAt))",
+        ])
+        return try await store.insertRecoveryRequest(request, audit: audit, now: time)
+    }
+
+    /// The request as it stands now (a request past its time without a document has expired).
+    public func recoveryRequest(_ requestID: String) async throws -> RecoveryRequest {
+        guard let request = try await store.recoveryRequest(requestID) else {
+            throw CredentialError.missing(field: "requestId", message: "no recovery request \(requestID)")
+        }
+        return request
+    }
+
+    /// A caseworker confirms the copy of the document the person sent, with a reason: the audit
+    /// trail then shows why a change of the password was allowed.
+    public func confirmRecoveryDocument(_ requestID: String, reason: String, context: CallContext) async throws -> RecoveryRequest {
+        let reason = try Self.auditedReason(reason, of: "confirming a document")
+        let time = now()
+        return try await store.modifyRecoveryRequest(requestID) { [self] request in
+            try request.confirm(at: time)
+            let audit = draft(.confirmRecovery, "DOCUMENT_CONFIRMED", subject: request.subjectID, context: context, facts: [
+                "request \(request.id)", "reason: \(reason)",
+            ])
+            return SubjectModification(request, audit: [audit])
+        }
+    }
+}

@@ -41,6 +41,9 @@ public struct CredentialService: Sendable {
         /// Codes one destination (an e-mail address, a phone) may be sent within ``codeRateWindow``.
         public var codesPerDestinationPerWindow = 10
         public var codeRateWindow: TimeInterval = 3600
+        /// How long a recovery request waits for a copy of an identity document (procedure 000,
+        /// step 2) before it expires: 14 days.
+        public var recoveryRequestLifetime: TimeInterval = 14 * 24 * 3600
 
         public init() {}
 
@@ -70,6 +73,9 @@ public struct CredentialService: Sendable {
     let configuration: Configuration
     let logger: Logger
     let now: @Sendable () -> Date
+
+    /// The service's clock, injected in tests: what "now" is for a request's status.
+    public var currentTime: Date { now() }
 
     /// - Parameters:
     ///   - store: where subjects and the audit trail live.

@@ -71,6 +71,22 @@ public protocol CredentialStore: Sendable {
     /// Which pepper keys the stored hashes, codes, deliveries and audit events depend on.
     func keyInventory() async throws -> KeyInventory
 
+    /// Stores a new recovery request with its audit event, unless the subject already has one
+    /// awaiting a document at `now` (then that one is returned and nothing is written).
+    func insertRecoveryRequest(_ request: RecoveryRequest, audit: AuditDraft, now: Date) async throws -> RecoveryRequest
+
+    /// The recovery request with this id, if any.
+    func recoveryRequest(_ id: String) async throws -> RecoveryRequest?
+
+    /// Reads, changes and writes back one recovery request in one transaction, with the audit
+    /// events `change` returns.
+    ///
+    /// - Throws: ``CredentialError/missing(field:message:)`` (`requestId`) when no request has this id.
+    func modifyRecoveryRequest<Value: Sendable>(
+        _ id: String,
+        _ change: @escaping @Sendable (inout RecoveryRequest) throws -> SubjectModification<Value>
+    ) async throws -> Value
+
     /// Erases the content of pending deliveries that expired unacknowledged.
     ///
     /// - Returns: how many were expired.

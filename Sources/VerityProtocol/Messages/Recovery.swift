@@ -129,3 +129,47 @@ public struct RemovePasswordRequest: Codable, Equatable, Sendable {
 
 /// `Recovery/RemovePassword` response.
 public typealias RemovePasswordResponse = StateResponse
+
+/// `Recovery/OpenRequest` request.
+public typealias OpenRequestRequest = SubjectRequest
+
+/// `Recovery/ConfirmDocument` request.
+public struct ConfirmDocumentRequest: Codable, Equatable, Sendable {
+    public var requestId: String
+    /// Why the document is accepted, for the audit trail.
+    public var reason: String
+
+    public init(requestId: String, reason: String) {
+        self.requestId = requestId
+        self.reason = reason
+    }
+}
+
+/// `Recovery/GetRequest` request.
+public struct GetRequestRequest: Codable, Equatable, Sendable {
+    public var requestId: String
+
+    public init(requestId: String) {
+        self.requestId = requestId
+    }
+}
+
+/// A recovery request, as every Recovery request method answers it.
+public struct RecoveryRequestResponse: Codable, Equatable, Sendable {
+    public var requestId: String
+    public var subjectId: String
+    /// As it stands now: a request still awaiting its document past `expiresAt` is `EXPIRED`.
+    public var status: RecoveryStatusName
+    public var openedAt: String
+    public var expiresAt: String
+    public var closedAt: String?
+
+    public init(requestId: String, subjectId: String, status: RecoveryStatusName, openedAt: String, expiresAt: String, closedAt: String?) {
+        self.requestId = requestId
+        self.subjectId = subjectId
+        self.status = status
+        self.openedAt = openedAt
+        self.expiresAt = expiresAt
+        self.closedAt = closedAt
+    }
+}
