@@ -620,6 +620,48 @@ class Client:
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
         return FactCheck.from_json(reply)
 
+    def open_recovery_request(
+        self,
+        subject_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Recovery/OpenRequest: a request that waits for a copy of an identity document (or the
+        one already waiting). Returns the RecoveryRequest message: ``requestId``, ``status``, ..."""
+        return self.call("verity.v1.Recovery/OpenRequest", _message(subjectId=subject_id),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def confirm_recovery_document(
+        self,
+        recovery_request_id: str,
+        reason: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Recovery/ConfirmDocument: the document was received and matches; ``reason`` goes into
+        the audit trail."""
+        return self.call("verity.v1.Recovery/ConfirmDocument", _message(requestId=recovery_request_id, reason=reason),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def recovery_request(
+        self,
+        recovery_request_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Recovery/GetRequest: the request as it stands now (``EXPIRED`` once past ``expiresAt``)."""
+        return self.call("verity.v1.Recovery/GetRequest", _message(requestId=recovery_request_id),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
     def remove_password(
         self,
         subject_id: str,
