@@ -21,16 +21,16 @@ struct HashingLoad: Sendable {
     /// The average time of one job, in seconds; `nil` until a job has finished.
     private(set) var typicalJobSeconds: Double?
 
-    /// Adds a job's time to the average. One job counts for at most twice the average: a job
-    /// held up by something rare (a busy store, a slow disk) moves the pace a little, and the
-    /// jobs after it bring it back, instead of one outlier making every short deadline look
-    /// unreachable.
+    /// Adds a job's time to the average. One job counts for at most four times the average: a
+    /// job held up by something rare (a busy store, a slow disk) moves the pace a little, and
+    /// the jobs after it bring it back, instead of one outlier making every short deadline look
+    /// unreachable; a lasting slowdown is still followed within a few jobs.
     mutating func record(jobSeconds: Double) {
         guard let typical = typicalJobSeconds else {
             typicalJobSeconds = jobSeconds
             return
         }
-        typicalJobSeconds = typical + Self.weight * (min(jobSeconds, 2 * typical) - typical)
+        typicalJobSeconds = typical + Self.weight * (min(jobSeconds, 4 * typical) - typical)
     }
 
     /// How long a job that waits behind `ahead` others may have to wait for a place among
@@ -41,10 +41,15 @@ struct HashingLoad: Sendable {
         typicalJobSeconds.map { Double(ahead / max(1, concurrency) + 1) * $0 }
     }
 
+    /// The share of the time left that the expected wait and work may fill: jobs vary, and a
+    /// request admitted on an estimate that fills all of it is late whenever the jobs before it
+    /// run a little long.
+    static let margin = 0.85
+
     /// `nil` when a job waiting behind `ahead` others can be answered within `remainingSeconds`;
     /// otherwise the seconds after which a retry can expect a place.
     func refusal(ahead: Int, concurrency: Int, remainingSeconds: Double) -> Double? {
         guard let job = typicalJobSeconds, let wait = expectedWait(ahead: ahead, concurrency: concurrency) else { return nil }
-        return wait + job > remainingSeconds ? wait : nil
+        return wait + job > Self.margin * remainingSeconds ? wait : nil
     }
 }
