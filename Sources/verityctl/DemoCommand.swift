@@ -15,7 +15,7 @@ import VerityProtocol
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Walk through Verity's story against a development verityd: enrol, three wrong PINs, unblock, an IVR PIN, a one-time code.",
+        abstract: "Walk through Verity's story against a development verityd: enrol, three wrong PINs, unblock, an IVR PIN, a one-time code, a forgotten password.",
         discussion: """
             Run `swift run verityd` in one terminal and `swift run verityctl demo` next to it. \
             When verityd runs with --print-notifications, it prints the one-time code: type it when \
@@ -61,12 +61,38 @@ struct DemoCommand: AsyncParsableCommand {
             let code = try await oneTimeCode(sentTo: address)
             show(try await client.verifyCode(challengeId: issued.challengeId, code: code, subjectId: subject, purpose: .passwordReset, actor: "demo").result.rawValue, "")
 
+            try await forgottenPassword(of: subject, client: client)
+
             step("Every act is in the audit trail, hash-chained")
             let chain = try await client.verifyAuditChain()
             show("chain", chain.ok ? "intact, \(chain.checked) events" : "BROKEN at \(chain.firstBadSeq ?? 0)")
             print("\nSee it all: verityctl audit list --subject \(subject)")
             return 0
         }
+    }
+
+    /// The second story (procedure 000): the person forgot their password; the facts on file
+    /// confirm them instead, and the caseworker removes the password at their request.
+    private func forgottenPassword(of subject: String, client: VerityClient) async throws {
+        step("The person forgot their password: facts on file confirm them instead")
+        let birthplace = PlaceOfBirthMessage(city: "St. Louis", state: "Missouri")
+        let child = ChildMessage(fullName: "Mary Ann Quillfeather", dateOfBirth: "2015-03-05")
+        _ = try await client.setSecurityDetails(subjectId: subject, pin: "4829157", password: "Quiet Orchard 2291", actor: "demo")
+        let onFile = try await client.setFacts(FactsRequest(subjectId: subject, placeOfBirth: birthplace, children: [child]), actor: "demo")
+        show("facts on file", onFile.map(\.rawValue).joined(separator: ", ") + " (hashed like a PIN, never shown again)")
+        let wrong = try await client.checkFacts(
+            FactsRequest(subjectId: subject, placeOfBirth: birthplace, children: [ChildMessage(fullName: child.fullName, dateOfBirth: "2015-05-03")]),
+            actor: "demo"
+        )
+        show(wrong.result.rawValue, "a wrong date of birth counts like a wrong PIN; attempts left: \(wrong.attemptsRemaining)")
+        let said = FactsRequest(
+            subjectId: subject, placeOfBirth: PlaceOfBirthMessage(city: "st louis", state: "MISSOURI"),
+            children: [ChildMessage(fullName: "Quillfeather, Ann Mary", dateOfBirth: "03/05/2015")]
+        )
+        let right = try await client.checkFacts(said, actor: "demo")
+        show(right.result.rawValue, "the same facts, said another way: \(right.matched.map(\.rawValue).joined(separator: ", "))")
+        let state = try await client.removePassword(subjectId: subject, reason: "demo: the client asked, after the fallback check", actor: "demo")
+        show("password removed", "state \(state.state.rawValue); the PIN stays")
     }
 
     /// The code: typed at a terminal, or piped in, when verityd prints it; otherwise taken from

@@ -145,7 +145,7 @@ struct VerityctlTests {
         try demo.closeInput()
         let exit = try await demo.waitForExit()
         #expect(exit.status == 0, "\(demo.text)")
-        for line in ["attempts left: 0", "BLOCKED", "state  ACTIVE", "IVR PIN", "VERIFIED", "chain  intact"] {
+        for line in ["attempts left: 0", "BLOCKED", "state  ACTIVE", "IVR PIN", "VERIFIED", "PLACE_OF_BIRTH, CHILDREN", "password removed", "chain  intact"] {
             #expect(demo.text.contains(line), "the demo did not show \(line)")
         }
         try await setup.stop()
