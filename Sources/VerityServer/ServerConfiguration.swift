@@ -52,6 +52,8 @@ public struct ServerConfiguration: Sendable {
     public var codesPerMinutePerCaller = 600
     /// Locks by one caller within ``lockAlarmWindow`` that raise the lock alarm.
     public var lockAlarmThreshold = 20
+    /// How long a recovery request waits for a copy of an identity document: 14 days.
+    public var recoveryRequestLifetime = TimeAmount.hours(14 * 24)
     public var lockAlarmWindow = Duration.seconds(600)
     /// How long a half-received frame may stall before the connection is closed.
     public var readTimeout = TimeAmount.seconds(30)

@@ -68,6 +68,7 @@ public final class VerityServer: Service, Sendable {
         store = try SQLiteCredentialStore(path: configuration.storePath, keyring: keyring)
         var rules = CredentialService.Configuration()
         rules.attemptLimit = configuration.attemptLimit
+        rules.recoveryRequestLifetime = Double(configuration.recoveryRequestLifetime.nanoseconds) / 1e9
         // A live check finishes within its deadline, two KDF runs and two store writes.
         rules.longestCheck = Double(configuration.maximumDeadline.nanoseconds) / 1e9 + 2 * SQLiteCredentialStore.busyTimeout + 30
         hashingThreads = ThreadPoolHashing(threads: configuration.hashingConcurrency)

@@ -91,6 +91,10 @@ struct Settings {
         configuration.codesPerMinutePerCaller = try integer(command.codesPerMinutePerCaller, "VERITY_CODES_PER_MINUTE_PER_CALLER")
             ?? configuration.codesPerMinutePerCaller
         configuration.lockAlarmThreshold = try integer(command.lockAlarmThreshold, "VERITY_LOCK_ALARM_THRESHOLD") ?? configuration.lockAlarmThreshold
+        if let days = try integer(command.recoveryRequestDays, "VERITY_RECOVERY_REQUEST_DAYS") {
+            guard (1...365).contains(days) else { throw ValidationError("--recovery-request-days must be 1 to 365") }
+            configuration.recoveryRequestLifetime = .hours(Int64(days) * 24)
+        }
         configuration.maximumHandshaking = try integer(command.maxHandshaking, "VERITY_MAX_HANDSHAKING") ?? configuration.maximumHandshaking
         configuration.maximumConnectionsPerCaller = try integer(command.maxConnectionsPerCaller, "VERITY_MAX_CONNECTIONS_PER_CALLER")
             ?? configuration.maximumConnectionsPerCaller

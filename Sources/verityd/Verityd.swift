@@ -118,6 +118,9 @@ struct Verityd: AsyncParsableCommand {
     @Option(help: "Locks by one caller within 10 minutes that log a LOCK ALARM [VERITY_LOCK_ALARM_THRESHOLD]. Default 20.")
     var lockAlarmThreshold: Int?
 
+    @Option(help: "Days a recovery request waits for a copy of an identity document before it expires [VERITY_RECOVERY_REQUEST_DAYS]. Default 14.")
+    var recoveryRequestDays: Int?
+
     @Option(help: "Seconds a half-received frame may stall [VERITY_READ_TIMEOUT]. Default 30.")
     var readTimeout: Int?
 

@@ -112,6 +112,18 @@ struct VeritydProcessTests {
         #expect(inventory.text.contains("MISSING from the keyring: retired-7"))
     }
 
+    /// A recovery request's wait outside 1 to 365 days is refused at start-up, with the rule.
+    @Test(arguments: ["0", "400"])
+    func aRecoveryRequestWaitOutOfRangeIsRefused(_ days: String) async throws {
+        let directory = try TemporaryDirectory("verityd-recovery-days")
+        let process = try ChildProcess(Self.verityd, [
+            "--data-dir", directory.path("data"), "--metrics-listen", "off", "--listen", "127.0.0.1:0", "--recovery-request-days", days,
+        ])
+        let exit = try await process.waitForExit()
+        #expect(exit.reason == .exit && exit.status != 0)
+        #expect(process.text.contains("--recovery-request-days must be 1 to 365"), "\(process.text)")
+    }
+
     /// A production setting without the certificates must fail, never fall back to development
     /// mode (a throw-away PKI, codes printed to the console).
     @Test(arguments: [
