@@ -17,6 +17,7 @@ extension VerityClient {
 
     // MARK: verity.v1.Subjects
 
+/// `Subjects/Enroll`: enrols a person, NOT_SET_UP until details are set. A representative names the client it acts for.
     public func enroll(
         subjectId: String, kind: SubjectKindName = .client, representsSubjectId: String? = nil, contacts: ContactsMessage? = nil,
         timeout: Duration? = nil, actor: String? = nil
@@ -24,20 +25,24 @@ extension VerityClient {
         try await call(.enroll, EnrollRequest(subjectId: subjectId, kind: kind, representsSubjectId: representsSubjectId, contacts: contacts), timeout: timeout, metadata: metadata(actor))
     }
 
+    /// `Subjects/UpdateContacts`: replaces the e-mail addresses and phones on file, the only places codes go.
     public func updateContacts(subjectId: String, contacts: ContactsMessage, timeout: Duration? = nil, actor: String? = nil) async throws {
         let _: UpdateContactsResponse = try await call(.updateContacts, UpdateContactsRequest(subjectId: subjectId, contacts: contacts), timeout: timeout, metadata: metadata(actor))
     }
 
+    /// `Subjects/GetStatus`: the state, failure count and dates; never a secret.
     public func getStatus(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> GetStatusResponse {
         try await call(.getStatus, GetStatusRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
     }
 
     // MARK: verity.v1.Credentials
 
+    /// `Credentials/SetSecurityDetails`: a caseworker sets the PIN, the password or both (needs an actor).
     public func setSecurityDetails(subjectId: String, pin: String? = nil, password: String? = nil, timeout: Duration? = nil, actor: String? = nil) async throws -> SetSecurityDetailsResponse {
         try await call(.setSecurityDetails, SetSecurityDetailsRequest(subjectId: subjectId, pin: pin, password: password), timeout: timeout, metadata: metadata(actor))
     }
 
+    /// `Credentials/ApplyDefaults`: the person could not be reached or refused; nothing verifies until real details are set.
     public func applyDefaults(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> ApplyDefaultsResponse {
         try await call(.applyDefaults, ApplyDefaultsRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
     }
@@ -49,6 +54,7 @@ extension VerityClient {
         try await call(.verify, VerifyRequest(subjectId: subjectId, pin: pin, password: password, channel: channel), timeout: timeout, metadata: metadata(actor))
     }
 
+    /// `Credentials/Change`: self-service change after every current factor is verified; counted towards the lock.
     public func change(_ request: ChangeRequest, timeout: Duration? = nil, actor: String? = nil) async throws -> VerificationResponse {
         try await call(.change, request, timeout: timeout, metadata: metadata(actor))
     }
@@ -60,12 +66,14 @@ extension VerityClient {
         try await call(.generatePin, GeneratePinRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
     }
 
+    /// `Ivr/VerifyPin`: checks the IVR PIN a phone system collected; it shares the lock with `verify`.
     public func verifyPin(subjectId: String, pin: String, timeout: Duration? = nil, actor: String? = nil) async throws -> VerificationResponse {
         try await call(.verifyPin, VerifyPinRequest(subjectId: subjectId, pin: pin), timeout: timeout, metadata: metadata(actor))
     }
 
     // MARK: verity.v1.Mfa
 
+/// `Mfa/IssueCode`: sends a one-time code to a contact on file, through the outbox; the code never comes back.
     public func issueCode(
         subjectId: String, channel: CodeChannelName, purpose: CodePurposeName, destination: String? = nil, timeout: Duration? = nil, actor: String? = nil
     ) async throws -> IssueCodeResponse {
@@ -83,6 +91,7 @@ extension VerityClient {
 
     // MARK: verity.v1.Notifications
 
+    /// `Notifications/Lease`: deliveries for the agency's mail or SMS system, each under a lease token.
     public func lease(max: Int = 10, leaseSeconds: Int = 60, timeout: Duration? = nil) async throws -> [DeliveryMessage] {
         let response: LeaseResponse = try await call(.lease, LeaseRequest(max: max, leaseSeconds: leaseSeconds), timeout: timeout)
         return response.deliveries
@@ -95,14 +104,17 @@ extension VerityClient {
 
     // MARK: verity.v1.Admin
 
+    /// `Admin/Unblock`: a BLOCKED subject becomes ACTIVE, with the reason in the audit trail.
     public func unblock(subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> UnblockResponse {
         try await call(.unblock, UnblockRequest(subjectId: subjectId, reason: reason), timeout: timeout, metadata: metadata(actor))
     }
 
+    /// `Admin/ListAudit`: one page of the audit trail, oldest first; `nextAfterSeq` says where to go on.
     public func listAudit(subjectId: String? = nil, afterSeq: Int64? = nil, limit: Int? = nil, timeout: Duration? = nil) async throws -> ListAuditResponse {
         try await call(.listAudit, ListAuditRequest(subjectId: subjectId, afterSeq: afterSeq, limit: limit), timeout: timeout)
     }
 
+    /// `Admin/VerifyAuditChain`: recomputes the audit chain; when intact, a checkpoint of its head to keep elsewhere.
     public func verifyAuditChain(timeout: Duration? = nil) async throws -> VerifyAuditChainResponse {
         try await call(.verifyAuditChain, VerifyAuditChainRequest(), timeout: timeout)
     }
@@ -131,14 +143,17 @@ extension VerityClient {
         try await call(.openRequest, OpenRequestRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
     }
 
+    /// `Recovery/ConfirmDocument`: the copy of the document arrived and matches; the reason goes into the audit trail.
     public func confirmRecoveryDocument(requestId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RecoveryRequestResponse {
         try await call(.confirmDocument, ConfirmDocumentRequest(requestId: requestId, reason: reason), timeout: timeout, metadata: metadata(actor))
     }
 
+    /// `Recovery/GetRequest`: a recovery request as it stands now (EXPIRED once past `expiresAt`).
     public func recoveryRequest(requestId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RecoveryRequestResponse {
         try await call(.getRequest, GetRequestRequest(requestId: requestId), timeout: timeout, metadata: metadata(actor))
     }
 
+    /// `Recovery/RemovePassword`: removes the password with a reason; the PIN stays.
     public func removePassword(subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RemovePasswordResponse {
         try await call(.removePassword, RemovePasswordRequest(subjectId: subjectId, reason: reason), timeout: timeout, metadata: metadata(actor))
     }

@@ -29,13 +29,19 @@ import VerityTLS
 public actor VerityClient {
     /// Where and how to connect.
     public struct Configuration: Sendable {
+        /// The server's host name or address.
         public var host: String
+        /// The server's port: 7443 unless configured otherwise.
         public var port: Int
         /// The name the server's certificate must carry; `localhost` for the development PKI.
         public var serverName: String
+        /// The client certificate, PEM: its CN names the caller and its OU the role.
         public var certificatePath: String
+        /// The client certificate's private key, PEM.
         public var privateKeyPath: String
+        /// The CA certificates that the server's certificate must chain to, PEM.
         public var trustRootsPath: String
+        /// How long to wait for the TCP connection and the TLS handshake.
         public var connectTimeout: Duration = .seconds(10)
         /// The deadline of calls that name none; `nil` leaves it to the server (10 s by default).
         public var defaultTimeout: Duration?
@@ -46,6 +52,7 @@ public actor VerityClient {
         /// ApplyDefaults and GeneratePin are refused without one.
         public var defaultActor: String?
 
+/// Where to connect and with which certificate; the other settings keep their defaults.
         public init(
             host: String = "127.0.0.1", port: Int = 7443, serverName: String = "localhost",
             certificatePath: String, privateKeyPath: String, trustRootsPath: String
@@ -59,11 +66,13 @@ public actor VerityClient {
         }
     }
 
+    /// Where and how this client connects.
     public let configuration: Configuration
     private var connection: ClientConnection?
     private var connecting: Task<ClientConnection, Error>?
     private var nextID: Int64 = 1
 
+    /// A client that connects on its first call.
     public init(configuration: Configuration) {
         self.configuration = configuration
     }
