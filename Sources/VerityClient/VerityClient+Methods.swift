@@ -144,13 +144,16 @@ extension VerityClient {
     }
 
     /// `Recovery/ConfirmDocument`: the copy of the document arrived and matches; the reason goes into the audit trail.
-    public func confirmRecoveryDocument(requestId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RecoveryRequestResponse {
-        try await call(.confirmDocument, ConfirmDocumentRequest(requestId: requestId, reason: reason), timeout: timeout, metadata: metadata(actor))
+    public func confirmRecoveryDocument(
+        recoveryRequestId: String, subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil
+    ) async throws -> RecoveryRequestResponse {
+        let request = ConfirmDocumentRequest(recoveryRequestId: recoveryRequestId, subjectId: subjectId, reason: reason)
+        return try await call(.confirmDocument, request, timeout: timeout, metadata: metadata(actor))
     }
 
     /// `Recovery/GetRequest`: a recovery request as it stands now (EXPIRED once past `expiresAt`).
-    public func recoveryRequest(requestId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RecoveryRequestResponse {
-        try await call(.getRequest, GetRequestRequest(requestId: requestId), timeout: timeout, metadata: metadata(actor))
+    public func recoveryRequest(recoveryRequestId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RecoveryRequestResponse {
+        try await call(.getRequest, GetRequestRequest(recoveryRequestId: recoveryRequestId), timeout: timeout, metadata: metadata(actor))
     }
 
     /// `Recovery/RemovePassword`: removes the password with a reason; the PIN stays.

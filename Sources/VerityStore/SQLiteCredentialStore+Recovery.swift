@@ -42,7 +42,7 @@ extension SQLiteCredentialStore {
             guard let previous = try Row.fetchOne(
                 db, sql: "SELECT \(Self.recoveryColumns) FROM recovery_request WHERE id = ?", arguments: [id]
             ).map(Self.recoveryRequest) else {
-                throw CredentialError.missing(field: "requestId", message: "no recovery request \(id)")
+                throw CredentialError.missing(field: "recoveryRequestId", message: "no recovery request \(id)")
             }
             var request = previous
             let modification = try change(&request)

@@ -22,7 +22,7 @@ struct FactsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
             abstract: "Set facts on file; each kind given replaces the one on file.",
-            discussion: "The facts are asked for without echo, or read from standard input one per line, in the order of the flags."
+            discussion: "The facts are asked for without echo, or read from standard input one per line: the document's number and issuer, then the city and state of birth, then each child's name and date of birth."
         )
 
         @OptionGroup var options: ConnectionOptions
@@ -89,12 +89,14 @@ struct RecoveryCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "confirm", abstract: "Confirm the identity document of a recovery request, with a reason.")
 
         @OptionGroup var options: ConnectionOptions
-        @Argument(help: "The request id.") var request: String
-        @Option(help: "Why the document is accepted, for the audit trail.") var reason: String
+        @Argument(help: "The subject id.") var subject: String
+        @Argument(help: "The recovery request's id.") var request: String
+        @Option(help: "Why the document is accepted, for the audit trail (never a fact itself).") var reason: String
 
         func run() async throws {
             try await Console.run(options) { client in
-                try RecoveryCommand.show(try await client.confirmRecoveryDocument(requestId: request, reason: reason, actor: options.actorName), json: options.json)
+                let confirmed = try await client.confirmRecoveryDocument(recoveryRequestId: request, subjectId: subject, reason: reason, actor: options.actorName)
+                try RecoveryCommand.show(confirmed, json: options.json)
                 return 0
             }
         }
@@ -104,11 +106,11 @@ struct RecoveryCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a recovery request as it stands now.")
 
         @OptionGroup var options: ConnectionOptions
-        @Argument(help: "The request id.") var request: String
+        @Argument(help: "The recovery request's id.") var request: String
 
         func run() async throws {
             try await Console.run(options) { client in
-                try RecoveryCommand.show(try await client.recoveryRequest(requestId: request, actor: options.actorName), json: options.json)
+                try RecoveryCommand.show(try await client.recoveryRequest(recoveryRequestId: request, actor: options.actorName), json: options.json)
                 return 0
             }
         }
@@ -117,7 +119,7 @@ struct RecoveryCommand: AsyncParsableCommand {
     static func show(_ request: RecoveryRequestResponse, json: Bool) throws {
         if json { return try Console.printJSON(request) }
         Console.printTable([
-            ("request", request.requestId), ("subject", request.subjectId), ("status", request.status.rawValue),
+            ("request", request.recoveryRequestId), ("subject", request.subjectId), ("status", request.status.rawValue),
             ("opened at", request.openedAt), ("expires at", request.expiresAt), ("closed at", request.closedAt),
         ])
     }
@@ -171,25 +173,24 @@ struct RecoveryCommand: AsyncParsableCommand {
 
 /// Which facts a command takes; their values are read without echo, never from arguments.
 struct FactOptions: ParsableArguments {
-    @Option(help: "An identity document as KIND:ISSUER (DRIVERS_LICENSE:AZ, PASSPORT:MX); its number is asked for.")
-    var document: String?
+    @Option(help: "An identity document's kind (DRIVERS_LICENSE, STATE_ID, PASSPORT, OTHER); its number and issuer are asked for.")
+    var document: IdentityDocumentKindName?
     @Flag(help: "The place of birth: its city and state are asked for.") var placeOfBirth = false
     @Option(help: "How many children: each one's full name and date of birth are asked for.") var children = 0
 
     func validate() throws {
         guard document != nil || placeOfBirth || children > 0 else {
-            throw ValidationError("Say which facts: --document KIND:ISSUER, --place-of-birth, --children N.")
+            throw ValidationError("Say which facts: --document KIND, --place-of-birth, --children N.")
         }
     }
 
     func read(for subject: String) throws -> FactsRequest {
         var request = FactsRequest(subjectId: subject)
         if let document {
-            guard let colon = document.firstIndex(of: ":") else { throw ValidationError("--document takes KIND:ISSUER, such as DRIVERS_LICENSE:AZ.") }
             request.identityDocument = IdentityDocumentMessage(
-                kind: IdentityDocumentKindName(rawValue: String(document[..<colon])),
+                kind: document,
                 number: try Console.readSecret("Document number", naming: "document number"),
-                issuer: String(document[document.index(after: colon)...])
+                issuer: try Console.readSecret("Issuing state or country", naming: "issuer")
             )
         }
         if placeOfBirth {

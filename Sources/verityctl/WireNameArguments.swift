@@ -31,3 +31,7 @@ extension CodePurposeName: ExpressibleByArgument {
 extension FactKindName: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
 }
+
+extension IdentityDocumentKindName: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+}

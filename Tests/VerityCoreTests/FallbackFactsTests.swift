@@ -177,6 +177,12 @@ struct FallbackFactsTests {
         await #expect(throws: CredentialError.invalidArgument(field: "reason", reason: "REQUIRED", message: "removing a password needs a reason, for the audit trail")) {
             try await service.removePassword(both, reason: "  ", context: .agent)
         }
+        // A blocked subject is unblocked first: never into ACTIVE with no secret left.
+        let blocked = try await fixture.activeClient("remove-blocked", pin: nil, password: "Quiet Orchard 2291")
+        for _ in 0..<3 { _ = try await service.verify(blocked, SecurityFactors(password: "Wrong Orchard 1111"), channel: .portal, context: .verifier) }
+        await #expect(throws: CredentialError.failedPrecondition(reason: "BLOCKED", message: "the subject is BLOCKED: unblock first")) {
+            try await service.removePassword(blocked, reason: "asked", context: .agent)
+        }
     }
 
     // MARK: No fact in clear

@@ -35,10 +35,13 @@ struct RecoveryRequestTests {
         let opened = try await service.openRecoveryRequest(for: id, context: .agent)
         #expect(opened.status(at: service.currentTime) == .awaitingDocument)
         #expect(try await service.openRecoveryRequest(for: id, context: .agent) == opened, "one request waits at a time")
-        let confirmed = try await service.confirmRecoveryDocument(opened.id, reason: "licence copy matches the case file", context: .agent)
+        await #expect(throws: CredentialError.missing(field: "recoveryRequestId", message: "no recovery request \(opened.id) for subject someone-else")) {
+            try await service.confirmRecoveryDocument(opened.id, of: try SubjectID("someone-else"), reason: "wrong case", context: .agent)
+        }
+        let confirmed = try await service.confirmRecoveryDocument(opened.id, of: id, reason: "licence copy matches the case file", context: .agent)
         #expect(confirmed.storedStatus == .documentConfirmed)
         await #expect(throws: CredentialError.failedPrecondition(reason: "REQUEST_CLOSED", message: "the document was already confirmed")) {
-            try await service.confirmRecoveryDocument(opened.id, reason: "again", context: .agent)
+            try await service.confirmRecoveryDocument(opened.id, of: id, reason: "again", context: .agent)
         }
         let trail = try await service.auditEvents(for: id).filter { [.openRecovery, .confirmRecovery].contains($0.action) }
         #expect(trail.map(\.outcome) == ["AWAITING_DOCUMENT", "DOCUMENT_CONFIRMED"])
@@ -54,8 +57,11 @@ struct RecoveryRequestTests {
         #expect(try await service.recoveryRequest(opened.id).status(at: service.currentTime) == .awaitingDocument)
         clock.advance(days: 0.2)
         #expect(try await service.recoveryRequest(opened.id).status(at: service.currentTime) == .expired)
-        await #expect(throws: CredentialError.self) {
-            try await service.confirmRecoveryDocument(opened.id, reason: "late copy", context: .agent)
+        do {
+            _ = try await service.confirmRecoveryDocument(opened.id, of: id, reason: "late copy", context: .agent)
+            Issue.record("an expired request was confirmed")
+        } catch let CredentialError.failedPrecondition(reason, _) {
+            #expect(reason == "REQUEST_EXPIRED")
         }
         let next = try await service.openRecoveryRequest(for: id, context: .agent)
         #expect(next.id != opened.id, "an expired request makes room for a new one")
@@ -64,7 +70,7 @@ struct RecoveryRequestTests {
     @Test func badRequestsChangeNothing() async throws {
         let (fixture, _) = try Self.setUp()
         let service = fixture.service
-        await #expect(throws: CredentialError.missing(field: "requestId", message: "no recovery request 00000000000000000000000000000000")) {
+        await #expect(throws: CredentialError.missing(field: "recoveryRequestId", message: "no recovery request 00000000000000000000000000000000")) {
             try await service.recoveryRequest("00000000000000000000000000000000")
         }
         await #expect(throws: CredentialError.notFound(try SubjectID("nobody"))) {
@@ -73,7 +79,7 @@ struct RecoveryRequestTests {
         let id = try await fixture.activeClient("recovery-3")
         let opened = try await service.openRecoveryRequest(for: id, context: .agent)
         await #expect(throws: CredentialError.invalidArgument(field: "reason", reason: "REQUIRED", message: "confirming a document needs a reason, for the audit trail")) {
-            try await service.confirmRecoveryDocument(opened.id, reason: " ", context: .agent)
+            try await service.confirmRecoveryDocument(opened.id, of: id, reason: " ", context: .agent)
         }
         #expect(try await service.recoveryRequest(opened.id).storedStatus == .awaitingDocument)
     }

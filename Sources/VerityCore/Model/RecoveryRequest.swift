@@ -27,7 +27,7 @@ public struct RecoveryRequest: Equatable, Sendable {
     public var storedStatus: Status
     public var openedAt: Date
     public var expiresAt: Date
-    /// When it was confirmed, or found expired.
+    /// When the document was confirmed. (An expired request is derived from ``expiresAt``.)
     public var closedAt: Date?
 
     public init(id: String, subjectID: SubjectID, storedStatus: Status, openedAt: Date, expiresAt: Date, closedAt: Date? = nil) {

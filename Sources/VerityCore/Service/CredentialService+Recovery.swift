@@ -117,6 +117,11 @@ extension CredentialService {
         let reason = try Self.auditedReason(reason, of: "removing a password")
         let time = now()
         return try await store.modify(id) { [self] subject in
+            guard subject.state != .blocked else {
+                // As for SetSecurityDetails: an unblock comes first, so that a subject is never
+                // unblocked into ACTIVE with no secret left.
+                throw CredentialError.failedPrecondition(reason: "BLOCKED", message: "the subject is BLOCKED: unblock first")
+            }
             guard subject.credentials.passwordHash != nil else {
                 throw CredentialError.failedPrecondition(reason: "NO_PASSWORD", message: "the subject has no password")
             }
@@ -169,17 +174,22 @@ extension CredentialService {
     /// The request as it stands now (a request past its time without a document has expired).
     public func recoveryRequest(_ requestID: String) async throws -> RecoveryRequest {
         guard let request = try await store.recoveryRequest(requestID) else {
-            throw CredentialError.missing(field: "requestId", message: "no recovery request \(requestID)")
+            throw CredentialError.missing(field: "recoveryRequestId", message: "no recovery request \(requestID)")
         }
         return request
     }
 
     /// A caseworker confirms the copy of the document the person sent, with a reason: the audit
     /// trail then shows why a change of the password was allowed.
-    public func confirmRecoveryDocument(_ requestID: String, reason: String, context: CallContext) async throws -> RecoveryRequest {
+    /// The request must be `subject`'s: one of another subject answers as an unknown one does,
+    /// so that a mistyped id confirms nobody else's case.
+    public func confirmRecoveryDocument(_ requestID: String, of subject: SubjectID, reason: String, context: CallContext) async throws -> RecoveryRequest {
         let reason = try Self.auditedReason(reason, of: "confirming a document")
         let time = now()
         return try await store.modifyRecoveryRequest(requestID) { [self] request in
+            guard request.subjectID == subject else {
+                throw CredentialError.missing(field: "recoveryRequestId", message: "no recovery request \(requestID) for subject \(subject)")
+            }
             try request.confirm(at: time)
             let audit = draft(.confirmRecovery, "DOCUMENT_CONFIRMED", subject: request.subjectID, context: context, facts: [
                 "request \(request.id)", "reason: \(reason)",

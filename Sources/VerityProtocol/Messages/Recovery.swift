@@ -135,28 +135,33 @@ public typealias OpenRequestRequest = SubjectRequest
 
 /// `Recovery/ConfirmDocument` request.
 public struct ConfirmDocumentRequest: Codable, Equatable, Sendable {
-    public var requestId: String
-    /// Why the document is accepted, for the audit trail.
+    public var recoveryRequestId: String
+    /// The subject the request is for: a request of another subject answers NOT_FOUND.
+    public var subjectId: String
+    /// Why the document is accepted, for the audit trail (kept as written: never a fact).
     public var reason: String
 
-    public init(requestId: String, reason: String) {
-        self.requestId = requestId
+    public init(recoveryRequestId: String, subjectId: String, reason: String) {
+        self.recoveryRequestId = recoveryRequestId
+        self.subjectId = subjectId
         self.reason = reason
     }
 }
 
 /// `Recovery/GetRequest` request.
 public struct GetRequestRequest: Codable, Equatable, Sendable {
-    public var requestId: String
+    public var recoveryRequestId: String
 
-    public init(requestId: String) {
-        self.requestId = requestId
+    public init(recoveryRequestId: String) {
+        self.recoveryRequestId = recoveryRequestId
     }
 }
 
 /// A recovery request, as every Recovery request method answers it.
 public struct RecoveryRequestResponse: Codable, Equatable, Sendable {
-    public var requestId: String
+    /// 32 lower-case hexadecimal digits (not to be confused with `metadata.requestId`, which
+    /// correlates logs).
+    public var recoveryRequestId: String
     public var subjectId: String
     /// As it stands now: a request still awaiting its document past `expiresAt` is `EXPIRED`.
     public var status: RecoveryStatusName
@@ -164,8 +169,8 @@ public struct RecoveryRequestResponse: Codable, Equatable, Sendable {
     public var expiresAt: String
     public var closedAt: String?
 
-    public init(requestId: String, subjectId: String, status: RecoveryStatusName, openedAt: String, expiresAt: String, closedAt: String?) {
-        self.requestId = requestId
+    public init(recoveryRequestId: String, subjectId: String, status: RecoveryStatusName, openedAt: String, expiresAt: String, closedAt: String?) {
+        self.recoveryRequestId = recoveryRequestId
         self.subjectId = subjectId
         self.status = status
         self.openedAt = openedAt

@@ -50,15 +50,17 @@ struct RecoveryService: RegistrableService {
             return { Self.message(for: try await service.openRecoveryRequest(for: id, context: call.context), at: service.currentTime) }
         }
         router.register(.confirmDocument) { (request: ConfirmDocumentRequest, call) in
-            try Self.checkRequestID(request.requestId)
+            try Self.checkRequestID(request.recoveryRequestId)
+            let subject = try SubjectID(request.subjectId)
             _ = try CredentialService.auditedReason(request.reason, of: "confirming a document")
             return {
-                Self.message(for: try await service.confirmRecoveryDocument(request.requestId, reason: request.reason, context: call.context), at: service.currentTime)
+                let confirmed = try await service.confirmRecoveryDocument(request.recoveryRequestId, of: subject, reason: request.reason, context: call.context)
+                return Self.message(for: confirmed, at: service.currentTime)
             }
         }
         router.register(.getRequest) { (request: GetRequestRequest, _) in
-            try Self.checkRequestID(request.requestId)
-            return { Self.message(for: try await service.recoveryRequest(request.requestId), at: service.currentTime) }
+            try Self.checkRequestID(request.recoveryRequestId)
+            return { Self.message(for: try await service.recoveryRequest(request.recoveryRequestId), at: service.currentTime) }
         }
         router.register(.removePassword) { (request: RemovePasswordRequest, call) in
             let id = try SubjectID(request.subjectId)
@@ -68,7 +70,7 @@ struct RecoveryService: RegistrableService {
 
     private static func message(for request: RecoveryRequest, at now: Date) -> RecoveryRequestResponse {
         RecoveryRequestResponse(
-            requestId: request.id, subjectId: request.subjectID.rawValue, status: .init(request.status(at: now)),
+            recoveryRequestId: request.id, subjectId: request.subjectID.rawValue, status: .init(request.status(at: now)),
             openedAt: Timestamp.string(from: request.openedAt), expiresAt: Timestamp.string(from: request.expiresAt),
             closedAt: request.closedAt.map(Timestamp.string(from:))
         )
@@ -77,7 +79,7 @@ struct RecoveryService: RegistrableService {
     /// A request id is 32 lower-case hexadecimal digits, as the service makes them.
     private static func checkRequestID(_ id: String) throws(RPCError) {
         guard id.utf8.count == 32, id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
-            throw RPCError.invalidArgument(field: "requestId", reason: "INVALID_VALUE", "requestId is 32 lower-case hexadecimal digits")
+            throw RPCError.invalidArgument(field: "recoveryRequestId", reason: "INVALID_VALUE", "recoveryRequestId is 32 lower-case hexadecimal digits")
         }
     }
 

@@ -477,20 +477,23 @@ class LiveServerTests(unittest.TestCase):
         self.assertTrue(said_otherwise.verified)
         self.assertEqual(self.agent.remove_password(s, "the client asked", actor=AGENT), "ACTIVE")
         self.assertFalse(self.agent.get_status(s).has_password)
-        self.assertEqual(self.agent.remove_facts(s, ["CHILDREN"], "asked", actor=AGENT), ("PLACE_OF_BIRTH",))
+        self.assertEqual(self.agent.remove_facts(s, "CHILDREN", "asked", actor=AGENT), ("PLACE_OF_BIRTH",))
 
     def test_a_recovery_request_is_confirmed_once(self) -> None:
         s = sid("recovery")
         self.agent.enroll(s)
         opened = self.agent.open_recovery_request(s, actor=AGENT)
         self.assertEqual(opened["status"], "AWAITING_DOCUMENT")
-        self.assertEqual(self.agent.open_recovery_request(s, actor=AGENT)["requestId"], opened["requestId"])
-        confirmed = self.agent.confirm_recovery_document(opened["requestId"], "licence copy matches", actor=AGENT)
+        rid = opened["recoveryRequestId"]
+        self.assertEqual(self.agent.open_recovery_request(s, actor=AGENT)["recoveryRequestId"], rid)
+        with self.assertRaises(NotFound):
+            self.agent.confirm_recovery_document(rid, sid("someone-else"), "wrong case", actor=AGENT)
+        confirmed = self.agent.confirm_recovery_document(rid, s, "licence copy matches", actor=AGENT)
         self.assertEqual(confirmed["status"], "DOCUMENT_CONFIRMED")
         self.assertRegex(confirmed["closedAt"], TIMESTAMP)
-        self.assertEqual(self.agent.recovery_request(opened["requestId"], actor=AGENT)["status"], "DOCUMENT_CONFIRMED")
+        self.assertEqual(self.agent.recovery_request(rid, actor=AGENT)["status"], "DOCUMENT_CONFIRMED")
         with self.assertRaises(FailedPrecondition) as caught:
-            self.agent.confirm_recovery_document(opened["requestId"], "again", actor=AGENT)
+            self.agent.confirm_recovery_document(rid, s, "again", actor=AGENT)
         self.assertEqual(caught.exception.reason, "REQUEST_CLOSED")
 
     def test_ivr_pin_lock_and_unblock(self) -> None:

@@ -594,8 +594,10 @@ class Client:
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> Tuple[str, ...]:
-        """Recovery/RemoveFacts: removes kinds of fact, with a reason; returns the kinds left."""
-        reply = self.call("verity.v1.Recovery/RemoveFacts", _message(subjectId=subject_id, facts=list(facts), reason=reason),
+        """Recovery/RemoveFacts: removes kinds of fact (a list, or one kind as a string), with a
+        reason; returns the kinds left."""
+        kinds = [facts] if isinstance(facts, str) else list(facts)
+        reply = self.call("verity.v1.Recovery/RemoveFacts", _message(subjectId=subject_id, facts=kinds, reason=reason),
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
         return tuple(str(kind) for kind in reply.get("factsOnFile", []))
 
@@ -630,13 +632,14 @@ class Client:
         metadata: Optional[Mapping[str, str]] = None,
     ) -> Dict[str, Any]:
         """Recovery/OpenRequest: a request that waits for a copy of an identity document (or the
-        one already waiting). Returns the RecoveryRequest message: ``requestId``, ``status``, ..."""
+        one already waiting). Returns the RecoveryRequest message: ``recoveryRequestId``, ``status``, ..."""
         return self.call("verity.v1.Recovery/OpenRequest", _message(subjectId=subject_id),
                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
 
     def confirm_recovery_document(
         self,
         recovery_request_id: str,
+        subject_id: str,
         reason: str,
         *,
         timeout_ms: Optional[int] = None,
@@ -645,8 +648,9 @@ class Client:
         metadata: Optional[Mapping[str, str]] = None,
     ) -> Dict[str, Any]:
         """Recovery/ConfirmDocument: the document was received and matches; ``reason`` goes into
-        the audit trail."""
-        return self.call("verity.v1.Recovery/ConfirmDocument", _message(requestId=recovery_request_id, reason=reason),
+        the audit trail. A request of another subject answers :class:`NotFound`."""
+        return self.call("verity.v1.Recovery/ConfirmDocument",
+                         _message(recoveryRequestId=recovery_request_id, subjectId=subject_id, reason=reason),
                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
 
     def recovery_request(
@@ -659,7 +663,7 @@ class Client:
         metadata: Optional[Mapping[str, str]] = None,
     ) -> Dict[str, Any]:
         """Recovery/GetRequest: the request as it stands now (``EXPIRED`` once past ``expiresAt``)."""
-        return self.call("verity.v1.Recovery/GetRequest", _message(requestId=recovery_request_id),
+        return self.call("verity.v1.Recovery/GetRequest", _message(recoveryRequestId=recovery_request_id),
                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
 
     def remove_password(
