@@ -12,7 +12,7 @@ import VerityCore
 import VerityCrypto
 
 extension SQLiteCredentialStore {
-    public func insertCode(_ challenge: CodeChallenge, delivery: Delivery, audit: AuditDraft, rateLimit: CodeRateLimit) async throws -> CodeIssueOutcome {
+    package func insertCode(_ challenge: CodeChallenge, delivery: Delivery, audit: AuditDraft, rateLimit: CodeRateLimit) async throws -> CodeIssueOutcome {
         try await write { db in
             let recent = try Int64.fetchAll(
                 db,
@@ -51,7 +51,7 @@ extension SQLiteCredentialStore {
         }
     }
 
-    public func attemptCode<Value: Sendable>(
+    package func attemptCode<Value: Sendable>(
         _ id: String,
         subjectID: SubjectID,
         purpose: CodePurpose,
@@ -76,7 +76,7 @@ extension SQLiteCredentialStore {
         }
     }
 
-    public func leaseDeliveries(max: Int, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery] {
+    package func leaseDeliveries(max: Int, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery] {
         try await write { db in
             let nowMs = Timestamp.milliseconds(of: now)
             try Self.expireDeliveries(nowMs: nowMs, db)
@@ -107,7 +107,7 @@ extension SQLiteCredentialStore {
         }
     }
 
-    public func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, audit: AuditDraft) async throws -> AcknowledgeOutcome {
+    package func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, audit: AuditDraft) async throws -> AcknowledgeOutcome {
         try await write { db in
             guard let current = try Row.fetchOne(db, sql: "SELECT lease_token FROM outbox WHERE id = ? AND state = 'PENDING'", arguments: [id]) else {
                 return .notFound
@@ -122,7 +122,7 @@ extension SQLiteCredentialStore {
         }
     }
 
-    public func expireDeliveries(now: Date) async throws -> Int {
+    package func expireDeliveries(now: Date) async throws -> Int {
         try await write { db in try Self.expireDeliveries(nowMs: Timestamp.milliseconds(of: now), db) }
     }
 
@@ -207,7 +207,7 @@ enum OutboxRow {
 
 extension SQLiteCredentialStore {
     /// How many deliveries still hold content, for diagnostics.
-    public func sealedContentCount() async throws -> Int {
+    package func sealedContentCount() async throws -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE sealed_content IS NOT NULL") ?? 0 }
     }
 }

@@ -11,7 +11,7 @@ import GRDB
 import VerityCore
 
 extension SQLiteCredentialStore {
-    public func insertRecoveryRequest(_ request: RecoveryRequest, audit: AuditDraft, now: Date) async throws -> RecoveryRequest {
+    package func insertRecoveryRequest(_ request: RecoveryRequest, audit: AuditDraft, now: Date) async throws -> RecoveryRequest {
         try await write { db in
             guard try SubjectRow.fetch(request.subjectID, db) != nil else { throw CredentialError.notFound(request.subjectID) }
             let open = try Row.fetchAll(
@@ -28,13 +28,13 @@ extension SQLiteCredentialStore {
         }
     }
 
-    public func recoveryRequest(_ id: String) async throws -> RecoveryRequest? {
+    package func recoveryRequest(_ id: String) async throws -> RecoveryRequest? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.recoveryColumns) FROM recovery_request WHERE id = ?", arguments: [id]).map(Self.recoveryRequest)
         }
     }
 
-    public func modifyRecoveryRequest<Value: Sendable>(
+    package func modifyRecoveryRequest<Value: Sendable>(
         _ id: String,
         _ change: @escaping @Sendable (inout RecoveryRequest) throws -> SubjectModification<Value>
     ) async throws -> Value {

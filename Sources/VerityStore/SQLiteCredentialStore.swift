@@ -16,9 +16,9 @@ import VerityCrypto
 /// One file in WAL mode, every commit durable (`synchronous = FULL`), because a lost failure
 /// count is a security bug. Several processes may share the file: writes take SQLite's write
 /// lock at once (`BEGIN IMMEDIATE`) and wait up to ``busyTimeout`` for it.
-public final class SQLiteCredentialStore: CredentialStore {
+package final class SQLiteCredentialStore: CredentialStore {
     /// How long a write waits by default for another process's write lock before failing.
-    public static let busyTimeout: TimeInterval = 10
+    package static let busyTimeout: TimeInterval = 10
 
     let writer: any DatabaseWriter
     /// Seal new audit events and check old ones.
@@ -32,7 +32,7 @@ public final class SQLiteCredentialStore: CredentialStore {
     ///   - keyring: the pepper keys, from which the audit chain's keys derive.
     ///   - busyTimeout: how long a write waits for another process's write lock; then the call
     ///     fails as a busy ``StoreFailure`` and nothing is written.
-    public convenience init(path: String, keyring: PepperKeyring, busyTimeout: TimeInterval = busyTimeout) throws {
+    package convenience init(path: String, keyring: PepperKeyring, busyTimeout: TimeInterval = busyTimeout) throws {
         let pool = try DatabasePool(path: path, configuration: Self.configuration(busyTimeout: busyTimeout))
         // GRDB's WAL set-up lowers the writer to NORMAL after `prepareDatabase` ran, and only
         // the writer's setting decides whether a commit is fsynced: we set it last, and read it back.
@@ -48,7 +48,7 @@ public final class SQLiteCredentialStore: CredentialStore {
     static let synchronousFull = 2
 
     /// Opens a store that lives in memory, for tests and tools.
-    public static func inMemory(keyring: PepperKeyring) throws -> SQLiteCredentialStore {
+    package static func inMemory(keyring: PepperKeyring) throws -> SQLiteCredentialStore {
         try SQLiteCredentialStore(writer: DatabaseQueue(configuration: configuration(busyTimeout: busyTimeout)), keyring: keyring)
     }
 
@@ -94,7 +94,7 @@ public final class SQLiteCredentialStore: CredentialStore {
     }
 
     /// Closes the database files. The store must not be used afterwards.
-    public func close() throws {
+    package func close() throws {
         if let pool = writer as? DatabasePool { try pool.close() }
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }
@@ -117,7 +117,7 @@ public final class SQLiteCredentialStore: CredentialStore {
         return configuration
     }
 
-    public func insert(_ subject: Subject, audit: AuditDraft) async throws {
+    package func insert(_ subject: Subject, audit: AuditDraft) async throws {
         do {
             try await writer.write { db in
                 try SubjectRow.insert(subject, db)
@@ -132,11 +132,11 @@ public final class SQLiteCredentialStore: CredentialStore {
         }
     }
 
-    public func subject(_ id: SubjectID) async throws -> Subject? {
+    package func subject(_ id: SubjectID) async throws -> Subject? {
         try await read { db in try SubjectRow.fetch(id, db) }
     }
 
-    public func modify<Value: Sendable>(
+    package func modify<Value: Sendable>(
         _ id: SubjectID,
         _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>
     ) async throws -> Value {
@@ -150,15 +150,15 @@ public final class SQLiteCredentialStore: CredentialStore {
         }
     }
 
-    public func append(_ audit: [AuditDraft]) async throws {
+    package func append(_ audit: [AuditDraft]) async throws {
         try await write { db in try AuditTrail.append(audit, keys: self.auditKeys, db) }
     }
 
-    public func auditEvents(subjectID: SubjectID?, afterSeq: Int64, limit: Int) async throws -> [AuditEvent] {
+    package func auditEvents(subjectID: SubjectID?, afterSeq: Int64, limit: Int) async throws -> [AuditEvent] {
         try await read { db in try AuditTrail.events(subjectID: subjectID, afterSeq: afterSeq, limit: limit, db) }
     }
 
-    public func keyInventory() async throws -> KeyInventory {
+    package func keyInventory() async throws -> KeyInventory {
         try await read { db in
             var inventory = KeyInventory()
             // A cursor: a store of millions of subjects is counted without holding it in memory.
@@ -181,16 +181,16 @@ public final class SQLiteCredentialStore: CredentialStore {
         }
     }
 
-    public func verifyAuditChain() async throws -> AuditChainReport {
+    package func verifyAuditChain() async throws -> AuditChainReport {
         try await read { db in try AuditTrail.verify(keys: self.auditKeys, db) }
     }
 }
 
 /// The writer connection does not fsync every commit, so an acknowledged failure count or block
 /// could be lost in a power cut.
-public struct StoreDurabilityError: Error, CustomStringConvertible {
-    public let synchronous: Int?
-    public var description: String {
+package struct StoreDurabilityError: Error, CustomStringConvertible {
+    package let synchronous: Int?
+    package var description: String {
         "the store's writer runs with PRAGMA synchronous = \(synchronous.map(String.init) ?? "unknown"), not FULL (2); refusing to start"
     }
 }

@@ -129,10 +129,10 @@ enum SubjectRow {
 }
 
 /// A row that holds a value the code cannot have written.
-public struct StoreCorruptionError: Error, CustomStringConvertible {
-    public let table: String
-    public let id: String
-    public var description: String { "the \(table) row \(id) holds a value Verity cannot read; restore it from a backup" }
+package struct StoreCorruptionError: Error, CustomStringConvertible {
+    package let table: String
+    package let id: String
+    package var description: String { "the \(table) row \(id) holds a value Verity cannot read; restore it from a backup" }
 }
 
 extension JSONEncoder {

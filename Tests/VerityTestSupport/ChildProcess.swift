@@ -10,15 +10,15 @@ import Foundation
 
 /// A child process whose standard output and error the test reads, with a bounded wait for
 /// every expectation, and which is killed if the test forgets to stop it.
-public final class ChildProcess: @unchecked Sendable {
-    public let process = Process()
+package final class ChildProcess: @unchecked Sendable {
+    package let process = Process()
     private let output = Pipe()
     private let input = Pipe()
     private let lock = NSLock()
     private var received: [UInt8] = []
 
     /// Starts `executable` with `arguments`; standard error is merged into standard output.
-    public init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws {
+    package init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws {
         process.executableURL = executable
         process.arguments = arguments
         if let environment { process.environment = environment }
@@ -29,7 +29,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Starts a program found on the `PATH`, such as `openssl`.
-    public convenience init(command: String, _ arguments: [String]) throws {
+    package convenience init(command: String, _ arguments: [String]) throws {
         try self.init(URL(fileURLWithPath: "/usr/bin/env"), [command] + arguments)
     }
 
@@ -40,19 +40,19 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    package var pid: Int32 { process.processIdentifier }
 
     /// Writes to the child's standard input.
-    public func send(_ text: String) {
+    package func send(_ text: String) {
         input.fileHandleForWriting.write(Data(text.utf8))
     }
 
-    public func closeInput() throws {
+    package func closeInput() throws {
         try input.fileHandleForWriting.close()
     }
 
     /// Everything the child has printed so far.
-    public var text: String {
+    package var text: String {
         drainAvailableOutput(waitMilliseconds: 0)
         return lock.withLock { String(decoding: received, as: UTF8.self) }
     }
@@ -63,7 +63,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// in-process servers of other tests answer (two such threads here: blocking them starves
     /// every test).
     @discardableResult
-    public func waitForOutput(containing needle: String, timeout: Duration = .seconds(30)) async throws -> String {
+    package func waitForOutput(containing needle: String, timeout: Duration = .seconds(30)) async throws -> String {
         try await Self.offThePool { try self.blockingWaitForOutput(containing: needle, timeout: timeout) }
     }
 
@@ -80,13 +80,13 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Sends `signal` to the child.
-    public func signal(_ signal: Int32) {
+    package func signal(_ signal: Int32) {
         kill(process.processIdentifier, signal)
     }
 
     /// Waits for the child to exit and returns its status, on a thread of its own.
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> (reason: Process.TerminationReason, status: Int32) {
+    package func waitForExit(timeout: Duration = .seconds(30)) async throws -> (reason: Process.TerminationReason, status: Int32) {
         try await Self.offThePool { try self.blockingWaitForExit(timeout: timeout) }
     }
 
@@ -129,14 +129,14 @@ public final class ChildProcess: @unchecked Sendable {
     }
 }
 
-public struct ChildProcessTimedOut: Error, CustomStringConvertible {
-    public let waitingFor: String
-    public let output: String
-    public var description: String { "timed out waiting for \"\(waitingFor)\"; output so far:\n\(output)" }
+package struct ChildProcessTimedOut: Error, CustomStringConvertible {
+    package let waitingFor: String
+    package let output: String
+    package var description: String { "timed out waiting for \"\(waitingFor)\"; output so far:\n\(output)" }
 }
 
 /// A TCP port that was free a moment ago, for programs that cannot bind port 0 and report it.
-public func freeLoopbackPort() throws -> Int {
+package func freeLoopbackPort() throws -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(descriptor) }
     var address = sockaddr_in()

@@ -11,42 +11,42 @@ import VerityCrypto
 
 /// A real ``PepperedSecretHasher`` that counts how often a secret is evaluated, so tests can
 /// prove how many guesses reached the KDF.
-public final class CountingHasher: SecretHashing {
+package final class CountingHasher: SecretHashing {
     /// scrypt with N = 16: the real code path at a cost that keeps tests fast.
-    public static let cheapDerivation = KeyDerivation.scrypt(logN: 4, r: 1, p: 1)
+    package static let cheapDerivation = KeyDerivation.scrypt(logN: 4, r: 1, p: 1)
 
     private let hasher: PepperedSecretHasher
     private let counts = Mutex((evaluations: 0, decoys: 0, hashes: 0))
 
-    public init(derivation: KeyDerivation = cheapDerivation, keyring: PepperKeyring? = nil) throws {
+    package init(derivation: KeyDerivation = cheapDerivation, keyring: PepperKeyring? = nil) throws {
         hasher = PepperedSecretHasher(keyring: try keyring ?? PepperKeyring.random(), derivation: derivation, bounds: .lowCostForTests)
     }
 
-    public init(_ hasher: PepperedSecretHasher) {
+    package init(_ hasher: PepperedSecretHasher) {
         self.hasher = hasher
     }
 
     /// The pepper keys the hasher uses.
-    public var keyring: PepperKeyring { hasher.keyring }
+    package var keyring: PepperKeyring { hasher.keyring }
 
     /// Secrets compared against a stored hash.
-    public var evaluations: Int { counts.withLock { $0.evaluations } }
+    package var evaluations: Int { counts.withLock { $0.evaluations } }
     /// Decoy verifications spent on unknown subjects.
-    public var decoys: Int { counts.withLock { $0.decoys } }
+    package var decoys: Int { counts.withLock { $0.decoys } }
     /// New hashes made.
-    public var hashes: Int { counts.withLock { $0.hashes } }
+    package var hashes: Int { counts.withLock { $0.hashes } }
 
-    public func hash(_ secret: String) throws -> String {
+    package func hash(_ secret: String) throws -> String {
         counts.withLock { $0.hashes += 1 }
         return try hasher.hash(secret)
     }
 
-    public func verify(_ secret: String, against encoded: String) throws -> SecretMatch {
+    package func verify(_ secret: String, against encoded: String) throws -> SecretMatch {
         counts.withLock { $0.evaluations += 1 }
         return try hasher.verify(secret, against: encoded)
     }
 
-    public func performDecoyVerification(of secret: String) {
+    package func performDecoyVerification(of secret: String) {
         counts.withLock { $0.decoys += 1 }
         hasher.performDecoyVerification(of: secret)
     }

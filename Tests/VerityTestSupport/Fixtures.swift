@@ -14,14 +14,14 @@ import VerityStore
 
 /// What most tests need: a service over a real SQLite store in a temporary directory, with a
 /// counting hasher and captured logs.
-public struct ServiceFixture: Sendable {
-    public let directory: TemporaryDirectory
-    public let store: SQLiteCredentialStore
-    public let hasher: CountingHasher
-    public let logs: LogCapture
-    public let service: CredentialService
+package struct ServiceFixture: Sendable {
+    package let directory: TemporaryDirectory
+    package let store: SQLiteCredentialStore
+    package let hasher: CountingHasher
+    package let logs: LogCapture
+    package let service: CredentialService
 
-    public init(
+    package init(
         hasher: CountingHasher? = nil,
         configuration: CredentialService.Configuration = .init(),
         now: @escaping @Sendable () -> Date = { Date() }
@@ -36,11 +36,11 @@ public struct ServiceFixture: Sendable {
     }
 
     /// The path of the SQLite file; its WAL and shared-memory files sit beside it.
-    public var databasePath: String { directory.path("verity.sqlite") }
+    package var databasePath: String { directory.path("verity.sqlite") }
 
     /// Enrols a client and sets the given details.
     @discardableResult
-    public func activeClient(_ id: String = "case-1234567/PWC", pin: String? = "4829157", password: String? = nil) async throws -> SubjectID {
+    package func activeClient(_ id: String = "case-1234567/PWC", pin: String? = "4829157", password: String? = nil) async throws -> SubjectID {
         let subject = try SubjectID(id)
         _ = try await service.enroll(subject, kind: .client, context: .agent)
         _ = try await service.setSecurityDetails(subject, SecurityFactors(pin: pin, password: password), context: .agent)
@@ -49,13 +49,13 @@ public struct ServiceFixture: Sendable {
 }
 
 extension CallContext {
-    public static let agent = CallContext(caller: "casework-system", role: "agent", actor: "agent:4711")
-    public static let verifier = CallContext(caller: "portal", role: "verifier")
-    public static let admin = CallContext(caller: "ops-console", role: "admin", actor: "admin:1")
+    package static let agent = CallContext(caller: "casework-system", role: "agent", actor: "agent:4711")
+    package static let verifier = CallContext(caller: "portal", role: "verifier")
+    package static let admin = CallContext(caller: "ops-console", role: "admin", actor: "admin:1")
 }
 
 /// Waits until `condition` holds, checking every few milliseconds, or fails after `timeout`.
-public func waitUntil(
+package func waitUntil(
     timeout: Duration = .seconds(10),
     _ condition: @Sendable () async throws -> Bool
 ) async throws {
@@ -66,24 +66,24 @@ public func waitUntil(
     }
 }
 
-public struct TimedOut: Error {
-    public init() {}
+package struct TimedOut: Error {
+    package init() {}
 }
 
 /// A clock that stands still until a test moves it.
-public final class TestClock: Sendable {
+package final class TestClock: Sendable {
     private let current: Mutex<Date>
 
-    public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+    package init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
         current = Mutex(start)
     }
 
-    public var now: Date { current.withLock { $0 } }
+    package var now: Date { current.withLock { $0 } }
 
-    public func advance(by seconds: TimeInterval) {
+    package func advance(by seconds: TimeInterval) {
         current.withLock { $0 = $0.addingTimeInterval(seconds) }
     }
 
     /// The clock as a use case's `now` closure.
-    public var closure: @Sendable () -> Date { { self.now } }
+    package var closure: @Sendable () -> Date { { self.now } }
 }

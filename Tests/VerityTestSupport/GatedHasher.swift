@@ -11,20 +11,20 @@ import VerityCrypto
 
 /// A hasher whose work waits at a gate until the test opens it: what is queued behind it, and
 /// what is refused, no longer depends on how fast a KDF runs.
-public final class GatedHasher: SecretHashing, @unchecked Sendable {
+package final class GatedHasher: SecretHashing, @unchecked Sendable {
     private let inner: any SecretHashing
     private let condition = NSCondition()
     private var open = false
     private var waiting = 0
 
-    public init(_ inner: any SecretHashing) {
+    package init(_ inner: any SecretHashing) {
         self.inner = inner
     }
 
     /// How many jobs wait at the gate.
-    public var waitingJobs: Int { condition.withLock { waiting } }
+    package var waitingJobs: Int { condition.withLock { waiting } }
 
-    public func openGate() {
+    package func openGate() {
         condition.withLock {
             open = true
             condition.broadcast()
@@ -39,17 +39,17 @@ public final class GatedHasher: SecretHashing, @unchecked Sendable {
         }
     }
 
-    public func hash(_ secret: String) throws -> String {
+    package func hash(_ secret: String) throws -> String {
         pass()
         return try inner.hash(secret)
     }
 
-    public func verify(_ secret: String, against encoded: String) throws -> SecretMatch {
+    package func verify(_ secret: String, against encoded: String) throws -> SecretMatch {
         pass()
         return try inner.verify(secret, against: encoded)
     }
 
-    public func performDecoyVerification(of secret: String) {
+    package func performDecoyVerification(of secret: String) {
         pass()
         inner.performDecoyVerification(of: secret)
     }

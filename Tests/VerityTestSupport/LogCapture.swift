@@ -10,22 +10,22 @@ import Logging
 import Synchronization
 
 /// Collects every log line, metadata included, so tests can search them for secrets.
-public final class LogCapture: Sendable {
+package final class LogCapture: Sendable {
     private let lines = Mutex<[String]>([])
 
-    public init() {}
+    package init() {}
 
     /// A logger at trace level that writes into this capture.
-    public func logger(label: String = "verity.test") -> Logger {
+    package func logger(label: String = "verity.test") -> Logger {
         var logger = Logger(label: label) { label in Handler(capture: self, label: label) }
         logger.logLevel = .trace
         return logger
     }
 
     /// Every line so far, as `label level message key=value ...`.
-    public var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    package var text: String { lines.withLock { $0.joined(separator: "\n") } }
 
-    public var count: Int { lines.withLock { $0.count } }
+    package var count: Int { lines.withLock { $0.count } }
 
     fileprivate func record(_ line: String) { lines.withLock { $0.append(line) } }
 

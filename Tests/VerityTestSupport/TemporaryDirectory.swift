@@ -9,20 +9,20 @@
 import Foundation
 
 /// A fresh directory under the system's temporary folder, removed when the value is released.
-public final class TemporaryDirectory: Sendable {
-    public let url: URL
+package final class TemporaryDirectory: Sendable {
+    package let url: URL
 
-    public init(_ prefix: String = "verity-test") throws {
+    package init(_ prefix: String = "verity-test") throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
 
-    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    package func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
     /// Every file's bytes, for searching what reached the disk.
-    public func allFileContents() throws -> [(name: String, bytes: [UInt8])] {
+    package func allFileContents() throws -> [(name: String, bytes: [UInt8])] {
         try FileManager.default.contentsOfDirectory(atPath: url.path).sorted().map { name in
             (name, Array(try Data(contentsOf: url.appendingPathComponent(name))))
         }

@@ -17,13 +17,13 @@ import VerityCrypto
 /// deliberately simple (each field as `<byte count>:<UTF-8 bytes>;` in a fixed order) so that a
 /// checker in any language can recompute them. Events written before the chain was keyed carry no
 /// key id and a plain SHA-256 of the version 1 bytes; they may only come before the first keyed one.
-public enum AuditChain {
+package enum AuditChain {
     /// The ``AuditEvent/previousHash`` of the first event.
-    public static let genesisHash = String(repeating: "0", count: 64)
+    package static let genesisHash = String(repeating: "0", count: 64)
 
     /// The event's hash: HMAC-SHA256 under `key` of the version 2 bytes, or, for an event
     /// without a key id, SHA-256 of the version 1 bytes.
-    public static func hash(of event: AuditEvent, key: [UInt8]?) -> String {
+    package static func hash(of event: AuditEvent, key: [UInt8]?) -> String {
         let digest: [UInt8]
         if event.keyID != nil, let key {
             digest = HMACSHA256.authenticate(canonicalBytes(of: event), key: key)
@@ -34,7 +34,7 @@ public enum AuditChain {
     }
 
     /// The bytes an event's hash covers: every field but the hash itself; the key id too, from version 2.
-    public static func canonicalBytes(of event: AuditEvent) -> [UInt8] {
+    package static func canonicalBytes(of event: AuditEvent) -> [UInt8] {
         let version = event.keyID.map { ["v2", $0] } ?? ["v1"]
         let fields: [String] = version + [
             String(event.seq), String(Timestamp.milliseconds(of: event.time)), event.caller, event.role,
@@ -51,23 +51,23 @@ public enum AuditChain {
 
 /// The audit-chain keys of every pepper key: the current one seals new events, all of them
 /// check old ones.
-public struct AuditChainKeys: Sendable {
-    public let currentKeyID: String
+package struct AuditChainKeys: Sendable {
+    package let currentKeyID: String
     private let keys: [String: [UInt8]]
 
-    public init(keyring: PepperKeyring) {
+    package init(keyring: PepperKeyring) {
         currentKeyID = keyring.currentKeyID
         keys = Dictionary(uniqueKeysWithValues: keyring.keyIDs.map { ($0, keyring.derivedKey(id: $0, for: .auditChain)!) })
     }
 
-    public var currentKey: [UInt8] { keys[currentKeyID]! }
+    package var currentKey: [UInt8] { keys[currentKeyID]! }
 
-    public func key(id: String) -> [UInt8]? { keys[id] }
+    package func key(id: String) -> [UInt8]? { keys[id] }
 }
 
 /// Checks an audit trail event by event, oldest first, so that a trail of any length can be
 /// checked without holding it in memory.
-public struct AuditChainVerifier: Sendable {
+package struct AuditChainVerifier: Sendable {
     private let keys: AuditChainKeys
     private var previousHash = AuditChain.genesisHash
     private var expectedSeq: Int64 = 1
@@ -75,14 +75,14 @@ public struct AuditChainVerifier: Sendable {
     private var sawKeyedEvent = false
     private var lastWasKeyed = true
 
-    public init(keys: AuditChainKeys) {
+    package init(keys: AuditChainKeys) {
         self.keys = keys
     }
 
     /// Checks the next event: its place in the sequence, its link to the event before, and its
     /// own hash, under its key. An unkeyed event after a keyed one is a forgery (a downgrade).
     /// Returns `false` at the first event that fails any of them.
-    public mutating func check(_ event: AuditEvent) -> Bool {
+    package mutating func check(_ event: AuditEvent) -> Bool {
         checked += 1
         let key = event.keyID.flatMap(keys.key(id:))
         guard
@@ -104,7 +104,7 @@ public struct AuditChainVerifier: Sendable {
     /// A chain whose head is unkeyed is reported broken at its head: its plain SHA-256 links
     /// can be forged by anyone who can write the database, so only a keyed head vouches for
     /// what comes before it (a store is given a keyed head when it is first opened keyed).
-    public func report(firstBadSeq: Int64?) -> AuditChainReport {
+    package func report(firstBadSeq: Int64?) -> AuditChainReport {
         let unvouched = firstBadSeq == nil && checked > 0 && !lastWasKeyed ? expectedSeq - 1 : nil
         return AuditChainReport(checked: checked, headSeq: expectedSeq - 1, headHash: previousHash, firstBadSeq: firstBadSeq ?? unvouched)
     }
@@ -113,22 +113,22 @@ public struct AuditChainVerifier: Sendable {
 /// A head of the audit trail as the service vouches for it: an operator who keeps `seq` and
 /// `hash` can later prove that the trail was neither cut back nor rewritten up to that point
 /// (`verityctl audit verify --expect-head SEQ:HASH`); the MAC shows that this service issued it.
-public struct AuditCheckpoint: Equatable, Sendable {
-    public var seq: Int64
-    public var hash: String
-    public var time: Date
+package struct AuditCheckpoint: Equatable, Sendable {
+    package var seq: Int64
+    package var hash: String
+    package var time: Date
     /// The pepper key whose checkpoint key made ``mac``.
-    public var keyID: String
+    package var keyID: String
     /// HMAC-SHA256 (hex), under the checkpoint key, of ``signedBytes``.
-    public var mac: String
+    package var mac: String
 
     /// `verity-audit-checkpoint-v1|<seq>|<hash>|<time in ms>`, the bytes the MAC covers.
-    public var signedBytes: [UInt8] {
+    package var signedBytes: [UInt8] {
         Array("verity-audit-checkpoint-v1|\(seq)|\(hash)|\(Timestamp.milliseconds(of: time))".utf8)
     }
 
     /// A checkpoint of `seq` and `hash`, made now with the current key of `keyring`.
-    public init(seq: Int64, hash: String, time: Date, keyring: PepperKeyring) {
+    package init(seq: Int64, hash: String, time: Date, keyring: PepperKeyring) {
         self.seq = seq
         self.hash = hash
         self.time = time
@@ -138,7 +138,7 @@ public struct AuditCheckpoint: Equatable, Sendable {
     }
 
     /// Whether `keyring` made this checkpoint.
-    public func isAuthentic(under keyring: PepperKeyring) -> Bool {
+    package func isAuthentic(under keyring: PepperKeyring) -> Bool {
         guard let expected = Self.mac(of: signedBytes, keyID: keyID, keyring: keyring) else { return false }
         return ConstantTime.equals(Array(expected.utf8), Array(mac.utf8))
     }
@@ -151,19 +151,19 @@ public struct AuditCheckpoint: Equatable, Sendable {
 }
 
 /// The result of checking the audit chain.
-public struct AuditChainReport: Equatable, Sendable {
+package struct AuditChainReport: Equatable, Sendable {
     /// How many events were examined.
-    public var checked: Int
+    package var checked: Int
     /// The last event that checked out, and its hash: an outside system that keeps the head can
     /// later tell whether events were cut off the end.
-    public var headSeq: Int64
-    public var headHash: String
+    package var headSeq: Int64
+    package var headHash: String
     /// The first event whose stored content or link no longer matches, if any.
-    public var firstBadSeq: Int64?
+    package var firstBadSeq: Int64?
 
-    public var ok: Bool { firstBadSeq == nil }
+    package var ok: Bool { firstBadSeq == nil }
 
-    public init(checked: Int, headSeq: Int64, headHash: String, firstBadSeq: Int64?) {
+    package init(checked: Int, headSeq: Int64, headHash: String, firstBadSeq: Int64?) {
         self.checked = checked
         self.headSeq = headSeq
         self.headHash = headHash
@@ -172,21 +172,21 @@ public struct AuditChainReport: Equatable, Sendable {
 }
 
 /// RFC 3339 UTC timestamps with millisecond precision, as the wire and the audit chain write them.
-public enum Timestamp {
+package enum Timestamp {
     /// Milliseconds since 1970, rounded: how the store and the audit chain keep time, so that a
     /// value read back hashes exactly as it did when written.
-    public static func milliseconds(of date: Date) -> Int64 {
+    package static func milliseconds(of date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     /// The date of a count of milliseconds since 1970.
-    public static func date(milliseconds: Int64) -> Date {
+    package static func date(milliseconds: Int64) -> Date {
         Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
     /// The date as RFC 3339 UTC with milliseconds, rounded as ``milliseconds(of:)`` rounds, so
     /// that a time shows the same before and after the store keeps it.
-    public static func string(from date: Date) -> String {
+    package static func string(from date: Date) -> String {
         let milliseconds = milliseconds(of: date)
         let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
         let whole = Date(timeIntervalSince1970: TimeInterval(fraction < 0 ? seconds - 1 : seconds))
@@ -194,7 +194,7 @@ public enum Timestamp {
         return "\(text.dropLast())." + String(format: "%03d", (fraction + 1000) % 1000) + "Z"
     }
 
-    public static func date(from string: String) -> Date? {
+    package static func date(from string: String) -> Date? {
         try? format.parse(string)
     }
 

@@ -12,33 +12,33 @@ import Foundation
 ///
 /// Events never hold a secret, nor a hash of one: `facts` say what was checked or changed
 /// ("PIN verified", "reason: ..."), not with what.
-public struct AuditEvent: Equatable, Sendable {
+package struct AuditEvent: Equatable, Sendable {
     /// The position in the trail, from 1, without gaps.
-    public var seq: Int64
-    public var time: Date
+    package var seq: Int64
+    package var time: Date
     /// The calling system (its certificate's CN).
-    public var caller: String
+    package var caller: String
     /// The calling system's role.
-    public var role: String
+    package var role: String
     /// The person on whose behalf the system called, such as a caseworker's id.
-    public var actor: String?
-    public var subjectID: String?
+    package var actor: String?
+    package var subjectID: String?
     /// The method called, such as `verity.v1.Credentials/Verify`.
-    public var method: String
-    public var action: AuditAction
-    public var outcome: String
-    public var facts: [String]
+    package var method: String
+    package var action: AuditAction
+    package var outcome: String
+    package var facts: [String]
     /// The ``hash`` of the event before, or 64 zeroes for the first.
-    public var previousHash: String
+    package var previousHash: String
     /// The pepper key whose audit-chain key sealed this event; `nil` for an event written before
     /// the chain was keyed, whose hash is a plain SHA-256.
-    public var keyID: String?
+    package var keyID: String?
     /// HMAC-SHA256 (hex) of this event's canonical bytes, which include ``previousHash``, under
     /// the audit-chain key of ``keyID`` (``AuditChain``).
-    public var hash: String
+    package var hash: String
 
     /// A new event, sealed with `keys`' current key.
-    public init(
+    package init(
         seq: Int64,
         draft: AuditDraft,
         previousHash: String,
@@ -60,7 +60,7 @@ public struct AuditEvent: Equatable, Sendable {
         self.hash = AuditChain.hash(of: self, key: keys.currentKey)
     }
 
-    public init(
+    package init(
         seq: Int64, time: Date, caller: String, role: String, actor: String?, subjectID: String?,
         method: String, action: AuditAction, outcome: String, facts: [String], previousHash: String, keyID: String?, hash: String
     ) {
@@ -81,15 +81,15 @@ public struct AuditEvent: Equatable, Sendable {
 }
 
 /// An event to append: everything but its place in the chain.
-public struct AuditDraft: Equatable, Sendable {
-    public var time: Date
-    public var context: CallContext
-    public var subjectID: SubjectID?
-    public var action: AuditAction
-    public var outcome: String
-    public var facts: [String]
+package struct AuditDraft: Equatable, Sendable {
+    package var time: Date
+    package var context: CallContext
+    package var subjectID: SubjectID?
+    package var action: AuditAction
+    package var outcome: String
+    package var facts: [String]
 
-    public init(
+    package init(
         time: Date, context: CallContext, subjectID: SubjectID?, action: AuditAction, outcome: String, facts: [String] = []
     ) {
         self.time = time
@@ -102,7 +102,7 @@ public struct AuditDraft: Equatable, Sendable {
 }
 
 /// What an audited act was.
-public enum AuditAction: String, CaseIterable, Codable, Sendable {
+package enum AuditAction: String, CaseIterable, Codable, Sendable {
     case enroll = "ENROLL"
     case updateContacts = "UPDATE_CONTACTS"
     case setSecurityDetails = "SET_SECURITY_DETAILS"

@@ -13,7 +13,7 @@ import Foundation
 /// A check that does not match is not an error: it is a ``VerificationResult``. These cases are
 /// for calls that could not be judged, and each maps to one canonical gRPC status code. Their
 /// messages are written for a person and never hold a secret.
-public enum CredentialError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum CredentialError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A field is missing or malformed, or a new secret breaks the policy (`reason` names the rule).
     case invalidArgument(field: String, reason: String, message: String)
     /// No subject has this id.
@@ -36,7 +36,7 @@ public enum CredentialError: Error, Equatable, Sendable, CustomStringConvertible
     /// The store could not take the call now; nothing was done, and it may be retried.
     case unavailable(reason: String, message: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .invalidArgument(field, reason, message): "\(field): \(message) (\(reason))"
         case let .notFound(id): "no subject \(id)"
@@ -51,31 +51,31 @@ public enum CredentialError: Error, Equatable, Sendable, CustomStringConvertible
     }
 
     /// Every remaining attempt is held by checks of the same subject still being evaluated.
-    public static let checksInProgress = CredentialError.aborted(
+    package static let checksInProgress = CredentialError.aborted(
         reason: "CHECKS_IN_PROGRESS",
         message: "other checks of this subject are still being evaluated and hold its remaining attempts; retry when they finish"
     )
 
     /// The check outlived the longest a check may take, and its reservation was counted as lost.
-    public static let reservationLost = CredentialError.aborted(
+    package static let reservationLost = CredentialError.aborted(
         reason: "RESERVATION_LOST",
         message: "the check took too long and was counted as a failed check; retry"
     )
 
     /// New details were set while the check compared the old ones: nothing was verified or counted.
-    public static let credentialsChanged = CredentialError.aborted(
+    package static let credentialsChanged = CredentialError.aborted(
         reason: "CREDENTIALS_CHANGED",
         message: "the security details were replaced while this check ran; nothing was verified or counted; check the new ones"
     )
 
     /// A stored credential could not be evaluated (unknown pepper key, malformed or out-of-bounds hash).
-    public static let credentialIntegrity = CredentialError.internalFailure(
+    package static let credentialIntegrity = CredentialError.internalFailure(
         reason: "CREDENTIAL_INTEGRITY",
         message: "a stored credential could not be evaluated; the attempt was counted and the operators were alerted"
     )
 
     /// The cryptographic library failed while evaluating a credential.
-    public static let cryptoFailure = CredentialError.internalFailure(
+    package static let cryptoFailure = CredentialError.internalFailure(
         reason: "CRYPTO_FAILURE",
         message: "the cryptographic library failed; the attempt was counted and the operators were alerted"
     )

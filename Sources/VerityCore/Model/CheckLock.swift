@@ -26,9 +26,9 @@ import Foundation
 /// - A failure blocks by looking at the row as it is now, not at a snapshot.
 /// - A reservation older than `longestCheck` belongs to a check that can no longer finish (its
 ///   process died): it is counted as a failure, with the reason "outcome lost".
-public enum CheckLock {
+package enum CheckLock {
     /// Why a check was not reserved.
-    public enum Refusal: Equatable, Sendable {
+    package enum Refusal: Equatable, Sendable {
         case blocked
         /// The subject is not ACTIVE, or lacks a secret the check needs.
         case notSetUp
@@ -37,26 +37,26 @@ public enum CheckLock {
     }
 
     /// The result of ``reserve(_:check:slots:now:limit:longestCheck:)``.
-    public struct Reservation: Equatable, Sendable {
+    package struct Reservation: Equatable, Sendable {
         /// The reserved check, or why there is none.
-        public var decision: Result<PendingCheck, RefusalError>
+        package var decision: Result<PendingCheck, RefusalError>
         /// Reservations of checks that never finished, counted now as failures.
-        public var lostChecks: [PendingCheck]
+        package var lostChecks: [PendingCheck]
         /// Whether this step blocked the subject (because of lost checks, or a legacy row at the limit).
-        public var blocked: Bool
+        package var blocked: Bool
     }
 
     /// A ``Refusal`` as an error, so that a reservation reads as a `Result`.
-    public struct RefusalError: Error, Equatable, Sendable {
-        public var refusal: Refusal
+    package struct RefusalError: Error, Equatable, Sendable {
+        package var refusal: Refusal
 
-        public init(refusal: Refusal) {
+        package init(refusal: Refusal) {
             self.refusal = refusal
         }
     }
 
     /// The result of ``finish(_:check:matched:limit:now:)``.
-    public enum Finish: Equatable, Sendable {
+    package enum Finish: Equatable, Sendable {
         /// A match on an ACTIVE subject: the failures it saw are cleared.
         case verified
         /// A mismatch, now counted; `blocked` when it was the one that reached the limit.
@@ -71,14 +71,14 @@ public enum CheckLock {
     }
 
     /// The block reason when lost checks reach the limit.
-    public static let lostReason = "attempt limit reached; a check's outcome was lost"
+    package static let lostReason = "attempt limit reached; a check's outcome was lost"
 
     /// Reserves one check, after counting the reservations that can no longer finish.
     ///
     /// - Parameters:
     ///   - slots: the stored secrets the check compares; a missing one refuses it as NOT_SET_UP.
     ///   - longestCheck: the longest a live check can take between reservation and finish.
-    public static func reserve(
+    package static func reserve(
         _ subject: inout Subject,
         check id: String,
         slots: [CredentialSlot],
@@ -115,7 +115,7 @@ public enum CheckLock {
     /// - Parameter compared: the stored hashes the secrets were compared with; a match counts
     ///   only if they are still the stored ones (found by spin: a caseworker's new details must
     ///   not be verified, or overwritten, by a check of the old ones).
-    public static func finish(
+    package static func finish(
         _ subject: inout Subject,
         check id: String,
         matched: Bool,
@@ -142,7 +142,7 @@ public enum CheckLock {
 
     /// Clears every recorded failure: an unblock, or new details set by a caseworker. Checks
     /// still in flight keep their reservations and count if they fail.
-    public static func reset(_ subject: inout Subject) {
+    package static func reset(_ subject: inout Subject) {
         subject.consecutiveFailures = 0
     }
 
@@ -157,15 +157,15 @@ public enum CheckLock {
 }
 
 /// A check reserved and not yet finished, as the store keeps it.
-public struct PendingCheck: Equatable, Sendable {
+package struct PendingCheck: Equatable, Sendable {
     /// 128 random bits, hex.
-    public var id: String
-    public var reservedAt: Date
+    package var id: String
+    package var reservedAt: Date
     /// The subject's ``Subject/failureSerial`` when the check was reserved: a success clears
     /// failures up to this serial, and no later one.
-    public var seenFailureSerial: Int64
+    package var seenFailureSerial: Int64
 
-    public init(id: String, reservedAt: Date, seenFailureSerial: Int64) {
+    package init(id: String, reservedAt: Date, seenFailureSerial: Int64) {
         self.id = id
         self.reservedAt = reservedAt
         self.seenFailureSerial = seenFailureSerial

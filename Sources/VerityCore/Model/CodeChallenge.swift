@@ -9,26 +9,26 @@
 import Foundation
 
 /// A one-time code sent to a contact on file, as stored: never the code itself, only its MAC.
-public struct CodeChallenge: Equatable, Sendable {
+package struct CodeChallenge: Equatable, Sendable {
     /// The id the caller quotes to verify the code: 128 random bits, hex.
-    public var id: String
-    public var subjectID: SubjectID
-    public var purpose: CodePurpose
-    public var channel: CodeChannel
-    public var maskedDestination: String
+    package var id: String
+    package var subjectID: SubjectID
+    package var purpose: CodePurpose
+    package var channel: CodeChannel
+    package var maskedDestination: String
     /// HMAC-SHA256 (hex) of the normalised destination under a key of its own: codes are counted
     /// per destination without the destination being stored.
-    public var destinationKey: String
+    package var destinationKey: String
     /// HMAC-SHA256 (hex) of the challenge id, purpose and code under the pepper key `pepperKeyID`.
-    public var codeMAC: String
-    public var pepperKeyID: String
+    package var codeMAC: String
+    package var pepperKeyID: String
     /// Wrong tries so far, counted before each try is evaluated.
-    public var failedAttempts: Int
-    public var state: CodeChallengeState
-    public var createdAt: Date
-    public var expiresAt: Date
+    package var failedAttempts: Int
+    package var state: CodeChallengeState
+    package var createdAt: Date
+    package var expiresAt: Date
 
-    public init(
+    package init(
         id: String, subjectID: SubjectID, purpose: CodePurpose, channel: CodeChannel, maskedDestination: String,
         destinationKey: String, codeMAC: String, pepperKeyID: String, failedAttempts: Int = 0, state: CodeChallengeState = .active,
         createdAt: Date, expiresAt: Date
@@ -54,7 +54,7 @@ extension CodeChallenge {
     ///
     /// - Parameter matches: whether the offered code matches; asked only for a challenge that
     ///   may still be used, so a used, replaced or expired code is never compared.
-    public mutating func attempt(limit: Int, now: Date, matches: () throws -> Bool) rethrows -> CodeVerificationResult {
+    package mutating func attempt(limit: Int, now: Date, matches: () throws -> Bool) rethrows -> CodeVerificationResult {
         switch state {
         case .used: return CodeVerificationResult(.alreadyUsed, attemptsRemaining: 0)
         case .exhausted: return CodeVerificationResult(.exhausted, attemptsRemaining: 0)
@@ -77,24 +77,24 @@ extension CodeChallenge {
 }
 
 /// What a one-time code is for.
-public enum CodePurpose: String, CaseIterable, Codable, Sendable {
+package enum CodePurpose: String, CaseIterable, Codable, Sendable {
     case portalRegistration = "PORTAL_REGISTRATION"
     case passwordReset = "PASSWORD_RESET"
     case accountLink = "ACCOUNT_LINK"
     case stepUp = "STEP_UP"
 
     /// The notification template that carries a code for this purpose.
-    public var template: String { "CODE_\(rawValue)" }
+    package var template: String { "CODE_\(rawValue)" }
 }
 
 /// How a one-time code travels.
-public enum CodeChannel: String, CaseIterable, Codable, Sendable {
+package enum CodeChannel: String, CaseIterable, Codable, Sendable {
     case email = "EMAIL"
     case sms = "SMS"
 }
 
 /// Where a challenge stands.
-public enum CodeChallengeState: String, CaseIterable, Codable, Sendable {
+package enum CodeChallengeState: String, CaseIterable, Codable, Sendable {
     case active = "ACTIVE"
     case used = "USED"
     /// A newer code for the same subject and purpose replaced this one.
@@ -103,18 +103,18 @@ public enum CodeChallengeState: String, CaseIterable, Codable, Sendable {
 }
 
 /// The answer to `IssueCode`: never the code.
-public struct IssuedCode: Equatable, Sendable {
-    public var challengeID: String
+package struct IssuedCode: Equatable, Sendable {
+    package var challengeID: String
     /// Whom and what the code is for: a check must name both.
-    public var subjectID: SubjectID
-    public var purpose: CodePurpose
-    public var maskedDestination: String
-    public var expiresAt: Date
+    package var subjectID: SubjectID
+    package var purpose: CodePurpose
+    package var maskedDestination: String
+    package var expiresAt: Date
 }
 
 /// The answer to one try of a code.
-public struct CodeVerificationResult: Equatable, Sendable {
-    public enum Outcome: String, CaseIterable, Sendable {
+package struct CodeVerificationResult: Equatable, Sendable {
+    package enum Outcome: String, CaseIterable, Sendable {
         case verified = "VERIFIED"
         case mismatch = "MISMATCH"
         case expired = "EXPIRED"
@@ -122,10 +122,10 @@ public struct CodeVerificationResult: Equatable, Sendable {
         case alreadyUsed = "ALREADY_USED"
     }
 
-    public var outcome: Outcome
-    public var attemptsRemaining: Int
+    package var outcome: Outcome
+    package var attemptsRemaining: Int
 
-    public init(_ outcome: Outcome, attemptsRemaining: Int) {
+    package init(_ outcome: Outcome, attemptsRemaining: Int) {
         self.outcome = outcome
         self.attemptsRemaining = attemptsRemaining
     }

@@ -8,11 +8,11 @@
 
 /// The e-mail addresses and phone numbers on file for a subject: the only places one-time
 /// codes may be sent.
-public struct Contacts: Equatable, Codable, Sendable {
-    public var emails: [String]
-    public var phones: [Phone]
+package struct Contacts: Equatable, Codable, Sendable {
+    package var emails: [String]
+    package var phones: [Phone]
 
-    public init(emails: [String] = [], phones: [Phone] = []) {
+    package init(emails: [String] = [], phones: [Phone] = []) {
         self.emails = emails
         self.phones = phones
     }
@@ -21,7 +21,7 @@ public struct Contacts: Equatable, Codable, Sendable {
     ///
     /// - Throws: ``CredentialError/invalidArgument(field:reason:message:)`` naming the first
     ///   entry that is not a plausible e-mail address or phone number.
-    public func validated() throws(CredentialError) -> Contacts {
+    package func validated() throws(CredentialError) -> Contacts {
         guard emails.count + phones.count <= Self.maximumEntries else {
             throw .invalidArgument(field: "contacts", reason: "TOO_MANY", message: "at most \(Self.maximumEntries) contacts")
         }
@@ -60,18 +60,18 @@ public struct Contacts: Equatable, Codable, Sendable {
 }
 
 /// A phone number on file and what kind of line it is.
-public struct Phone: Hashable, Codable, Sendable {
-    public var number: String
-    public var type: PhoneType
+package struct Phone: Hashable, Codable, Sendable {
+    package var number: String
+    package var type: PhoneType
 
-    public init(number: String, type: PhoneType) {
+    package init(number: String, type: PhoneType) {
         self.number = number
         self.type = type
     }
 }
 
 /// The kinds of phone line a case system records.
-public enum PhoneType: String, CaseIterable, Codable, Sendable {
+package enum PhoneType: String, CaseIterable, Codable, Sendable {
     case cell = "CELL"
     case main = "MAIN"
     case message = "MESSAGE"
@@ -82,7 +82,7 @@ public enum PhoneType: String, CaseIterable, Codable, Sendable {
     case tollFree = "TOLL_FREE"
 
     /// Whether a text message may be sent to a line of this kind: never to fax, TDD or toll-free lines.
-    public var acceptsTextMessages: Bool {
+    package var acceptsTextMessages: Bool {
         switch self {
         case .cell, .main, .message, .home, .work: true
         case .fax, .tdd, .tollFree: false

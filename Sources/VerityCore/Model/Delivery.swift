@@ -10,24 +10,24 @@ import Foundation
 
 /// A message waiting in the notification outbox, as stored: its content sealed with
 /// AES-256-GCM under a key derived from the pepper keyring, and erased once acknowledged or expired.
-public struct Delivery: Equatable, Sendable {
-    public var id: String
-    public var channel: CodeChannel
+package struct Delivery: Equatable, Sendable {
+    package var id: String
+    package var channel: CodeChannel
     /// `nonce || ciphertext || tag` of the JSON ``DeliveryContent``; `nil` once erased.
-    public var sealedContent: [UInt8]?
-    public var pepperKeyID: String
-    public var state: DeliveryState
-    public var leasedUntil: Date?
+    package var sealedContent: [UInt8]?
+    package var pepperKeyID: String
+    package var state: DeliveryState
+    package var leasedUntil: Date?
     /// Names the current lease: an acknowledgement must present it, so that a notifier whose
     /// lease ran out cannot settle a delivery another notifier now holds.
-    public var leaseToken: String?
+    package var leaseToken: String?
     /// The one-time code this delivery carries, if any: replacing the code expires the delivery.
-    public var challengeID: String?
-    public var attempts: Int
-    public var createdAt: Date
-    public var expiresAt: Date
+    package var challengeID: String?
+    package var attempts: Int
+    package var createdAt: Date
+    package var expiresAt: Date
 
-    public init(
+    package init(
         id: String, channel: CodeChannel, sealedContent: [UInt8]?, pepperKeyID: String, state: DeliveryState = .pending,
         leasedUntil: Date? = nil, leaseToken: String? = nil, challengeID: String? = nil, attempts: Int = 0,
         createdAt: Date, expiresAt: Date
@@ -47,7 +47,7 @@ public struct Delivery: Equatable, Sendable {
 }
 
 /// Where a delivery stands.
-public enum DeliveryState: String, CaseIterable, Codable, Sendable {
+package enum DeliveryState: String, CaseIterable, Codable, Sendable {
     /// Waiting to be leased, or leased and not yet acknowledged.
     case pending = "PENDING"
     case sent = "SENT"
@@ -57,12 +57,12 @@ public enum DeliveryState: String, CaseIterable, Codable, Sendable {
 }
 
 /// What the agency's mail or SMS system needs to send one message.
-public struct DeliveryContent: Codable, Equatable, Sendable {
-    public var destination: String
-    public var template: String
-    public var variables: [String: String]
+package struct DeliveryContent: Codable, Equatable, Sendable {
+    package var destination: String
+    package var template: String
+    package var variables: [String: String]
 
-    public init(destination: String, template: String, variables: [String: String]) {
+    package init(destination: String, template: String, variables: [String: String]) {
         self.destination = destination
         self.template = template
         self.variables = variables
@@ -70,9 +70,9 @@ public struct DeliveryContent: Codable, Equatable, Sendable {
 }
 
 /// A delivery handed out by a lease, decrypted.
-public struct LeasedDelivery: Equatable, Sendable {
-    public var id: String
-    public var leaseToken: String
-    public var channel: CodeChannel
-    public var content: DeliveryContent
+package struct LeasedDelivery: Equatable, Sendable {
+    package var id: String
+    package var leaseToken: String
+    package var channel: CodeChannel
+    package var content: DeliveryContent
 }

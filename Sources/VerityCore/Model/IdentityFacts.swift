@@ -14,26 +14,26 @@ import Foundation
 /// They are verified like secrets. Each one is brought to one canonical form
 /// (``canonical(_:)``), so that the same fact said another way still matches; then it is
 /// peppered and hashed. A fact is never stored, logged or audited in clear.
-public struct IdentityFacts: Equatable, Sendable {
-    public var identityDocument: IdentityDocument?
-    public var placeOfBirth: PlaceOfBirth?
+package struct IdentityFacts: Equatable, Sendable {
+    package var identityDocument: IdentityDocument?
+    package var placeOfBirth: PlaceOfBirth?
     /// Every child, in any order; given as a whole, compared as a whole.
-    public var children: [Child]?
+    package var children: [Child]?
 
-    public init(identityDocument: IdentityDocument? = nil, placeOfBirth: PlaceOfBirth? = nil, children: [Child]? = nil) {
+    package init(identityDocument: IdentityDocument? = nil, placeOfBirth: PlaceOfBirth? = nil, children: [Child]? = nil) {
         self.identityDocument = identityDocument
         self.placeOfBirth = placeOfBirth
         self.children = children
     }
 
     /// The kinds of fact given.
-    public var kinds: [FactKind] {
+    package var kinds: [FactKind] {
         [identityDocument.map { _ in FactKind.identityDocument }, placeOfBirth.map { _ in .placeOfBirth }, children.map { _ in .children }]
             .compactMap(\.self)
     }
 
     /// The canonical form of each fact given, in which it is hashed.
-    public func canonicalForms() throws(CredentialError) -> [(kind: FactKind, canonical: String)] {
+    package func canonicalForms() throws(CredentialError) -> [(kind: FactKind, canonical: String)] {
         var forms: [(FactKind, String)] = []
         if let identityDocument { forms.append((.identityDocument, try identityDocument.canonical())) }
         if let placeOfBirth { forms.append((.placeOfBirth, try placeOfBirth.canonical())) }
@@ -51,13 +51,13 @@ public struct IdentityFacts: Equatable, Sendable {
 }
 
 /// The kinds of fact on file.
-public enum FactKind: String, CaseIterable, Sendable {
+package enum FactKind: String, CaseIterable, Sendable {
     case identityDocument = "IDENTITY_DOCUMENT"
     case placeOfBirth = "PLACE_OF_BIRTH"
     case children = "CHILDREN"
 
     /// Its name in the audit trail ("verified: identity document").
-    public var auditName: String {
+    package var auditName: String {
         switch self {
         case .identityDocument: "identity document"
         case .placeOfBirth: "place of birth"
@@ -67,20 +67,20 @@ public enum FactKind: String, CaseIterable, Sendable {
 }
 
 /// A government-issued identity document.
-public struct IdentityDocument: Equatable, Sendable {
-    public enum Kind: String, CaseIterable, Sendable {
+package struct IdentityDocument: Equatable, Sendable {
+    package enum Kind: String, CaseIterable, Sendable {
         case driversLicense = "DRIVERS_LICENSE"
         case stateID = "STATE_ID"
         case passport = "PASSPORT"
         case other = "OTHER"
     }
 
-    public var kind: Kind
-    public var number: String
+    package var kind: Kind
+    package var number: String
     /// The issuing state or country, as its code or name (`AZ`, `Arizona`, `MX`).
-    public var issuer: String
+    package var issuer: String
 
-    public init(kind: Kind, number: String, issuer: String) {
+    package init(kind: Kind, number: String, issuer: String) {
         self.kind = kind
         self.number = number
         self.issuer = issuer
@@ -102,11 +102,11 @@ public struct IdentityDocument: Equatable, Sendable {
 }
 
 /// Where a person was born: a city, and its state or country.
-public struct PlaceOfBirth: Equatable, Sendable {
-    public var city: String
-    public var state: String
+package struct PlaceOfBirth: Equatable, Sendable {
+    package var city: String
+    package var state: String
 
-    public init(city: String, state: String) {
+    package init(city: String, state: String) {
         self.city = city
         self.state = state
     }
@@ -122,12 +122,12 @@ public struct PlaceOfBirth: Equatable, Sendable {
 }
 
 /// A child's full name and date of birth.
-public struct Child: Equatable, Sendable {
-    public var fullName: String
+package struct Child: Equatable, Sendable {
+    package var fullName: String
     /// `YYYY-MM-DD`, `MM/DD/YYYY` or `YYYYMMDD`.
-    public var dateOfBirth: String
+    package var dateOfBirth: String
 
-    public init(fullName: String, dateOfBirth: String) {
+    package init(fullName: String, dateOfBirth: String) {
         self.fullName = fullName
         self.dateOfBirth = dateOfBirth
     }

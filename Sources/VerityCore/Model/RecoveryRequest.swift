@@ -11,8 +11,8 @@ import Foundation
 /// A person whom nothing on file could confirm, waiting to send a copy of an identity document
 /// (procedure 000, steps 2 and 3). The request is why a later change of the password was
 /// allowed: the audit trail shows it opened, and confirmed by a caseworker with a reason.
-public struct RecoveryRequest: Equatable, Sendable {
-    public enum Status: String, CaseIterable, Sendable {
+package struct RecoveryRequest: Equatable, Sendable {
+    package enum Status: String, CaseIterable, Sendable {
         /// Waiting for the copy of a document.
         case awaitingDocument = "AWAITING_DOCUMENT"
         /// A caseworker confirmed the document.
@@ -21,16 +21,16 @@ public struct RecoveryRequest: Equatable, Sendable {
         case expired = "EXPIRED"
     }
 
-    public var id: String
-    public var subjectID: SubjectID
+    package var id: String
+    package var subjectID: SubjectID
     /// As stored; ``status(at:)`` is what it is at a given time.
-    public var storedStatus: Status
-    public var openedAt: Date
-    public var expiresAt: Date
+    package var storedStatus: Status
+    package var openedAt: Date
+    package var expiresAt: Date
     /// When the document was confirmed. (An expired request is derived from ``expiresAt``.)
-    public var closedAt: Date?
+    package var closedAt: Date?
 
-    public init(id: String, subjectID: SubjectID, storedStatus: Status, openedAt: Date, expiresAt: Date, closedAt: Date? = nil) {
+    package init(id: String, subjectID: SubjectID, storedStatus: Status, openedAt: Date, expiresAt: Date, closedAt: Date? = nil) {
         self.id = id
         self.subjectID = subjectID
         self.storedStatus = storedStatus
@@ -41,7 +41,7 @@ public struct RecoveryRequest: Equatable, Sendable {
 
     /// The status at `now`: a request still awaiting its document past its time has expired,
     /// whether or not anyone has looked at it since.
-    public func status(at now: Date) -> Status {
+    package func status(at now: Date) -> Status {
         storedStatus == .awaitingDocument && now >= expiresAt ? .expired : storedStatus
     }
 

@@ -12,27 +12,27 @@ import Foundation
 ///
 /// A representative is a subject of their own: their details are never the client's, and
 /// nothing done to one changes the other.
-public struct Subject: Equatable, Sendable {
-    public var id: SubjectID
-    public var kind: SubjectKind
+package struct Subject: Equatable, Sendable {
+    package var id: SubjectID
+    package var kind: SubjectKind
     /// The client a representative acts for; `nil` for clients.
-    public var representsSubjectID: SubjectID?
-    public var state: SubjectState
+    package var representsSubjectID: SubjectID?
+    package var state: SubjectState
     /// Failed security checks since the last success or unblock; the source of truth for the lock.
-    public var consecutiveFailures: Int
+    package var consecutiveFailures: Int
     /// Failed security checks ever recorded: a success clears failures up to the serial its
     /// check saw when it was reserved (``CheckLock``).
-    public var failureSerial: Int64
+    package var failureSerial: Int64
     /// Checks reserved and not yet finished; they count against the limit while in flight.
-    public var pendingChecks: [PendingCheck]
-    public var blockedAt: Date?
-    public var blockReason: String?
-    public var credentials: StoredCredentials
-    public var contacts: Contacts
-    public var createdAt: Date
-    public var updatedAt: Date
+    package var pendingChecks: [PendingCheck]
+    package var blockedAt: Date?
+    package var blockReason: String?
+    package var credentials: StoredCredentials
+    package var contacts: Contacts
+    package var createdAt: Date
+    package var updatedAt: Date
 
-    public init(
+    package init(
         id: SubjectID,
         kind: SubjectKind,
         representsSubjectID: SubjectID? = nil,
@@ -64,7 +64,7 @@ public struct Subject: Equatable, Sendable {
 }
 
 /// Whether a subject is a client or someone acting for one.
-public enum SubjectKind: String, CaseIterable, Codable, Sendable {
+package enum SubjectKind: String, CaseIterable, Codable, Sendable {
     case client = "CLIENT"
     case representative = "REPRESENTATIVE"
 }
@@ -78,7 +78,7 @@ public enum SubjectKind: String, CaseIterable, Codable, Sendable {
 ///                              │  ▲                                  │
 ///                  set details─┘  └────────── unblock ──▶ ACTIVE ◀───┘
 /// ```
-public enum SubjectState: String, CaseIterable, Codable, Sendable {
+package enum SubjectState: String, CaseIterable, Codable, Sendable {
     /// Enrolled, no details yet: nothing can be verified.
     case notSetUp = "NOT_SET_UP"
     /// The person could not be reached or refused; nothing can be verified until real details are set.
@@ -90,21 +90,21 @@ public enum SubjectState: String, CaseIterable, Codable, Sendable {
 }
 
 /// The hashes of a subject's secrets, as stored. Never the secrets themselves.
-public struct StoredCredentials: Equatable, Sendable {
-    public var pinHash: String?
+package struct StoredCredentials: Equatable, Sendable {
+    package var pinHash: String?
     /// The password as first typed, compared exactly on the portal.
-    public var passwordHash: String?
+    package var passwordHash: String?
     /// The password as spoken (case folded, spacing removed), compared on the phone.
-    public var spokenPasswordHash: String?
-    public var ivrPinHash: String?
-    public var ivrPinUpdatedAt: Date?
+    package var spokenPasswordHash: String?
+    package var ivrPinHash: String?
+    package var ivrPinUpdatedAt: Date?
     /// The facts on file for a fallback identity check (``IdentityFacts``), hashed like secrets.
-    public var identityDocumentHash: String?
-    public var placeOfBirthHash: String?
+    package var identityDocumentHash: String?
+    package var placeOfBirthHash: String?
     /// Every child's name and date of birth, hashed as one.
-    public var childrenHash: String?
+    package var childrenHash: String?
 
-    public init(
+    package init(
         pinHash: String? = nil,
         passwordHash: String? = nil,
         spokenPasswordHash: String? = nil,
@@ -125,7 +125,7 @@ public struct StoredCredentials: Equatable, Sendable {
     }
 
     /// The kinds of fact on file.
-    public var factsOnFile: [FactKind] {
+    package var factsOnFile: [FactKind] {
         FactKind.allCases.filter { CredentialSlot.fact($0).hash(in: self) != nil }
     }
 }

@@ -8,16 +8,16 @@
 
 /// The calling system's own stable id for a person: 1 to 128 characters of
 /// `A-Z a-z 0-9 . _ : / -`, such as `case-1234567/PWC`.
-public struct SubjectID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public static let maximumLength = 128
+package struct SubjectID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    package static let maximumLength = 128
 
-    public let rawValue: String
+    package let rawValue: String
 
     /// Validates `rawValue`.
     ///
     /// - Throws: ``CredentialError/invalidArgument(field:reason:message:)`` with reason
     ///   `INVALID_SUBJECT_ID`; the message says what the id may hold.
-    public init(_ rawValue: String, field: String = "subjectId") throws(CredentialError) {
+    package init(_ rawValue: String, field: String = "subjectId") throws(CredentialError) {
         guard (1...Self.maximumLength).contains(rawValue.utf8.count), rawValue.utf8.allSatisfy(Self.isAllowed) else {
             throw .invalidArgument(
                 field: field,
@@ -28,9 +28,9 @@ public struct SubjectID: Hashable, Comparable, Sendable, CustomStringConvertible
         self.rawValue = rawValue
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
-    public static func < (lhs: SubjectID, rhs: SubjectID) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: SubjectID, rhs: SubjectID) -> Bool { lhs.rawValue < rhs.rawValue }
 
     private static func isAllowed(_ byte: UInt8) -> Bool {
         switch byte {

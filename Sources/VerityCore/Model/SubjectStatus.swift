@@ -9,18 +9,18 @@
 import Foundation
 
 /// What a subject's status shows: states and dates, never a secret or a hash.
-public struct SubjectStatus: Equatable, Sendable {
-    public var subjectID: SubjectID
-    public var kind: SubjectKind
-    public var representsSubjectID: SubjectID?
-    public var state: SubjectState
-    public var consecutiveFailures: Int
-    public var blockedAt: Date?
-    public var blockReason: String?
-    public var hasPIN: Bool
-    public var hasPassword: Bool
-    public var ivrPINUpdatedAt: Date?
-    public var updatedAt: Date
+package struct SubjectStatus: Equatable, Sendable {
+    package var subjectID: SubjectID
+    package var kind: SubjectKind
+    package var representsSubjectID: SubjectID?
+    package var state: SubjectState
+    package var consecutiveFailures: Int
+    package var blockedAt: Date?
+    package var blockReason: String?
+    package var hasPIN: Bool
+    package var hasPassword: Bool
+    package var ivrPINUpdatedAt: Date?
+    package var updatedAt: Date
 
     init(_ subject: Subject) {
         subjectID = subject.id

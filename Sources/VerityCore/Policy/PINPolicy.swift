@@ -11,16 +11,16 @@
 /// Exactly seven ASCII digits, never all zeroes (the procedures' own rules); and, beyond them,
 /// not the well-known default 1234567, not one repeated digit, not a straight run up or down,
 /// because those are the first guesses anyone makes.
-public struct PINPolicy: Sendable {
-    public static let length = 7
-    public static let knownDefault = "1234567"
+package struct PINPolicy: Sendable {
+    package static let length = 7
+    package static let knownDefault = "1234567"
 
-    public init() {}
+    package init() {}
 
     /// Checks a PIN someone has chosen.
     ///
     /// - Throws: the first ``PolicyViolation`` in the order of ``PolicyViolation/Reason``.
-    public func check(_ pin: String, field: String = "pin") throws(PolicyViolation) {
+    package func check(_ pin: String, field: String = "pin") throws(PolicyViolation) {
         func refuse(_ reason: PolicyViolation.Reason, _ message: String) -> PolicyViolation {
             PolicyViolation(field: field, reason: reason, message: message)
         }

@@ -12,7 +12,7 @@ import Foundation
 ///
 /// On the portal the person types it, so it is compared exactly as first typed. On the phone
 /// a caseworker hears it, so case and spacing cannot count (procedure 002's FAQ).
-public enum PasswordForm: Sendable {
+package enum PasswordForm: Sendable {
     /// Compared exactly, character for character.
     case exact
     /// Compared as spoken: case folded, spacing removed.
@@ -22,7 +22,7 @@ public enum PasswordForm: Sendable {
     ///
     /// Both forms are Unicode-normalised first (NFC for the exact form, NFKC for the spoken
     /// one), so that the same characters typed on two keyboards hash alike.
-    public func normalize(_ password: String) -> String {
+    package func normalize(_ password: String) -> String {
         switch self {
         case .exact:
             password.precomposedStringWithCanonicalMapping

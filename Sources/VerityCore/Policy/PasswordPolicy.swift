@@ -14,11 +14,11 @@ import Foundation
 /// and `s.h.i.t` are caught while `Scunthorpe` is not); never containing the PIN; not one of
 /// the most common passwords. The word lists ship with the package
 /// (`Policy/generate-word-lists.py` says where they come from).
-public struct PasswordPolicy: Sendable {
-    public static let minimumLength = 8
-    public static let maximumLength = 64
+package struct PasswordPolicy: Sendable {
+    package static let minimumLength = 8
+    package static let maximumLength = 64
 
-    public init() {}
+    package init() {}
 
     /// Checks a password someone has chosen.
     ///
@@ -26,7 +26,7 @@ public struct PasswordPolicy: Sendable {
     ///   - password: the password as typed.
     ///   - pin: the PIN set in the same request, if any; the password may not contain it.
     /// - Throws: the first ``PolicyViolation`` found.
-    public func check(_ password: String, pin: String? = nil, field: String = "password") throws(PolicyViolation) {
+    package func check(_ password: String, pin: String? = nil, field: String = "password") throws(PolicyViolation) {
         func refuse(_ reason: PolicyViolation.Reason, _ message: String) -> PolicyViolation {
             PolicyViolation(field: field, reason: reason, message: message)
         }

@@ -10,8 +10,8 @@
 ///
 /// The reasons are the wire's `details.reason` values. The message explains the rule to the
 /// person choosing the secret and never repeats the secret.
-public struct PolicyViolation: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Reason: String, CaseIterable, Sendable {
+package struct PolicyViolation: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Reason: String, CaseIterable, Sendable {
         // PIN
         case length = "LENGTH"
         case notDigits = "NOT_DIGITS"
@@ -28,14 +28,14 @@ public struct PolicyViolation: Error, Equatable, Sendable, CustomStringConvertib
     }
 
     /// The request field holding the refused secret: `pin` or `password`.
-    public let field: String
-    public let reason: Reason
-    public let message: String
+    package let field: String
+    package let reason: Reason
+    package let message: String
 
-    public var description: String { "\(field): \(message) (\(reason.rawValue))" }
+    package var description: String { "\(field): \(message) (\(reason.rawValue))" }
 
     /// The same refusal as a ``CredentialError``, for the callers of use cases.
-    public var credentialError: CredentialError {
+    package var credentialError: CredentialError {
         .invalidArgument(field: field, reason: reason.rawValue, message: message)
     }
 }

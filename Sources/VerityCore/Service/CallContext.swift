@@ -10,20 +10,20 @@
 ///
 /// The server fills this from the verified client certificate and the request's metadata;
 /// every audit event carries it.
-public struct CallContext: Equatable, Sendable {
+package struct CallContext: Equatable, Sendable {
     /// The calling system, as named by its certificate's CN.
-    public var caller: String
+    package var caller: String
     /// The caller's role, from its certificate's OU.
-    public var role: String
+    package var role: String
     /// The person on whose behalf the system calls (metadata `actor`), such as a caseworker id.
-    public var actor: String?
+    package var actor: String?
     /// The method path being served, such as `verity.v1.Admin/Unblock`; `nil` when the use case
     /// is called as a library, and the audit trail then names the action instead.
-    public var method: String?
+    package var method: String?
     /// The caller's request id (metadata `requestId`), for correlating logs.
-    public var requestID: String?
+    package var requestID: String?
 
-    public init(caller: String, role: String, actor: String? = nil, method: String? = nil, requestID: String? = nil) {
+    package init(caller: String, role: String, actor: String? = nil, method: String? = nil, requestID: String? = nil) {
         self.caller = caller
         self.role = role
         self.actor = actor

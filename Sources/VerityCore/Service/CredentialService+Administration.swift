@@ -10,11 +10,11 @@ import Foundation
 
 extension CredentialService {
     /// The longest unblock reason kept, in Unicode scalars.
-    public static let maximumReasonLength = 500
+    package static let maximumReasonLength = 500
 
     /// Unblocks a BLOCKED subject: an explicit act by an authorised person, with a reason
     /// that goes into the audit trail. The failure count starts again from zero.
-    public func unblock(_ id: SubjectID, reason: String, context: CallContext) async throws -> SubjectState {
+    package func unblock(_ id: SubjectID, reason: String, context: CallContext) async throws -> SubjectState {
         let reason = try Self.auditedReason(reason, of: "an unblock")
         let audit = draft(.unblock, "OK", subject: id, context: context, facts: ["reason: \(reason)"])
         let time = now()
@@ -34,7 +34,7 @@ extension CredentialService {
     }
 
     /// Audit events oldest first, `limit` at a time (100 by default, at most 1,000).
-    public func auditEvents(for id: SubjectID? = nil, afterSeq: Int64 = 0, limit: Int = 100) async throws -> [AuditEvent] {
+    package func auditEvents(for id: SubjectID? = nil, afterSeq: Int64 = 0, limit: Int = 100) async throws -> [AuditEvent] {
         guard (1...1000).contains(limit) else {
             throw CredentialError.invalidArgument(field: "limit", reason: "OUT_OF_RANGE", message: "limit is 1 to 1000")
         }
@@ -42,22 +42,22 @@ extension CredentialService {
     }
 
     /// Checks the audit chain and names the first event that no longer matches its hash.
-    public func verifyAuditChain() async throws -> AuditChainReport {
+    package func verifyAuditChain() async throws -> AuditChainReport {
         try await store.verifyAuditChain()
     }
 
     /// Which pepper keys the stored data depends on.
-    public func keyInventory() async throws -> KeyInventory {
+    package func keyInventory() async throws -> KeyInventory {
         try await store.keyInventory()
     }
 
     /// A checkpoint of the head a report found intact, for the operator to keep.
-    public func checkpoint(of report: AuditChainReport) -> AuditCheckpoint {
+    package func checkpoint(of report: AuditChainReport) -> AuditCheckpoint {
         AuditCheckpoint(seq: report.headSeq, hash: report.headHash, time: now(), keyring: keyring)
     }
 
     /// A caseworker's reason for an act, trimmed, as the audit trail keeps it.
-    public static func auditedReason(_ reason: String, of act: String) throws(CredentialError) -> String {
+    package static func auditedReason(_ reason: String, of act: String) throws(CredentialError) -> String {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else {
             throw .invalidArgument(field: "reason", reason: "REQUIRED", message: "\(act) needs a reason, for the audit trail")
@@ -74,13 +74,13 @@ extension CredentialService {
 
     /// Records a mutating call that was refused (a policy, a precondition, a rate limit), so that
     /// refusals leave a trace too; the reason names the rule, never the refused value.
-    public func recordRefusal(subject: SubjectID?, status: String, reason: String?, context: CallContext) async throws {
+    package func recordRefusal(subject: SubjectID?, status: String, reason: String?, context: CallContext) async throws {
         let facts = reason.map { ["reason: \($0)"] } ?? []
         try await store.append([draft(.refused, status, subject: subject, context: context, facts: facts)])
     }
 
     /// Records a call that the role table refused, so that denials leave a trace.
-    public func recordDenial(subject: SubjectID?, context: CallContext) async throws {
+    package func recordDenial(subject: SubjectID?, context: CallContext) async throws {
         try await store.append([draft(.permissionDenied, "PERMISSION_DENIED", subject: subject, context: context)])
         log("permission denied", level: .notice, subject: subject, context: context)
     }

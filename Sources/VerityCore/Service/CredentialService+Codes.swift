@@ -19,7 +19,7 @@ extension CredentialService {
     ///
     /// - Parameter destination: picks one contact on file by its exact value; by default the first eligible.
     /// - Returns: the challenge id, the masked destination and the expiry; never the code.
-    public func issueCode(
+    package func issueCode(
         to id: SubjectID,
         channel: CodeChannel,
         purpose: CodePurpose,
@@ -69,7 +69,7 @@ extension CredentialService {
     /// answer ALREADY_USED. A challenge of another subject or purpose answers as an unknown one: a
     /// flow cannot be handed someone else's challenge. Code failures do not count towards the
     /// security-check lock.
-    public func verifyCode(
+    package func verifyCode(
         challenge id: String,
         code: String,
         subject subjectID: SubjectID,

@@ -12,7 +12,7 @@ extension CredentialService {
     /// Enrols a person. A new subject is NOT_SET_UP.
     ///
     /// A representative names the client they act for, and gets security details of their own.
-    public func enroll(
+    package func enroll(
         _ id: SubjectID,
         kind: SubjectKind,
         representing represented: SubjectID? = nil,
@@ -48,7 +48,7 @@ extension CredentialService {
     }
 
     /// Replaces the e-mail addresses and phones on file.
-    public func updateContacts(_ id: SubjectID, to contacts: Contacts, context: CallContext) async throws {
+    package func updateContacts(_ id: SubjectID, to contacts: Contacts, context: CallContext) async throws {
         let contacts = try contacts.validated()
         let audit = draft(
             .updateContacts, "OK", subject: id, context: context,
@@ -69,7 +69,7 @@ extension CredentialService {
     ///
     /// A refused secret changes nothing. A BLOCKED subject must be unblocked first.
     /// - Returns: the new state, ACTIVE.
-    public func setSecurityDetails(_ id: SubjectID, _ details: SecurityFactors, context: CallContext) async throws -> SubjectState {
+    package func setSecurityDetails(_ id: SubjectID, _ details: SecurityFactors, context: CallContext) async throws -> SubjectState {
         try checkPolicies(details)
         guard let current = try await store.subject(id) else { throw CredentialError.notFound(id) }
         guard current.state != .blocked else { throw CredentialError.blockedSubject }
@@ -90,7 +90,7 @@ extension CredentialService {
 
     /// Marks that the person could not be reached or refused: their PIN and password are
     /// removed, and nothing can be verified until real details are set. No default secret exists.
-    public func applyDefaults(_ id: SubjectID, context: CallContext) async throws -> SubjectState {
+    package func applyDefaults(_ id: SubjectID, context: CallContext) async throws -> SubjectState {
         let audit = draft(.applyDefaults, "OK", subject: id, context: context, facts: ["PIN and password removed"])
         let time = now()
         let state = try await store.modify(id) { subject in
@@ -109,7 +109,7 @@ extension CredentialService {
 
     /// Checks new secrets against the policies without storing anything, so that a server can
     /// refuse a bad choice before it queues any hashing work.
-    public func checkPolicies(_ details: SecurityFactors, fieldPrefix: String = "") throws(CredentialError) {
+    package func checkPolicies(_ details: SecurityFactors, fieldPrefix: String = "") throws(CredentialError) {
         try details.checkOffered(prefix: fieldPrefix)
         let fields = SecurityFactors.fields(prefix: fieldPrefix)
         do {

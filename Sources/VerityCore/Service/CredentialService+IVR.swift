@@ -18,7 +18,7 @@ extension CredentialService {
     /// subject stays so: the person refused, and nothing verifies until details are set.
     ///
     /// - Returns: the PIN, which leaves the service this once, and the time it was set.
-    public func generateIVRPIN(for id: SubjectID, context: CallContext) async throws -> (pin: String, updatedAt: Date) {
+    package func generateIVRPIN(for id: SubjectID, context: CallContext) async throws -> (pin: String, updatedAt: Date) {
         guard let subject = try await store.subject(id) else { throw CredentialError.notFound(id) }
         guard subject.state != .blocked else { throw CredentialError.blockedSubject }
         let pin = Self.drawIVRPIN(length: configuration.ivrPINLength)
@@ -39,7 +39,7 @@ extension CredentialService {
     }
 
     /// Checks an IVR PIN. It shares the three-strike lock with every other security check.
-    public func verifyIVRPIN(_ id: SubjectID, pin: String, context: CallContext) async throws -> VerificationResult {
+    package func verifyIVRPIN(_ id: SubjectID, pin: String, context: CallContext) async throws -> VerificationResult {
         try await check(id, [(.ivrPin, pin)], action: .verifyIVRPIN, context: context)
     }
 

@@ -12,7 +12,7 @@ import VerityCrypto
 extension CredentialService {
     /// Hands up to `max` deliveries to the agency's mail or SMS system for `leaseSeconds`;
     /// a lease that runs out without an acknowledgement is handed out again (at least once).
-    public func leaseDeliveries(max: Int, leaseSeconds: Int, context: CallContext) async throws -> [LeasedDelivery] {
+    package func leaseDeliveries(max: Int, leaseSeconds: Int, context: CallContext) async throws -> [LeasedDelivery] {
         guard (1...100).contains(max) else {
             throw CredentialError.invalidArgument(field: "max", reason: "OUT_OF_RANGE", message: "max is 1 to 100")
         }
@@ -36,7 +36,7 @@ extension CredentialService {
     ///
     /// `leaseToken` must name the delivery's current lease: a notifier whose lease ran out and
     /// was given to another cannot settle the delivery in the other's place.
-    public func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, context: CallContext) async throws {
+    package func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, context: CallContext) async throws {
         guard outcome == .sent || outcome == .failed else {
             throw CredentialError.invalidArgument(field: "outcome", reason: "INVALID_VALUE", message: "outcome is SENT or FAILED")
         }
@@ -54,7 +54,7 @@ extension CredentialService {
     /// Erases the content of deliveries that expired unacknowledged; a server calls it on a timer,
     /// so that no code outlives its use while no notifier leases.
     @discardableResult
-    public func expireDeliveries() async throws -> Int {
+    package func expireDeliveries() async throws -> Int {
         let expired = try await store.expireDeliveries(now: now())
         if expired > 0 { logger.info("expired deliveries erased", metadata: ["count": "\(expired)"]) }
         return expired

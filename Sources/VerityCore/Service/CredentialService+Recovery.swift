@@ -15,7 +15,7 @@ extension CredentialService {
     ///
     /// Each fact is brought to its canonical form, then hashed like a secret. The audit trail
     /// says which kinds were set or replaced, never their values.
-    public func setFacts(_ id: SubjectID, _ facts: IdentityFacts, context: CallContext) async throws -> [FactKind] {
+    package func setFacts(_ id: SubjectID, _ facts: IdentityFacts, context: CallContext) async throws -> [FactKind] {
         let forms = try facts.canonicalForms()
         guard !forms.isEmpty else {
             throw CredentialError.invalidArgument(
@@ -40,7 +40,7 @@ extension CredentialService {
     }
 
     /// Removes facts on file, with the caseworker's reason; returns the kinds left on file.
-    public func removeFacts(_ id: SubjectID, _ kinds: [FactKind], reason: String, context: CallContext) async throws -> [FactKind] {
+    package func removeFacts(_ id: SubjectID, _ kinds: [FactKind], reason: String, context: CallContext) async throws -> [FactKind] {
         let reason = try Self.auditedReason(reason, of: "removing a fact")
         guard !kinds.isEmpty else {
             throw CredentialError.invalidArgument(field: "facts", reason: "REQUIRED", message: "name the facts to remove")
@@ -71,7 +71,7 @@ extension CredentialService {
     /// - Throws: INVALID_ARGUMENT `REQUIRED` naming a fact the check needs and was not given
     ///   (nothing is counted); FAILED_PRECONDITION `NO_FACTS_ON_FILE` when nothing on file can
     ///   confirm the person (the procedure then asks for a copy of an identity document).
-    public func checkFacts(_ id: SubjectID, _ given: IdentityFacts, context: CallContext) async throws -> FactCheck {
+    package func checkFacts(_ id: SubjectID, _ given: IdentityFacts, context: CallContext) async throws -> FactCheck {
         let forms = try given.canonicalForms()
         let offered = Dictionary(forms.map { ($0.kind, $0.canonical) }, uniquingKeysWith: { first, _ in first })
         let required: [FactKind]
@@ -113,7 +113,7 @@ extension CredentialService {
 
     /// Removes the password (procedure 000, step 4), with the caseworker's reason. The subject
     /// keeps their PIN; with no secret left, an ACTIVE subject is NOT_SET_UP again.
-    public func removePassword(_ id: SubjectID, reason: String, context: CallContext) async throws -> SubjectState {
+    package func removePassword(_ id: SubjectID, reason: String, context: CallContext) async throws -> SubjectState {
         let reason = try Self.auditedReason(reason, of: "removing a password")
         let time = now()
         return try await store.modify(id) { [self] subject in
@@ -140,12 +140,12 @@ extension CredentialService {
 }
 
 /// The answer to a fallback identity check.
-public struct FactCheck: Equatable, Sendable {
-    public var result: VerificationResult
+package struct FactCheck: Equatable, Sendable {
+    package var result: VerificationResult
     /// The facts the procedure required and that were compared; none when the check was not evaluated.
-    public var checked: [FactKind]
+    package var checked: [FactKind]
     /// Those of them that matched.
-    public var matched: [FactKind]
+    package var matched: [FactKind]
 }
 
 extension CredentialSlot {
@@ -159,7 +159,7 @@ extension CredentialSlot {
 /// document (procedure 000, steps 2 and 3).
 extension CredentialService {
     /// Opens a recovery request for the subject, or returns the one already awaiting a document.
-    public func openRecoveryRequest(for id: SubjectID, context: CallContext) async throws -> RecoveryRequest {
+    package func openRecoveryRequest(for id: SubjectID, context: CallContext) async throws -> RecoveryRequest {
         let time = now()
         let request = RecoveryRequest(
             id: Self.randomID(), subjectID: id, storedStatus: .awaitingDocument, openedAt: time,
@@ -172,7 +172,7 @@ extension CredentialService {
     }
 
     /// The request as it stands now (a request past its time without a document has expired).
-    public func recoveryRequest(_ requestID: String) async throws -> RecoveryRequest {
+    package func recoveryRequest(_ requestID: String) async throws -> RecoveryRequest {
         guard let request = try await store.recoveryRequest(requestID) else {
             throw CredentialError.missing(field: "recoveryRequestId", message: "no recovery request \(requestID)")
         }
@@ -183,7 +183,7 @@ extension CredentialService {
     /// trail then shows why a change of the password was allowed.
     /// The request must be `subject`'s: one of another subject answers as an unknown one does,
     /// so that a mistyped id confirms nobody else's case.
-    public func confirmRecoveryDocument(_ requestID: String, of subject: SubjectID, reason: String, context: CallContext) async throws -> RecoveryRequest {
+    package func confirmRecoveryDocument(_ requestID: String, of subject: SubjectID, reason: String, context: CallContext) async throws -> RecoveryRequest {
         let reason = try Self.auditedReason(reason, of: "confirming a document")
         let time = now()
         return try await store.modifyRecoveryRequest(requestID) { [self] request in

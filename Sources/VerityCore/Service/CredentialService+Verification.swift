@@ -21,7 +21,7 @@ extension CredentialService {
     /// - Throws: ``CredentialError/invalidArgument(field:reason:message:)`` when no factor is
     ///   given or one is blank; ``CredentialError/notFound(_:)`` for an unknown subject;
     ///   ``CredentialError/aborted(reason:message:)`` while other checks hold every remaining attempt.
-    public func verify(
+    package func verify(
         _ id: SubjectID,
         _ factors: SecurityFactors,
         channel: VerificationChannel,
@@ -38,7 +38,7 @@ extension CredentialService {
     /// The order of refusals is `proto-spec/errors.md`'s: blank factors, the subject, a
     /// representative (procedure 002 allows them no self-service), a current factor left out,
     /// the policies of the new details. None of them costs the person an attempt.
-    public func change(
+    package func change(
         _ id: SubjectID,
         current: SecurityFactors,
         new: SecurityFactors,
@@ -321,7 +321,7 @@ extension CheckLock.Refusal {
 }
 
 /// Which stored hash a factor is checked against.
-public enum CredentialSlot: Hashable, Sendable {
+package enum CredentialSlot: Hashable, Sendable {
     case pin
     case exactPassword
     case spokenPassword

@@ -16,40 +16,40 @@ import VerityCrypto
 /// Every rule of `domain.md` and `security.md` is decided here; the ``CredentialStore`` only
 /// makes each decision atomic and durable. Hashing is synchronous CPU work inside these async
 /// methods: a server calls them from a pool sized to its cores, never from an event loop.
-public struct CredentialService: Sendable {
+package struct CredentialService: Sendable {
     /// The knobs of the rules.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Consecutive failed checks that block a subject.
-        public var attemptLimit = 3
+        package var attemptLimit = 3
         /// The longest a check can take between its reservation and its outcome (two KDF runs and
         /// two store writes, each write bounded by the store's busy timeout, after the deadline
         /// ceiling). A reservation older than this belongs to a check that died with its process,
         /// and is counted as a failure.
-        public var longestCheck: TimeInterval = 120
-        public var pinPolicy = PINPolicy()
-        public var passwordPolicy = PasswordPolicy()
+        package var longestCheck: TimeInterval = 120
+        package var pinPolicy = PINPolicy()
+        package var passwordPolicy = PasswordPolicy()
         /// Digits in a generated IVR PIN.
-        public var ivrPINLength = 6
+        package var ivrPINLength = 6
         /// Digits in a one-time code.
-        public var codeLength = 6
+        package var codeLength = 6
         /// How long a one-time code stays valid.
-        public var codeLifetime: TimeInterval = 600
+        package var codeLifetime: TimeInterval = 600
         /// Wrong tries that exhaust a one-time code.
-        public var codeAttemptLimit = 3
+        package var codeAttemptLimit = 3
         /// Codes a subject may be sent within ``codeRateWindow``.
-        public var codesPerWindow = 5
+        package var codesPerWindow = 5
         /// Codes one destination (an e-mail address, a phone) may be sent within ``codeRateWindow``.
-        public var codesPerDestinationPerWindow = 10
-        public var codeRateWindow: TimeInterval = 3600
+        package var codesPerDestinationPerWindow = 10
+        package var codeRateWindow: TimeInterval = 3600
         /// How long a recovery request waits for a copy of an identity document (procedure 000,
         /// step 2) before it expires: 14 days.
-        public var recoveryRequestLifetime: TimeInterval = 14 * 24 * 3600
+        package var recoveryRequestLifetime: TimeInterval = 14 * 24 * 3600
 
-        public init() {}
+        package init() {}
 
         /// Refuses settings under which the rules would not hold: no lock, guessable PINs and
         /// codes, or nothing that ever expires.
-        public func validate() throws(InvalidConfigurationError) {
+        package func validate() throws(InvalidConfigurationError) {
             func require(_ condition: Bool, _ setting: String, _ rule: String) throws(InvalidConfigurationError) {
                 guard condition else { throw InvalidConfigurationError(setting: setting, rule: rule) }
             }
@@ -75,7 +75,7 @@ public struct CredentialService: Sendable {
     let now: @Sendable () -> Date
 
     /// The service's clock, injected in tests: what "now" is for a request's status.
-    public var currentTime: Date { now() }
+    package var currentTime: Date { now() }
 
     /// - Parameters:
     ///   - store: where subjects and the audit trail live.
@@ -85,7 +85,7 @@ public struct CredentialService: Sendable {
     ///   - logger: receives one line per act, never a secret.
     ///   - now: the clock, injectable for tests.
     /// - Throws: ``InvalidConfigurationError`` when `configuration` breaks a rule.
-    public init(
+    package init(
         store: any CredentialStore,
         hasher: any SecretHashing,
         keyring: PepperKeyring,
@@ -105,7 +105,7 @@ public struct CredentialService: Sendable {
     }
 
     /// A subject's state, failure count and dates; never a secret.
-    public func status(of id: SubjectID) async throws -> SubjectStatus {
+    package func status(of id: SubjectID) async throws -> SubjectStatus {
         guard let subject = try await store.subject(id) else { throw CredentialError.notFound(id) }
         return SubjectStatus(subject)
     }
@@ -130,10 +130,10 @@ public struct CredentialService: Sendable {
 }
 
 /// A ``CredentialService/Configuration`` setting outside what the rules allow.
-public struct InvalidConfigurationError: Error, Equatable, CustomStringConvertible, Sendable {
-    public var setting: String
-    public var rule: String
-    public var description: String { "the setting \(setting) must be \(rule)" }
+package struct InvalidConfigurationError: Error, Equatable, CustomStringConvertible, Sendable {
+    package var setting: String
+    package var rule: String
+    package var description: String { "the setting \(setting) must be \(rule)" }
 }
 
 extension CredentialError {

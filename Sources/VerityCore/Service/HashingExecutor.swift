@@ -10,15 +10,15 @@
 ///
 /// A server runs it on threads of its own, so that the threads that move requests along are
 /// never all busy inside a KDF; a library user or a test can run it inline.
-public protocol HashingExecutor: Sendable {
+package protocol HashingExecutor: Sendable {
     func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value
 }
 
 /// Runs hashing on the calling task.
-public struct InlineHashing: HashingExecutor {
-    public init() {}
+package struct InlineHashing: HashingExecutor {
+    package init() {}
 
-    public func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    package func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
         try work()
     }
 }

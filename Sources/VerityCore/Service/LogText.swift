@@ -10,12 +10,12 @@
 ///
 /// A log line is read by people and by parsers: a caller must not be able to forge a line with
 /// a newline, hide text with control characters, or flood the log with one huge value.
-public enum LogText {
+package enum LogText {
     /// The longest value kept, in Unicode scalars; longer ones are cut and marked `…`.
-    public static let maximumLength = 128
+    package static let maximumLength = 128
 
     /// `text` with control characters escaped (`\n`, `\u{1B}`) and at most ``maximumLength`` scalars.
-    public static func sanitized(_ text: String) -> String {
+    package static func sanitized(_ text: String) -> String {
         var result = ""
         var count = 0
         for scalar in text.unicodeScalars {

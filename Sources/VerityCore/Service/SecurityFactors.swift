@@ -7,16 +7,16 @@
 //===----------------------------------------------------------------------===//
 
 /// The secrets offered in one check or change; at least one is needed.
-public struct SecurityFactors: Equatable, Sendable {
-    public var pin: String?
-    public var password: String?
+package struct SecurityFactors: Equatable, Sendable {
+    package var pin: String?
+    package var password: String?
 
-    public init(pin: String? = nil, password: String? = nil) {
+    package init(pin: String? = nil, password: String? = nil) {
         self.pin = pin
         self.password = password
     }
 
-    public var isEmpty: Bool { pin == nil && password == nil }
+    package var isEmpty: Bool { pin == nil && password == nil }
 
     /// The request fields that carry the PIN and the password, such as `currentPin` for the prefix `current`.
     static func fields(prefix: String) -> (pin: String, password: String) {
@@ -27,7 +27,7 @@ public struct SecurityFactors: Equatable, Sendable {
     /// empty secret proves nothing, and would be compared as one.
     ///
     /// - Parameter prefix: names the request fields in errors: `""`, `"current"` or `"new"`.
-    public func checkOffered(prefix: String = "") throws(CredentialError) {
+    package func checkOffered(prefix: String = "") throws(CredentialError) {
         let fields = Self.fields(prefix: prefix)
         guard !isEmpty else {
             throw .invalidArgument(field: fields.pin, reason: "REQUIRED", message: "give a PIN, a password or both")
@@ -37,7 +37,7 @@ public struct SecurityFactors: Equatable, Sendable {
     }
 
     /// Refuses a secret that is present but empty or only whitespace (reason `EMPTY`).
-    public static func checkNotBlank(_ secret: String?, field: String) throws(CredentialError) {
+    package static func checkNotBlank(_ secret: String?, field: String) throws(CredentialError) {
         guard let secret, secret.unicodeScalars.allSatisfy(\.properties.isWhitespace) else { return }
         throw .invalidArgument(field: field, reason: "EMPTY", message: "\(field) is empty or only spaces")
     }

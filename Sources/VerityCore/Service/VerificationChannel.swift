@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 /// Where a check was made, which decides how a password is compared.
-public enum VerificationChannel: String, CaseIterable, Sendable {
+package enum VerificationChannel: String, CaseIterable, Sendable {
     /// Spoken to a person or an IVR: the password is compared as spoken.
     case phone = "PHONE"
     /// Typed on the self-service portal: the password is compared exactly.

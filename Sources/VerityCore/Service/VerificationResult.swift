@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 /// The outcome of one security check.
-public struct VerificationResult: Equatable, Sendable {
-    public enum Outcome: String, CaseIterable, Sendable {
+package struct VerificationResult: Equatable, Sendable {
+    package enum Outcome: String, CaseIterable, Sendable {
         /// Every factor asked for matched.
         case verified = "VERIFIED"
         /// At least one factor did not match; the attempt counted towards the lock.
@@ -19,17 +19,17 @@ public struct VerificationResult: Equatable, Sendable {
         case notSetUp = "NOT_SET_UP"
     }
 
-    public var outcome: Outcome
+    package var outcome: Outcome
     /// Checks left before the subject is blocked: the full limit after a success, 0 when blocked or not set up.
-    public var attemptsRemaining: Int
+    package var attemptsRemaining: Int
     /// Whether this check's failure blocked the subject: the one check that locked it says so,
     /// so that every lock is counted once, whatever the answer's other fields.
-    public var lockedNow: Bool
+    package var lockedNow: Bool
     /// For a fallback identity check that was VERIFIED, the facts compared (all matched). Empty
     /// otherwise: a check never says which of several factors failed.
-    public var matched: [CredentialSlot] = []
+    package var matched: [CredentialSlot] = []
 
-    public init(_ outcome: Outcome, attemptsRemaining: Int, lockedNow: Bool = false) {
+    package init(_ outcome: Outcome, attemptsRemaining: Int, lockedNow: Bool = false) {
         self.outcome = outcome
         self.attemptsRemaining = attemptsRemaining
         self.lockedNow = lockedNow

@@ -14,7 +14,7 @@ import Foundation
 /// takes audit drafts appends them in the same transaction as its change, so an act and its
 /// record are never separated. A second implementation (PostgreSQL, for several server
 /// instances) implements this protocol without touching the rules.
-public protocol CredentialStore: Sendable {
+package protocol CredentialStore: Sendable {
     /// Adds a new subject.
     ///
     /// - Throws: ``CredentialError/alreadyExists(_:)`` when the id is taken.
@@ -94,7 +94,7 @@ public protocol CredentialStore: Sendable {
 }
 
 /// The answer to ``CredentialStore/acknowledgeDelivery(_:leaseToken:outcome:audit:)``.
-public enum AcknowledgeOutcome: Equatable, Sendable {
+package enum AcknowledgeOutcome: Equatable, Sendable {
     case acknowledged
     /// No pending delivery has this id.
     case notFound
@@ -103,14 +103,14 @@ public enum AcknowledgeOutcome: Equatable, Sendable {
 }
 
 /// How many codes a subject, and a destination, may be sent since when.
-public struct CodeRateLimit: Equatable, Sendable {
-    public var windowStart: Date
-    public var maximum: Int
+package struct CodeRateLimit: Equatable, Sendable {
+    package var windowStart: Date
+    package var maximum: Int
     /// Codes one destination may be sent in the window, whoever they are for: several people can
     /// share a phone or a mailbox, and none of them may turn it into a pager.
-    public var maximumPerDestination: Int
+    package var maximumPerDestination: Int
 
-    public init(windowStart: Date, maximum: Int, maximumPerDestination: Int) {
+    package init(windowStart: Date, maximum: Int, maximumPerDestination: Int) {
         self.windowStart = windowStart
         self.maximum = maximum
         self.maximumPerDestination = maximumPerDestination
@@ -118,7 +118,7 @@ public struct CodeRateLimit: Equatable, Sendable {
 }
 
 /// The answer to ``CredentialStore/insertCode(_:delivery:audit:rateLimit:)``.
-public enum CodeIssueOutcome: Equatable, Sendable {
+package enum CodeIssueOutcome: Equatable, Sendable {
     case issued
     /// Nothing was stored; the oldest code in the window was issued at this time.
     case rateLimited(oldestInWindow: Date)
@@ -127,11 +127,11 @@ public enum CodeIssueOutcome: Equatable, Sendable {
 }
 
 /// What a ``CredentialStore/modify(_:_:)`` change returns: its result, and the events to append with it.
-public struct SubjectModification<Value: Sendable>: Sendable {
-    public var value: Value
-    public var audit: [AuditDraft]
+package struct SubjectModification<Value: Sendable>: Sendable {
+    package var value: Value
+    package var audit: [AuditDraft]
 
-    public init(_ value: Value, audit: [AuditDraft]) {
+    package init(_ value: Value, audit: [AuditDraft]) {
         self.value = value
         self.audit = audit
     }

@@ -13,26 +13,26 @@ import VerityCrypto
 ///
 /// A service whose keyring lacks one of these keys would count every check against such a
 /// hash as a failure and could not verify its own trail: it must not start.
-public struct KeyInventory: Equatable, Sendable {
+package struct KeyInventory: Equatable, Sendable {
     /// One kind of stored item under one pepper key.
-    public struct Usage: Hashable, Comparable, Sendable {
+    package struct Usage: Hashable, Comparable, Sendable {
         /// The pepper key id, or `nil` for a hash that names none (malformed).
-        public var keyID: String?
+        package var keyID: String?
         /// What depends on it, e.g. `secret hash v=2 scrypt ln=15 r=8 p=1`, `one-time code`.
-        public var item: String
+        package var item: String
 
-        public static func < (lhs: Usage, rhs: Usage) -> Bool {
+        package static func < (lhs: Usage, rhs: Usage) -> Bool {
             (lhs.keyID ?? "", lhs.item) < (rhs.keyID ?? "", rhs.item)
         }
     }
 
     /// How many stored items there are of each usage.
-    public private(set) var counts: [Usage: Int] = [:]
+    package private(set) var counts: [Usage: Int] = [:]
 
-    public init() {}
+    package init() {}
 
     /// Counts one stored secret hash, by its key and parameters.
-    public mutating func addSecretHash(_ encoded: String) {
+    package mutating func addSecretHash(_ encoded: String) {
         guard let hash = try? SecretHash(encoded: encoded) else {
             counts[Usage(keyID: nil, item: "malformed secret hash"), default: 0] += 1
             return
@@ -45,20 +45,20 @@ public struct KeyInventory: Equatable, Sendable {
     }
 
     /// Counts `count` stored items of another kind under `keyID`.
-    public mutating func add(keyID: String, item: String, count: Int) {
+    package mutating func add(keyID: String, item: String, count: Int) {
         counts[Usage(keyID: keyID, item: item), default: 0] += count
     }
 
     /// Every pepper key id some stored item names.
-    public var keyIDs: Set<String> { Set(counts.keys.compactMap(\.keyID)) }
+    package var keyIDs: Set<String> { Set(counts.keys.compactMap(\.keyID)) }
 
     /// The key ids stored items need and `keyring` lacks, sorted.
-    public func keysMissing(from keyring: PepperKeyring) -> [String] {
+    package func keysMissing(from keyring: PepperKeyring) -> [String] {
         keyIDs.filter { keyring.key(id: $0) == nil }.sorted()
     }
 
     /// One line per usage, sorted: `k1  secret hash v=2 scrypt ln=15 r=8 p=1  1234`.
-    public var lines: [String] {
+    package var lines: [String] {
         counts.keys.sorted().map { "\($0.keyID ?? "-")\t\($0.item)\t\(counts[$0]!)" }
     }
 }

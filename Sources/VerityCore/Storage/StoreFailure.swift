@@ -10,24 +10,24 @@
 ///
 /// A busy database is worth a retry; any other failure is the operators' to look at, with the
 /// engine's own result code, which the server logs.
-public struct StoreFailure: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable {
+package struct StoreFailure: Error, CustomStringConvertible, Sendable {
+    package enum Kind: Sendable {
         /// Another writer held the lock past the store's busy timeout.
         case busy
         case failed
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// The database engine's result code, such as SQLite's `SQLITE_IOERR` (10).
-    public var code: Int32
+    package var code: Int32
     /// The engine's message; it never holds a secret, since secrets reach the store only hashed.
-    public var message: String
+    package var message: String
 
-    public init(kind: Kind, code: Int32, message: String) {
+    package init(kind: Kind, code: Int32, message: String) {
         self.kind = kind
         self.code = code
         self.message = message
     }
 
-    public var description: String { "store \(kind == .busy ? "busy" : "failure") (code \(code)): \(message)" }
+    package var description: String { "store \(kind == .busy ? "busy" : "failure") (code \(code)): \(message)" }
 }
