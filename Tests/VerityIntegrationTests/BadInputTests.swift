@@ -262,16 +262,19 @@ struct BadInputTests {
     }
 
     @Test func workNotStartedBeforeItsDeadlineIsNotStarted() async throws {
-        let server = try await TestServer.start {
-            $0.keyDerivation = .scrypt(logN: 15, r: 8, p: 1)
-            $0.hashingConcurrency = 1
-        }
+        let gate = Box<GatedHasher>()
+        let server = try await TestServer.start(hasher: { gate.set(GatedHasher($0)) }) { $0.hashingConcurrency = 1 }
         let agent = try await server.connect(as: "agent")
         for id in 1...2 { _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "d-\(id)", "kind": "CLIENT"]) }
         let first = TestConnection.request(id: 1, method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "d-1", "pin": "4829157"])
         let second = TestConnection.request(id: 2, method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "d-2", "pin": "4829157"], extra: ["timeoutMs": 1])
-        try await agent.send(bytes: TestConnection.frame(Array(first.utf8)) + TestConnection.frame(Array(second.utf8)))
+        // The first holds the only place in the pool before the second arrives: the second's
+        // deadline passes while it waits, and it never starts.
+        try await agent.send(bytes: TestConnection.frame(Array(first.utf8)))
+        try await waitUntil { gate.value.waitingJobs == 1 }
+        try await agent.send(bytes: TestConnection.frame(Array(second.utf8)))
         #expect(try await agent.response(id: 2).code == 4)
+        gate.value.openGate()
         #expect(try await agent.response(id: 1).code == 0)
         let status = try await agent.call("verity.v1.Subjects/GetStatus", ["subjectId": "d-2"])
         #expect(status.body?["hasPin"] as? Bool == false)
