@@ -112,12 +112,16 @@ struct ServerMethodsTests {
     }
 
     @Test func requestsOnOneConnectionRunConcurrentlyAndAnswersComeAsTheyFinish() async throws {
-        let server = try await TestServer.start { $0.keyDerivation = .scrypt(logN: 17, r: 8, p: 1) }
+        let gate = Box<GatedHasher>()
+        let server = try await TestServer.start(hasher: { gate.set(GatedHasher($0)) })
         let agent = try await server.connect(as: "agent")
         _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": "slow", "kind": "CLIENT"])
-        // A slow hashing call, then a cheap one: the cheap answer overtakes the slow one.
+        // A hashing call held at a gate, then a cheap one: the cheap answer overtakes the slow one.
         try await agent.send(json: TestConnection.request(id: 1, method: "verity.v1.Credentials/SetSecurityDetails", message: ["subjectId": "slow", "pin": "4829157"]))
+        try await waitUntil { gate.value.waitingJobs == 1 }
         try await agent.send(json: TestConnection.request(id: 2, method: "verity.v1.Health/Check"))
+        try await agent.waitForFrames(2)
+        gate.value.openGate()
         try await agent.waitForFrames(3)
         let order = agent.frames.compactMap { ($0["id"] as? NSNumber)?.int64Value }
         #expect(order.suffix(2) == [2, 1])
