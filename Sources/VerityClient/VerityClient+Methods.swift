@@ -161,6 +161,66 @@ extension VerityClient {
         try await call(.removePassword, RemovePasswordRequest(subjectId: subjectId, reason: reason), timeout: timeout, metadata: metadata(actor))
     }
 
+    // MARK: verity.v1.ChangeRequests
+
+    /// `ChangeRequests/Raise`: a phone or letter report sends the form (CMSL9800) and waits 7 days;
+    /// a self-service one is due within 24 hours.
+    public func raiseChangeRequest(
+        subjectId: String, source: ChangeRequestSourceName, reason: ChangeRequestReasonName, reportedBy: String,
+        timeout: Duration? = nil, actor: String? = nil
+    ) async throws -> ChangeRequestMessage {
+        let request = RaiseChangeRequestRequest(subjectId: subjectId, source: source, reason: reason, reportedBy: reportedBy)
+        return try await call(.raiseChangeRequest, request, timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `ChangeRequests/Get`: a change request as it stands now.
+    public func changeRequest(changeRequestId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> ChangeRequestMessage {
+        try await call(.getChangeRequest, GetChangeRequestRequest(changeRequestId: changeRequestId), timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `ChangeRequests/List`: one page of the requests that match, oldest first; pass
+    /// `nextPageToken` back as `pageToken` for the next.
+    public func listChangeRequests(_ filter: ListChangeRequestsRequest = ListChangeRequestsRequest(), timeout: Duration? = nil, actor: String? = nil) async throws -> ListChangeRequestsResponse {
+        try await call(.listChangeRequests, filter, timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `ChangeRequests/ReceiveForm`: the form came back; the waits stop.
+    public func receiveForm(changeRequestId: String, subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> ChangeRequestMessage {
+        try await call(.receiveForm, ReceiveFormRequest(changeRequestId: changeRequestId, subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `ChangeRequests/Accept`: sets the new details, unblocks a blocked subject, and sends the
+    /// confirmation, in one act.
+    public func acceptChangeRequest(
+        changeRequestId: String, subjectId: String, newPin: String? = nil, newPassword: String? = nil, confirmBySms: Bool = false,
+        timeout: Duration? = nil, actor: String? = nil
+    ) async throws -> AcceptChangeRequestResponse {
+        let request = AcceptChangeRequestRequest(
+            changeRequestId: changeRequestId, subjectId: subjectId, newPin: newPin, newPassword: newPassword, confirmBySms: confirmBySms
+        )
+        return try await call(.acceptChangeRequest, request, timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `ChangeRequests/Decline`, with the reason for the audit trail.
+    public func declineChangeRequest(changeRequestId: String, subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> ChangeRequestMessage {
+        let request = DeclineChangeRequestRequest(changeRequestId: changeRequestId, subjectId: subjectId, reason: reason)
+        return try await call(.declineChangeRequest, request, timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `ChangeRequests/Close`: ends a request without a decision, with the reason.
+    public func closeChangeRequest(changeRequestId: String, subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> ChangeRequestMessage {
+        let request = CloseChangeRequestRequest(changeRequestId: changeRequestId, subjectId: subjectId, reason: reason)
+        return try await call(.closeChangeRequest, request, timeout: timeout, metadata: metadata(actor))
+    }
+
+    // MARK: verity.v1.Development
+
+    /// `Development/AdvanceClock`: moves a development server's clock forward and takes the
+    /// timed steps that fell due. A production server answers `UNIMPLEMENTED`.
+    public func advanceClock(seconds: Int, timeout: Duration? = nil, actor: String? = nil) async throws -> AdvanceClockResponse {
+        try await call(.advanceClock, AdvanceClockRequest(seconds: seconds), timeout: timeout, metadata: metadata(actor))
+    }
+
     // MARK: verity.v1.Health
 
     /// `.serving` or `.notServing`.

@@ -32,6 +32,15 @@ public enum Method: String, CaseIterable, Sendable {
     case openRequest = "verity.v1.Recovery/OpenRequest"
     case confirmDocument = "verity.v1.Recovery/ConfirmDocument"
     case getRequest = "verity.v1.Recovery/GetRequest"
+    case raiseChangeRequest = "verity.v1.ChangeRequests/Raise"
+    case getChangeRequest = "verity.v1.ChangeRequests/Get"
+    case listChangeRequests = "verity.v1.ChangeRequests/List"
+    case receiveForm = "verity.v1.ChangeRequests/ReceiveForm"
+    case acceptChangeRequest = "verity.v1.ChangeRequests/Accept"
+    case declineChangeRequest = "verity.v1.ChangeRequests/Decline"
+    case closeChangeRequest = "verity.v1.ChangeRequests/Close"
+    /// Development mode only: a production server answers `UNIMPLEMENTED`.
+    case advanceClock = "verity.v1.Development/AdvanceClock"
 
     /// The path on the wire.
     public var path: String { rawValue }
@@ -40,7 +49,9 @@ public enum Method: String, CaseIterable, Sendable {
     /// be named in `metadata.actor`, so the audit trail tells who did it.
     public var requiresActor: Bool {
         switch self {
-        case .unblock, .setSecurityDetails, .applyDefaults, .generatePin, .setFacts, .removeFacts, .checkFacts, .removePassword, .openRequest, .confirmDocument: true
+        case .unblock, .setSecurityDetails, .applyDefaults, .generatePin, .setFacts, .removeFacts, .checkFacts, .removePassword, .openRequest,
+             .confirmDocument, .raiseChangeRequest, .receiveForm, .acceptChangeRequest, .declineChangeRequest, .closeChangeRequest, .advanceClock:
+            true
         default: false
         }
     }
@@ -48,7 +59,9 @@ public enum Method: String, CaseIterable, Sendable {
     /// Methods that change what Verity holds; a refusal of one is audited.
     public var isMutating: Bool {
         switch self {
-        case .getStatus, .verify, .verifyPin, .verifyCode, .listAudit, .verifyAuditChain, .healthCheck, .checkFacts, .getRequest: false
+        case .getStatus, .verify, .verifyPin, .verifyCode, .listAudit, .verifyAuditChain, .healthCheck, .checkFacts, .getRequest,
+             .getChangeRequest, .listChangeRequests:
+            false
         default: true
         }
     }

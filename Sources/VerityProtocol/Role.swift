@@ -50,5 +50,12 @@ public enum RoleTable {
         .openRequest: [.agent],
         .confirmDocument: [.agent],
         .getRequest: [.agent],
+        .raiseChangeRequest: [.agent],
+        .getChangeRequest: [.agent],
+        .listChangeRequests: [.agent],
+        .receiveForm: [.agent],
+        .acceptChangeRequest: [.agent],
+        .declineChangeRequest: [.agent],
+        .closeChangeRequest: [.agent],
     ]
 }

@@ -83,6 +83,16 @@ public struct CodeChannelName: WireName {
     public static let sms: Self = "SMS"
 }
 
+/// `DeliveryChannel`: how a notification in the outbox reaches a person.
+public struct DeliveryChannelName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let email: Self = "EMAIL"
+    public static let sms: Self = "SMS"
+    /// A printed letter; the destination is a postal address.
+    public static let letter: Self = "LETTER"
+}
+
 /// `CodePurpose`: what a one-time code is for; a code verifies only for its own.
 public struct CodePurposeName: WireName {
     public let rawValue: String
@@ -156,4 +166,47 @@ public struct RecoveryStatusName: WireName {
     public static let awaitingDocument: Self = "AWAITING_DOCUMENT"
     public static let documentConfirmed: Self = "DOCUMENT_CONFIRMED"
     public static let expired: Self = "EXPIRED"
+}
+
+/// `ChangeRequest.Source`: how a change of security details was reported.
+public struct ChangeRequestSourceName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let phone: Self = "PHONE"
+    public static let letter: Self = "LETTER"
+    /// On the self-service site: no form is sent, and the request is due within 24 hours.
+    public static let selfService: Self = "SELF_SERVICE"
+}
+
+/// `ChangeRequest.Reason`: why the security details are to change.
+public struct ChangeRequestReasonName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let blockedAfterFailedChecks: Self = "BLOCKED_AFTER_FAILED_CHECKS"
+    public static let clientRequest: Self = "CLIENT_REQUEST"
+}
+
+/// `ChangeRequest.Status`: where a change request stands.
+public struct ChangeRequestStatusName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// Raised on the self-service site; waiting for a caseworker.
+    public static let open: Self = "OPEN"
+    /// The form came back; a caseworker assesses it.
+    public static let inProgress: Self = "IN_PROGRESS"
+    /// The form or the reminder went out; waiting for the person.
+    public static let waiting: Self = "WAITING"
+    public static let accepted: Self = "ACCEPTED"
+    public static let declined: Self = "DECLINED"
+    /// Ended without a decision.
+    public static let closed: Self = "CLOSED"
+}
+
+/// `ChangeRequest.Confirmation`: how an accepted change was confirmed to the person.
+public struct ConfirmationName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let sms: Self = "SMS"
+    public static let letter: Self = "LETTER"
+    public static let none: Self = "NONE"
 }

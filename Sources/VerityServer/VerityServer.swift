@@ -37,6 +37,7 @@ public final class VerityServer: Service, Sendable {
     private let registry: ConnectionRegistry
     private let logger: Logger
     private let address = ListeningAddress()
+    private let clock: ServiceClock
 
     /// Opens the store, loads the pepper keyring and the TLS certificates.
     ///
@@ -47,15 +48,19 @@ public final class VerityServer: Service, Sendable {
         }
     }
 
-    /// - Parameter makeHasher: the hasher of secrets for a keyring; tests pass one they can hold.
+    /// - Parameters:
+    ///   - clock: the service's time; tests pass one that runs ahead.
+    ///   - makeHasher: the hasher of secrets for a keyring; tests pass one they can hold.
     init(
         configuration: ServerConfiguration,
         logger: Logger,
         metrics: ServerMetrics,
+        clock: ServiceClock = ServiceClock(),
         makeHasher: (PepperKeyring) -> any SecretHashing
     ) throws {
         self.configuration = configuration
         self.logger = logger
+        self.clock = clock
         var tlsConfiguration = TLSConfiguration.server(
             certificateChainPath: configuration.certificateChainPath, privateKeyPath: configuration.privateKeyPath,
             clientCAPath: configuration.clientCAPath
@@ -74,13 +79,16 @@ public final class VerityServer: Service, Sendable {
         hashingThreads = ThreadPoolHashing(threads: configuration.hashingConcurrency)
         service = try CredentialService(
             store: store, hasher: makeHasher(keyring),
-            keyring: keyring, hashing: hashingThreads, configuration: rules, logger: logger
+            keyring: keyring, hashing: hashingThreads, configuration: rules, logger: logger, now: clock.now
         )
         let pool = HashingPool(
             concurrency: configuration.hashingConcurrency, queueLimit: configuration.hashingQueueLimit,
             queueSharePerCaller: configuration.hashingQueueSharePerCaller, metrics: metrics
         )
-        executor = RequestExecutor(service: service, pool: pool, configuration: configuration, metrics: metrics, logger: logger)
+        executor = RequestExecutor(
+            service: service, pool: pool, configuration: configuration, metrics: metrics,
+            developmentClock: configuration.developmentClock ? clock : nil, logger: logger
+        )
         registry = ConnectionRegistry(
             maximum: configuration.maximumConnections, maximumHandshaking: configuration.maximumHandshaking,
             maximumPerCaller: configuration.maximumConnectionsPerCaller, maximumRequestsPerCaller: configuration.maximumInFlightPerCaller,
@@ -110,6 +118,7 @@ public final class VerityServer: Service, Sendable {
         logger.notice("serving", metadata: ["address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"])
         let sink = configuration.developmentConsoleSink ? Task { await DevelopmentConsoleSink(service: service, logger: logger).run() } : nil
         let expiry = Task { await eraseExpiredDeliveries() }
+        let scheduler = Task { await takeTimedSteps() }
         // A graceful shutdown stops accepting and tells every connection to finish what is in
         // flight, refuse anything new, then close (ChannelShouldQuiesceEvent).
         try await withGracefulShutdownHandler {
@@ -119,6 +128,8 @@ public final class VerityServer: Service, Sendable {
         }
         sink?.cancel()
         expiry.cancel()
+        scheduler.cancel()
+        await scheduler.value
         await drainConnections(quiescing, on: serverChannel.eventLoop)
         try await hashingThreads.shutdown()
         try store.close()
@@ -173,6 +184,19 @@ public final class VerityServer: Service, Sendable {
                 logger.warning("expired deliveries could not be erased; retrying", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .nanoseconds(configuration.outboxExpiryInterval.nanoseconds))
+        }
+    }
+
+    /// Takes the change requests' timed steps that fell due: at once, catching up on any that fell
+    /// due while no server ran, then on a timer.
+    private func takeTimedSteps() async {
+        while !Task.isCancelled {
+            do {
+                try await service.takeDueSteps()
+            } catch {
+                logger.warning("timed steps could not be taken; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .nanoseconds(configuration.timedStepInterval.nanoseconds))
         }
     }
 

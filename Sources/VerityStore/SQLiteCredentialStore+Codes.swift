@@ -192,7 +192,7 @@ enum OutboxRow {
     }
 
     static func decode(_ row: Row) throws -> Delivery {
-        guard let channel = CodeChannel(rawValue: row["channel"]), let state = DeliveryState(rawValue: row["state"]) else {
+        guard let channel = DeliveryChannel(rawValue: row["channel"]), let state = DeliveryState(rawValue: row["state"]) else {
             throw StoreCorruptionError(table: "outbox", id: row["id"])
         }
         return Delivery(

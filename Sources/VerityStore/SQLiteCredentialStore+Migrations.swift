@@ -152,6 +152,56 @@ extension SQLiteCredentialStore {
                 CREATE INDEX recovery_request_by_subject ON recovery_request(subject_id, status);
                 """
         ),
+        (
+            "v8: change requests, and letters in the outbox",
+            """
+                CREATE TABLE outbox_with_letters (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    channel TEXT NOT NULL CHECK (channel IN ('EMAIL', 'SMS', 'LETTER')),
+                    sealed_content BLOB,
+                    pepper_key_id TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('PENDING', 'SENT', 'FAILED', 'EXPIRED')),
+                    leased_until_ms INTEGER,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    created_at_ms INTEGER NOT NULL,
+                    expires_at_ms INTEGER NOT NULL,
+                    challenge_id TEXT,
+                    lease_token TEXT,
+                    CHECK (state = 'PENDING' OR sealed_content IS NULL)
+                ) STRICT;
+                INSERT INTO outbox_with_letters (id, channel, sealed_content, pepper_key_id, state, leased_until_ms, attempts,
+                    created_at_ms, expires_at_ms, challenge_id, lease_token)
+                SELECT id, channel, sealed_content, pepper_key_id, state, leased_until_ms, attempts, created_at_ms, expires_at_ms,
+                    challenge_id, lease_token FROM outbox;
+                DROP TABLE outbox;
+                ALTER TABLE outbox_with_letters RENAME TO outbox;
+                CREATE INDEX outbox_by_state ON outbox(state, created_at_ms);
+                CREATE INDEX outbox_by_challenge ON outbox(challenge_id);
+
+                CREATE TABLE change_request (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    subject_id TEXT NOT NULL REFERENCES subject(id),
+                    source TEXT NOT NULL CHECK (source IN ('PHONE', 'LETTER', 'SELF_SERVICE')),
+                    reason TEXT NOT NULL CHECK (reason IN ('BLOCKED_AFTER_FAILED_CHECKS', 'CLIENT_REQUEST')),
+                    reported_by TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('OPEN', 'IN_PROGRESS', 'WAITING', 'ACCEPTED', 'DECLINED', 'CLOSED')),
+                    due_at_ms INTEGER,
+                    created_at_ms INTEGER NOT NULL,
+                    updated_at_ms INTEGER NOT NULL,
+                    form_sent_at_ms INTEGER,
+                    reminder_sent_at_ms INTEGER,
+                    form_received_at_ms INTEGER,
+                    closed_at_ms INTEGER,
+                    resolution_reason TEXT,
+                    confirmation TEXT CHECK (confirmation IN ('SMS', 'LETTER', 'NONE'))
+                ) STRICT;
+                CREATE UNIQUE INDEX change_request_one_active_per_subject ON change_request(subject_id)
+                    WHERE status IN ('OPEN', 'IN_PROGRESS', 'WAITING');
+                CREATE INDEX change_request_by_creation ON change_request(created_at_ms, id);
+                CREATE INDEX change_request_by_subject ON change_request(subject_id, created_at_ms);
+                CREATE INDEX change_request_by_due_time ON change_request(status, due_at_ms);
+                """
+        ),
     ]
 
     /// The migrator that brings a database up to date.

@@ -124,6 +124,7 @@ struct Settings {
         let pepper = string(command.pepper, "VERITY_PEPPER_FILE")
         let development = flag(command.dev, "VERITY_DEV")
         let printNotifications = flag(command.printNotifications, "VERITY_PRINT_NOTIFICATIONS")
+        let movableClock = flag(command.devClock, "VERITY_DEV_CLOCK")
         switch (cert, key, clientCA) {
         case (nil, nil, nil):
             try Self.checkDevelopment(store: store, pepper: pepper, listen: listen)
@@ -131,11 +132,13 @@ struct Settings {
             let setup = try DevelopmentSetup.ensure(in: dataDirectory)
             var configuration = setup.configuration()
             configuration.developmentConsoleSink = printNotifications
+            configuration.developmentClock = movableClock
             announce(setup, listen: listen)
             return configuration
         case let (cert?, key?, clientCA?):
             guard !development else { throw ValidationError("--dev cannot be combined with --cert, --key and --client-ca") }
             guard !printNotifications else { throw ValidationError("--print-notifications is for development mode only: production hands messages to a notifier") }
+            guard !movableClock else { throw ValidationError("--dev-clock is for development mode only: a production clock is never moved") }
             guard let pepper else { throw ValidationError("production mode needs --pepper (or VERITY_PEPPER_FILE): an existing keyring, mode 0600") }
             try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let storePath = store ?? dataDirectory.appendingPathComponent("verity.sqlite").path

@@ -154,6 +154,9 @@ struct Verityd: AsyncParsableCommand {
     @Flag(help: "Development mode only: print outbox messages, one-time codes included, to standard output instead of leaving them for a notifier [VERITY_PRINT_NOTIFICATIONS=1].")
     var printNotifications = false
 
+    @Flag(help: "Development mode only: serve verity.v1.Development/AdvanceClock, which moves the service's clock forward so that a change request's seven-day waits can be watched (verityctl dev advance-clock) [VERITY_DEV_CLOCK=1].")
+    var devClock = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error [VERITY_LOG_LEVEL]. Default info.")
     var logLevel: String?
 

@@ -60,4 +60,17 @@ final class InterposingStore: CredentialStore, @unchecked Sendable {
     ) async throws -> Value {
         try await base.modifyRecoveryRequest(id, change)
     }
+    func insertChangeRequest(
+        for subjectID: SubjectID, _ raise: @escaping @Sendable (Subject, DetailsChangeRequest?) throws -> WorkflowWrite<DetailsChangeRequest>
+    ) async throws -> DetailsChangeRequest {
+        try await base.insertChangeRequest(for: subjectID, raise)
+    }
+    func changeRequest(_ id: String) async throws -> DetailsChangeRequest? { try await base.changeRequest(id) }
+    func modifyChangeRequest<Value: Sendable>(
+        _ id: String, _ change: @escaping @Sendable (inout DetailsChangeRequest, inout Subject) throws -> WorkflowWrite<Value>
+    ) async throws -> Value {
+        try await base.modifyChangeRequest(id, change)
+    }
+    func changeRequests(matching query: ChangeRequestQuery) async throws -> [DetailsChangeRequest] { try await base.changeRequests(matching: query) }
+    func dueChangeRequests(at now: Date, limit: Int) async throws -> [String] { try await base.dueChangeRequests(at: now, limit: limit) }
 }

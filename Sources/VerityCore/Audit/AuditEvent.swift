@@ -133,6 +133,16 @@ package enum AuditAction: String, CaseIterable, Codable, Sendable {
     case openRecovery = "OPEN_RECOVERY"
     /// A caseworker confirmed the identity document of a recovery request.
     case confirmRecovery = "CONFIRM_RECOVERY"
+    /// A change request was raised (procedure 002), and its form sent where one is.
+    case raiseChangeRequest = "RAISE_CHANGE_REQUEST"
+    /// The scheduler sent a change request's reminder, seven days after its form.
+    case remindChangeRequest = "REMIND_CHANGE_REQUEST"
+    /// The form of a change request came back.
+    case receiveChangeRequestForm = "RECEIVE_CHANGE_REQUEST_FORM"
+    case acceptChangeRequest = "ACCEPT_CHANGE_REQUEST"
+    /// Declined by a caseworker, or by the scheduler when the person never answered.
+    case declineChangeRequest = "DECLINE_CHANGE_REQUEST"
+    case closeChangeRequest = "CLOSE_CHANGE_REQUEST"
     /// The chain is keyed from this event on: written once, when a store whose trail was not
     /// keyed is first opened keyed, so that the old events are vouched for at once.
     case chainKeyed = "CHAIN_KEYED"

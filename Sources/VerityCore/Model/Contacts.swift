@@ -6,15 +6,28 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// The e-mail addresses and phone numbers on file for a subject: the only places one-time
-/// codes may be sent.
+import Foundation
+
+/// The e-mail addresses, phone numbers and postal addresses on file for a subject: the only
+/// places one-time codes and letters may be sent.
 package struct Contacts: Equatable, Codable, Sendable {
     package var emails: [String]
     package var phones: [Phone]
+    /// Where letters go; the first is the one letters use.
+    package var postalAddresses: [PostalAddress]
 
-    package init(emails: [String] = [], phones: [Phone] = []) {
+    package init(emails: [String] = [], phones: [Phone] = [], postalAddresses: [PostalAddress] = []) {
         self.emails = emails
         self.phones = phones
+        self.postalAddresses = postalAddresses
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        emails = try container.decode([String].self, forKey: .emails)
+        phones = try container.decode([Phone].self, forKey: .phones)
+        // Stored before postal addresses existed (migration v8).
+        postalAddresses = try container.decodeIfPresent([PostalAddress].self, forKey: .postalAddresses) ?? []
     }
 
     /// Checks every address and number, and returns the contacts with duplicates removed.
@@ -22,7 +35,7 @@ package struct Contacts: Equatable, Codable, Sendable {
     /// - Throws: ``CredentialError/invalidArgument(field:reason:message:)`` naming the first
     ///   entry that is not a plausible e-mail address or phone number.
     package func validated() throws(CredentialError) -> Contacts {
-        guard emails.count + phones.count <= Self.maximumEntries else {
+        guard emails.count + phones.count + postalAddresses.count <= Self.maximumEntries else {
             throw .invalidArgument(field: "contacts", reason: "TOO_MANY", message: "at most \(Self.maximumEntries) contacts")
         }
         for (index, email) in emails.enumerated() where !Self.isPlausibleEmail(email) {
@@ -35,11 +48,16 @@ package struct Contacts: Equatable, Codable, Sendable {
                 message: "a phone number holds 7 to 15 digits, with an optional leading + and spaces, dots, dashes or parentheses"
             )
         }
+        for (index, address) in postalAddresses.enumerated() {
+            try address.validate(field: "contacts.postalAddresses[\(index)]")
+        }
         var seenEmails = Set<String>()
         var seenPhones = Set<Phone>()
+        var seenAddresses = Set<PostalAddress>()
         return Contacts(
             emails: emails.filter { seenEmails.insert($0.lowercased()).inserted },
-            phones: phones.filter { seenPhones.insert($0).inserted }
+            phones: phones.filter { seenPhones.insert($0).inserted },
+            postalAddresses: postalAddresses.filter { seenAddresses.insert($0).inserted }
         )
     }
 
@@ -56,6 +74,56 @@ package struct Contacts: Equatable, Codable, Sendable {
         let digits = number.filter(\.isASCIIDigit)
         let punctuation = number.dropFirst(number.hasPrefix("+") ? 1 : 0).filter { !$0.isASCIIDigit }
         return (7...15).contains(digits.count) && punctuation.allSatisfy { " .-()".contains($0) }
+    }
+}
+
+/// A postal address on file, as the agency's letter system prints it.
+package struct PostalAddress: Hashable, Codable, Sendable {
+    /// The lines above the postal code: the addressee, the street, the town.
+    package var lines: [String]
+    package var postalCode: String
+    /// ISO 3166-1 alpha-2, such as `GB`; `nil` for the agency's own country.
+    package var country: String?
+
+    package init(lines: [String], postalCode: String, country: String? = nil) {
+        self.lines = lines
+        self.postalCode = postalCode
+        self.country = country
+    }
+
+    /// The address as a letter's destination: its lines, the postal code and the country, one
+    /// to a line, separated by line feeds.
+    package var destination: String {
+        (lines + [postalCode] + (country.map { [$0] } ?? [])).joined(separator: "\n")
+    }
+
+    static let maximumLines = 6
+    static let maximumLineLength = 100
+
+    func validate(field: String) throws(CredentialError) {
+        guard (1...Self.maximumLines).contains(lines.count) else {
+            throw .invalidArgument(field: "\(field).lines", reason: "INVALID_VALUE", message: "an address has 1 to \(Self.maximumLines) lines")
+        }
+        for (index, line) in lines.enumerated() where !Self.isPrintableLine(line, maximumLength: Self.maximumLineLength) {
+            throw .invalidArgument(
+                field: "\(field).lines[\(index)]", reason: "INVALID_VALUE",
+                message: "an address line holds 1 to \(Self.maximumLineLength) characters, none of them a control or format character"
+            )
+        }
+        let postalCodeCharacters = postalCode.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || $0 == " " || $0 == "-" }
+        guard (2...12).contains(postalCode.unicodeScalars.count), postalCodeCharacters, postalCode.trimmingCharacters(in: .whitespaces) == postalCode else {
+            throw .invalidArgument(field: "\(field).postalCode", reason: "INVALID_VALUE", message: "a postal code is 2 to 12 letters, digits, spaces or dashes")
+        }
+        if let country, !(country.utf8.count == 2 && country.utf8.allSatisfy { (65...90).contains($0) }) {
+            throw .invalidArgument(field: "\(field).country", reason: "INVALID_VALUE", message: "a country is two upper-case letters (ISO 3166-1 alpha-2)")
+        }
+    }
+
+    private static func isPrintableLine(_ line: String, maximumLength: Int) -> Bool {
+        let hidden: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return !trimmed.isEmpty && line.unicodeScalars.count <= maximumLength
+            && !line.unicodeScalars.contains { hidden.contains($0.properties.generalCategory) }
     }
 }
 

@@ -12,7 +12,7 @@ import Foundation
 /// AES-256-GCM under a key derived from the pepper keyring, and erased once acknowledged or expired.
 package struct Delivery: Equatable, Sendable {
     package var id: String
-    package var channel: CodeChannel
+    package var channel: DeliveryChannel
     /// `nonce || ciphertext || tag` of the JSON ``DeliveryContent``; `nil` once erased.
     package var sealedContent: [UInt8]?
     package var pepperKeyID: String
@@ -28,7 +28,7 @@ package struct Delivery: Equatable, Sendable {
     package var expiresAt: Date
 
     package init(
-        id: String, channel: CodeChannel, sealedContent: [UInt8]?, pepperKeyID: String, state: DeliveryState = .pending,
+        id: String, channel: DeliveryChannel, sealedContent: [UInt8]?, pepperKeyID: String, state: DeliveryState = .pending,
         leasedUntil: Date? = nil, leaseToken: String? = nil, challengeID: String? = nil, attempts: Int = 0,
         createdAt: Date, expiresAt: Date
     ) {
@@ -43,6 +43,21 @@ package struct Delivery: Equatable, Sendable {
         self.attempts = attempts
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+    }
+}
+
+/// How a delivery reaches a person.
+package enum DeliveryChannel: String, CaseIterable, Codable, Sendable {
+    case email = "EMAIL"
+    case sms = "SMS"
+    /// A printed letter to a postal address on file.
+    case letter = "LETTER"
+
+    package init(_ channel: CodeChannel) {
+        switch channel {
+        case .email: self = .email
+        case .sms: self = .sms
+        }
     }
 }
 
@@ -73,6 +88,6 @@ package struct DeliveryContent: Codable, Equatable, Sendable {
 package struct LeasedDelivery: Equatable, Sendable {
     package var id: String
     package var leaseToken: String
-    package var channel: CodeChannel
+    package var channel: DeliveryChannel
     package var content: DeliveryContent
 }

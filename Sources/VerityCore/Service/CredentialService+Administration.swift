@@ -58,18 +58,22 @@ extension CredentialService {
 
     /// A caseworker's reason for an act, trimmed, as the audit trail keeps it.
     package static func auditedReason(_ reason: String, of act: String) throws(CredentialError) -> String {
-        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else {
-            throw .invalidArgument(field: "reason", reason: "REQUIRED", message: "\(act) needs a reason, for the audit trail")
-        }
-        guard reason.unicodeScalars.count <= maximumReasonLength, reason.utf8.count <= 4 * maximumReasonLength else {
-            throw .invalidArgument(field: "reason", reason: "TOO_LONG", message: "a reason has at most \(maximumReasonLength) Unicode scalars")
+        try keptText(reason, field: "reason", called: "a reason", maximumLength: maximumReasonLength, whenMissing: "\(act) needs a reason, for the audit trail")
+    }
+
+    /// Free text a caseworker gives (a reason, a name), trimmed: present, at most `maximumLength`
+    /// Unicode scalars, and without characters that could forge a line or hide what it says.
+    static func keptText(_ text: String, field: String, called noun: String, maximumLength: Int, whenMissing: String) throws(CredentialError) -> String {
+        let kept = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !kept.isEmpty else { throw .invalidArgument(field: field, reason: "REQUIRED", message: whenMissing) }
+        guard kept.unicodeScalars.count <= maximumLength, kept.utf8.count <= 4 * maximumLength else {
+            throw .invalidArgument(field: field, reason: "TOO_LONG", message: "\(noun) has at most \(maximumLength) Unicode scalars")
         }
         let hidden: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
-        guard !reason.unicodeScalars.contains(where: { hidden.contains($0.properties.generalCategory) }) else {
-            throw .invalidArgument(field: "reason", reason: "INVALID_VALUE", message: "a reason holds no control, format or line-separator characters")
+        guard !kept.unicodeScalars.contains(where: { hidden.contains($0.properties.generalCategory) }) else {
+            throw .invalidArgument(field: field, reason: "INVALID_VALUE", message: "\(noun) holds no control, format or line-separator characters")
         }
-        return reason
+        return kept
     }
 
     /// Records a mutating call that was refused (a policy, a precondition, a rate limit), so that

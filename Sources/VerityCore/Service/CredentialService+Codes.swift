@@ -44,7 +44,7 @@ extension CredentialService {
             destination: address, template: purpose.template,
             variables: ["code": code, "purpose": purpose.rawValue, "expiresAt": Timestamp.string(from: expiresAt)]
         )
-        let delivery = try sealedDelivery(content, channel: channel, challengeID: challengeID, createdAt: time, expiresAt: expiresAt)
+        let delivery = try sealedDelivery(content, channel: DeliveryChannel(channel), challengeID: challengeID, createdAt: time, expiresAt: expiresAt)
         let audit = draft(.issueCode, "OK", subject: id, context: context, facts: ["purpose: \(purpose.rawValue)", "sent by \(channel.rawValue) to \(masked)"])
         let limit = CodeRateLimit(
             windowStart: time.addingTimeInterval(-configuration.codeRateWindow), maximum: configuration.codesPerWindow,

@@ -60,7 +60,7 @@ extension CredentialService {
         return expired
     }
 
-    func sealedDelivery(_ content: DeliveryContent, channel: CodeChannel, challengeID: String?, createdAt: Date, expiresAt: Date) throws -> Delivery {
+    func sealedDelivery(_ content: DeliveryContent, channel: DeliveryChannel, challengeID: String?, createdAt: Date, expiresAt: Date) throws -> Delivery {
         let id = Self.randomID()
         let keyID = keyring.currentKeyID
         guard var key = keyring.derivedKey(id: keyID, for: .outbox) else { throw UnknownPepperKeyError(keyID: keyID) }
@@ -87,7 +87,7 @@ extension CredentialService {
 
     /// What the seal binds the content to: a row whose id, channel, key or expiry was edited
     /// does not open.
-    static func associatedData(id: String, channel: CodeChannel, keyID: String, expiresAt: Date) -> [UInt8] {
+    static func associatedData(id: String, channel: DeliveryChannel, keyID: String, expiresAt: Date) -> [UInt8] {
         Array("verity-outbox-v2|\(id)|\(channel.rawValue)|\(keyID)|\(Timestamp.milliseconds(of: expiresAt))".utf8)
     }
 }

@@ -44,6 +44,9 @@ package struct CredentialService: Sendable {
         /// How long a recovery request waits for a copy of an identity document (procedure 000,
         /// step 2) before it expires: 14 days.
         package var recoveryRequestLifetime: TimeInterval = 14 * 24 * 3600
+        /// The waits of a change request (procedure 002): 7 days after each letter, 24 hours to
+        /// action a self-service request or a returned form.
+        package var changeRequestTiming = DetailsChangeRequest.Timing()
 
         package init() {}
 
@@ -62,6 +65,8 @@ package struct CredentialService: Sendable {
             try require(codesPerDestinationPerWindow >= 1, "codesPerDestinationPerWindow", "at least 1")
             try require(codeRateWindow > 0, "codeRateWindow", "positive")
             try require(longestCheck > 0, "longestCheck", "positive")
+            try require(changeRequestTiming.letterWait > 0, "changeRequestTiming.letterWait", "positive")
+            try require(changeRequestTiming.actionWithin > 0, "changeRequestTiming.actionWithin", "positive")
         }
     }
 

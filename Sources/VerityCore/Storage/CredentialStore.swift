@@ -87,6 +87,36 @@ package protocol CredentialStore: Sendable {
         _ change: @escaping @Sendable (inout RecoveryRequest) throws -> SubjectModification<Value>
     ) async throws -> Value
 
+    /// Reads the subject and the change request still active for it, if any, lets `raise` decide,
+    /// and stores the request it returns with its letters and audit events, in one transaction.
+    ///
+    /// - Throws: ``CredentialError/notFound(_:)`` when no subject has this id, or what `raise` throws.
+    func insertChangeRequest(
+        for subjectID: SubjectID,
+        _ raise: @escaping @Sendable (_ subject: Subject, _ active: DetailsChangeRequest?) throws -> WorkflowWrite<DetailsChangeRequest>
+    ) async throws -> DetailsChangeRequest
+
+    /// The change request with this id, if any.
+    func changeRequest(_ id: String) async throws -> DetailsChangeRequest?
+
+    /// Reads one change request and its subject, lets `change` edit both, and writes back what
+    /// changed with the letters and audit events it returns, in one transaction: an accepted
+    /// change, its new details, the unblock and the confirmation are never separated.
+    ///
+    /// - Throws: ``CredentialError/missing(field:message:)`` (`changeRequestId`) when no request
+    ///   has this id, or what `change` throws.
+    func modifyChangeRequest<Value: Sendable>(
+        _ id: String,
+        _ change: @escaping @Sendable (inout DetailsChangeRequest, inout Subject) throws -> WorkflowWrite<Value>
+    ) async throws -> Value
+
+    /// The change requests that match, oldest first, from after `query.after`, at most `query.limit`.
+    func changeRequests(matching query: ChangeRequestQuery) async throws -> [DetailsChangeRequest]
+
+    /// Ids of requests waiting for the person whose due time is at or before `now`, most overdue
+    /// first, at most `limit`.
+    func dueChangeRequests(at now: Date, limit: Int) async throws -> [String]
+
     /// Erases the content of pending deliveries that expired unacknowledged.
     ///
     /// - Returns: how many were expired.
@@ -124,6 +154,44 @@ package enum CodeIssueOutcome: Equatable, Sendable {
     case rateLimited(oldestInWindow: Date)
     /// Nothing was stored: the destination had its codes for the window; the oldest at this time.
     case destinationRateLimited(oldestInWindow: Date)
+}
+
+/// What a workflow's act writes besides its own record: letters for the outbox and audit events.
+package struct WorkflowWrite<Value: Sendable>: Sendable {
+    package var value: Value
+    package var deliveries: [Delivery]
+    package var audit: [AuditDraft]
+
+    package init(_ value: Value, deliveries: [Delivery] = [], audit: [AuditDraft]) {
+        self.value = value
+        self.deliveries = deliveries
+        self.audit = audit
+    }
+}
+
+/// Which change requests a caseworker lists.
+package struct ChangeRequestQuery: Equatable, Sendable {
+    /// Any of these statuses; all when empty.
+    package var statuses: Set<DetailsChangeRequest.Status> = []
+    package var subjectID: SubjectID?
+    /// Only requests due at or before this time (ended requests have no due time).
+    package var dueAtOrBefore: Date?
+    /// The last request of the previous page: its creation time and id.
+    package var after: ChangeRequestCursor?
+    package var limit = 25
+
+    package init() {}
+}
+
+/// Where a page of change requests ends, in their order: creation time, then id.
+package struct ChangeRequestCursor: Equatable, Sendable {
+    package var createdAt: Date
+    package var id: String
+
+    package init(createdAt: Date, id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
 }
 
 /// What a ``CredentialStore/modify(_:_:)`` change returns: its result, and the events to append with it.

@@ -120,12 +120,14 @@ public struct DeliveryMessage: Codable, Equatable, Sendable {
     public var deliveryId: String
     /// Names this lease; `Ack` presents it.
     public var leaseToken: String
-    public var channel: CodeChannelName
+    public var channel: DeliveryChannelName
+    /// An e-mail address, a phone number, or for a `LETTER` a postal address: its lines, the
+    /// postal code and the country, separated by line feeds.
     public var destination: String
     public var template: String
     public var variables: [String: String]
 
-    public init(deliveryId: String, leaseToken: String, channel: CodeChannelName, destination: String, template: String, variables: [String: String]) {
+    public init(deliveryId: String, leaseToken: String, channel: DeliveryChannelName, destination: String, template: String, variables: [String: String]) {
         self.deliveryId = deliveryId
         self.leaseToken = leaseToken
         self.channel = channel

@@ -40,10 +40,29 @@ public struct EnrollResponse: Codable, Equatable, Sendable {
 public struct ContactsMessage: Codable, Equatable, Sendable {
     public var emails: [String]?
     public var phones: [PhoneMessage]?
+    /// Where letters go; the first is the one letters use.
+    public var postalAddresses: [PostalAddressMessage]?
 
-    public init(emails: [String]? = nil, phones: [PhoneMessage]? = nil) {
+    public init(emails: [String]? = nil, phones: [PhoneMessage]? = nil, postalAddresses: [PostalAddressMessage]? = nil) {
         self.emails = emails
         self.phones = phones
+        self.postalAddresses = postalAddresses
+    }
+}
+
+/// A postal address, as the agency's letter system prints it.
+public struct PostalAddressMessage: Codable, Equatable, Sendable {
+    /// 1 to 6 lines above the postal code (the addressee, the street, the town), each 1 to 100
+    /// characters.
+    public var lines: [String]
+    public var postalCode: String
+    /// ISO 3166-1 alpha-2 (`GB`); absent for the agency's own country.
+    public var country: String?
+
+    public init(lines: [String], postalCode: String, country: String? = nil) {
+        self.lines = lines
+        self.postalCode = postalCode
+        self.country = country
     }
 }
 

@@ -30,12 +30,19 @@ struct RequestExecutor: Sendable {
     let logger: Logger
     let callers: CallerGuard
 
-    init(service: CredentialService, pool: HashingPool, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger) {
-        router = RPCRouter(services: [
+    /// - Parameter developmentClock: the service's clock, when `Development/AdvanceClock` may move it
+    ///   (development mode only); `nil` leaves the method unimplemented.
+    init(
+        service: CredentialService, pool: HashingPool, configuration: ServerConfiguration, metrics: ServerMetrics,
+        developmentClock: ServiceClock? = nil, logger: Logger
+    ) {
+        var services: [any RegistrableService] = [
             SubjectsService(service: service), CredentialsService(service: service), IvrService(service: service),
             MfaService(service: service), NotificationsService(service: service), AdminService(service: service, metrics: metrics),
-            HealthService(), RecoveryService(service: service),
-        ])
+            HealthService(), RecoveryService(service: service), ChangeRequestsService(service: service),
+        ]
+        if let developmentClock { services.append(DevelopmentService(service: service, clock: developmentClock)) }
+        router = RPCRouter(services: services)
         self.service = service
         self.pool = pool
         self.configuration = configuration

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import NIOCore
 import VerityCore
 import VerityProtocol
 
@@ -26,7 +27,20 @@ enum WireMapping {
         for (index, phone) in (message.phones ?? []).enumerated() {
             phones.append(Phone(number: phone.number, type: try enumValue(PhoneType.self, phone.type, field: "contacts.phones[\(index)].type")))
         }
-        return Contacts(emails: message.emails ?? [], phones: phones)
+        let addresses = (message.postalAddresses ?? []).map { PostalAddress(lines: $0.lines, postalCode: $0.postalCode, country: $0.country) }
+        return Contacts(emails: message.emails ?? [], phones: phones, postalAddresses: addresses)
+    }
+
+    /// An id the service made (a recovery or change request's): 32 lower-case hexadecimal digits.
+    static func checkID(_ id: String, field: String) throws(RPCError) {
+        guard id.utf8.count == 32, id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw RPCError.invalidArgument(field: field, reason: "INVALID_VALUE", "\(field) is 32 lower-case hexadecimal digits")
+        }
+    }
+
+    /// The size of the frame that would carry `response`, with the longest request id.
+    static func encodedSize(_ response: some Encodable & Sendable) throws -> Int {
+        try ResponseEnvelope.ok(id: RequestEnvelope.maximumID, response).encode(allocator: ByteBufferAllocator()).readableBytes
     }
 
     /// The answer to a security check; a check that locked its subject is counted.

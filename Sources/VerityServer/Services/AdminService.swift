@@ -54,12 +54,12 @@ struct AdminService: RegistrableService {
     private static func page(of auditEvents: [AuditEvent], limit: Int, maximumFrameBytes: Int) throws -> ListAuditResponse {
         var events = auditEvents.map(message(for:))
         var more = events.count == limit
-        while events.count > 1, try encodedSize(ListAuditResponse(events: events, nextAfterSeq: events.last?.seq)) > maximumFrameBytes - 256 {
+        while events.count > 1, try WireMapping.encodedSize(ListAuditResponse(events: events, nextAfterSeq: events.last?.seq)) > maximumFrameBytes - 256 {
             events.removeLast(events.count / 2)
             more = true
         }
         // One event too large on its own still moves the listing on: its facts are left out.
-        if events.count == 1, try encodedSize(ListAuditResponse(events: events, nextAfterSeq: events.last?.seq)) > maximumFrameBytes - 256 {
+        if events.count == 1, try WireMapping.encodedSize(ListAuditResponse(events: events, nextAfterSeq: events.last?.seq)) > maximumFrameBytes - 256 {
             events[0].facts = ["(facts omitted: this event does not fit in one frame)"]
             more = true
         }
@@ -72,9 +72,5 @@ struct AdminService: RegistrableService {
             subjectId: event.subjectID, method: event.method, action: event.action.rawValue, outcome: event.outcome,
             facts: event.facts, keyId: event.keyID, hash: event.hash
         )
-    }
-
-    private static func encodedSize(_ response: ListAuditResponse) throws -> Int {
-        try ResponseEnvelope.ok(id: RequestEnvelope.maximumID, response).encode(allocator: ByteBufferAllocator()).readableBytes
     }
 }

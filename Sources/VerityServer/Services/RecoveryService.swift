@@ -50,7 +50,7 @@ struct RecoveryService: RegistrableService {
             return { Self.message(for: try await service.openRecoveryRequest(for: id, context: call.context), at: service.currentTime) }
         }
         router.register(.confirmDocument) { (request: ConfirmDocumentRequest, call) in
-            try Self.checkRequestID(request.recoveryRequestId)
+            try WireMapping.checkID(request.recoveryRequestId, field: "recoveryRequestId")
             let subject = try SubjectID(request.subjectId)
             _ = try CredentialService.auditedReason(request.reason, of: "confirming a document")
             return {
@@ -59,7 +59,7 @@ struct RecoveryService: RegistrableService {
             }
         }
         router.register(.getRequest) { (request: GetRequestRequest, _) in
-            try Self.checkRequestID(request.recoveryRequestId)
+            try WireMapping.checkID(request.recoveryRequestId, field: "recoveryRequestId")
             return { Self.message(for: try await service.recoveryRequest(request.recoveryRequestId), at: service.currentTime) }
         }
         router.register(.removePassword) { (request: RemovePasswordRequest, call) in
@@ -74,13 +74,6 @@ struct RecoveryService: RegistrableService {
             openedAt: Timestamp.string(from: request.openedAt), expiresAt: Timestamp.string(from: request.expiresAt),
             closedAt: request.closedAt.map(Timestamp.string(from:))
         )
-    }
-
-    /// A request id is 32 lower-case hexadecimal digits, as the service makes them.
-    private static func checkRequestID(_ id: String) throws(RPCError) {
-        guard id.utf8.count == 32, id.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
-            throw RPCError.invalidArgument(field: "recoveryRequestId", reason: "INVALID_VALUE", "recoveryRequestId is 32 lower-case hexadecimal digits")
-        }
     }
 
     private static func kinds(_ names: [FactKindName]) throws(RPCError) -> [FactKind] {
