@@ -11,7 +11,7 @@ Standard library only. Example::
 """
 
 from . import client, errors, types
-from .client import Client, PhoneLike
+from .client import Client, PhoneLike, PostalAddressLike
 from .errors import (
     ERROR_CLASSES,
     STATUS_NAMES,
@@ -42,6 +42,9 @@ from .types import (
     AuditCheckpoint,
     AuditEvent,
     AuditPage,
+    ChangeRequestReason,
+    ChangeRequestSource,
+    ChangeRequestStatus,
     Channel,
     CodeChannel,
     CodePurpose,
@@ -55,6 +58,7 @@ from .types import (
     IssuedCode,
     Phone,
     PhoneType,
+    PostalAddress,
     ServingStatus,
     SubjectKind,
     SubjectState,

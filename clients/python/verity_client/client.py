@@ -3,6 +3,7 @@ v1 method."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
 import re
 import ssl
@@ -24,14 +25,18 @@ from .types import (
     GeneratedPin,
     IssuedCode,
     Phone,
+    PostalAddress,
     SubjectStatus,
     Verification,
 )
 
-__all__ = ["Client", "PhoneLike"]
+__all__ = ["Client", "PhoneLike", "PostalAddressLike"]
 
 #: A phone: ``("602 555 0100", "CELL")``, ``{"number": ..., "type": ...}`` or a :class:`Phone`.
 PhoneLike = Union[Phone, Tuple[str, str], Mapping[str, Any]]
+#: A postal address: a :class:`PostalAddress` or ``{"lines": [...], "postalCode": ..., "country": ...}``
+#: (``country`` optional).
+PostalAddressLike = Union[PostalAddress, Mapping[str, Any]]
 
 #: The server's deadline for a request that names none (framing.md section 7).
 SERVER_DEFAULT_DEADLINE_MS = 10000
@@ -55,13 +60,38 @@ def _phone_json(phone: PhoneLike) -> Dict[str, Any]:
     return {"number": number, "type": _wire(kind)}
 
 
-def _contacts_json(emails: Optional[Iterable[str]], phones: Optional[Iterable[PhoneLike]]) -> Dict[str, Any]:
+def _postal_address_json(address: PostalAddressLike) -> Dict[str, Any]:
+    if isinstance(address, PostalAddress):
+        return address.to_json()
+    message = dict(address)
+    if "lines" in message and not isinstance(message["lines"], str):
+        message["lines"] = list(message["lines"])
+    return message
+
+
+def _contacts_json(
+    emails: Optional[Iterable[str]],
+    phones: Optional[Iterable[PhoneLike]],
+    postal_addresses: Optional[Iterable[PostalAddressLike]] = None,
+) -> Dict[str, Any]:
     contacts: Dict[str, Any] = {}
     if emails is not None:
         contacts["emails"] = list(emails)
     if phones is not None:
         contacts["phones"] = [_phone_json(p) for p in phones]
+    if postal_addresses is not None:
+        contacts["postalAddresses"] = [_postal_address_json(a) for a in postal_addresses]
     return contacts
+
+
+def _timestamp(value: Union[str, _dt.datetime]) -> str:
+    """A time as the wire has it (RFC 3339 UTC with milliseconds); a string is sent as given."""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        raise ValueError("a time needs its time zone (an aware datetime), e.g. datetime.now(timezone.utc)")
+    utc = value.astimezone(_dt.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (utc.microsecond // 1000)
 
 
 def _message(**fields: Any) -> Dict[str, Any]:
@@ -271,6 +301,7 @@ class Client:
         represents_subject_id: Optional[str] = None,
         emails: Optional[Sequence[str]] = None,
         phones: Optional[Sequence[PhoneLike]] = None,
+        postal_addresses: Optional[Sequence[PostalAddressLike]] = None,
         *,
         timeout_ms: Optional[int] = None,
         actor: Optional[str] = None,
@@ -279,10 +310,11 @@ class Client:
     ) -> EnrollResult:
         """Subjects/Enroll. ``kind`` is ``"CLIENT"`` or ``"REPRESENTATIVE"`` (then
         ``represents_subject_id`` names the client). ``phones``: ``(number, type)`` tuples or
-        ``{"number", "type"}`` dicts."""
+        ``{"number", "type"}`` dicts. ``postal_addresses``: :class:`PostalAddress` objects or
+        ``{"lines", "postalCode", "country"}`` dicts; letters go to the first."""
         message = _message(subjectId=subject_id, kind=kind, representsSubjectId=represents_subject_id)
-        if emails is not None or phones is not None:
-            message["contacts"] = _contacts_json(emails, phones)
+        if emails is not None or phones is not None or postal_addresses is not None:
+            message["contacts"] = _contacts_json(emails, phones, postal_addresses)
         reply = self.call("verity.v1.Subjects/Enroll", message, timeout_ms=timeout_ms, actor=actor,
                           request_id=request_id, metadata=metadata)
         return EnrollResult.from_json(reply)
@@ -292,15 +324,17 @@ class Client:
         subject_id: str,
         emails: Optional[Sequence[str]] = None,
         phones: Optional[Sequence[PhoneLike]] = None,
+        postal_addresses: Optional[Sequence[PostalAddressLike]] = None,
         *,
         timeout_ms: Optional[int] = None,
         actor: Optional[str] = None,
         request_id: Optional[str] = None,
         metadata: Optional[Mapping[str, str]] = None,
     ) -> None:
-        """Subjects/UpdateContacts: replaces every contact on file (none given: removes them all)."""
+        """Subjects/UpdateContacts: replaces every contact on file, postal addresses included
+        (a kind not given is removed; none given: removes them all)."""
         message = _message(subjectId=subject_id)
-        message["contacts"] = _contacts_json(emails, phones)
+        message["contacts"] = _contacts_json(emails, phones, postal_addresses)
         self.call("verity.v1.Subjects/UpdateContacts", message, timeout_ms=timeout_ms, actor=actor,
                   request_id=request_id, metadata=metadata)
 
@@ -764,6 +798,198 @@ class Client:
             return False  # broken, or cut back before the checkpoint
         page = self.list_audit(after_seq=seq - 1, limit=1, **options)
         return bool(page.events) and page.events[0].seq == seq and page.events[0].hash == expected
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.ChangeRequests (procedure 002: changing security details by request)
+
+    def raise_change_request(
+        self,
+        subject_id: str,
+        source: str,
+        reason: str,
+        reported_by: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """ChangeRequests/Raise. ``source`` is ``"PHONE"``, ``"LETTER"`` or ``"SELF_SERVICE"``;
+        ``reason`` ``"BLOCKED_AFTER_FAILED_CHECKS"`` (the subject must be BLOCKED) or
+        ``"CLIENT_REQUEST"``; ``reported_by`` names the person who reported it and their role on
+        the case. A phone or letter report sends the form (letter CMSL9800) to the first postal
+        address on file and is ``WAITING`` for 7 days; a self-service one is ``OPEN``, due within
+        24 hours. Returns the ChangeRequest message: ``changeRequestId``, ``status``, ``dueAt``, ...
+
+        :class:`FailedPrecondition` with reason ``REQUEST_ACTIVE`` (another request of the
+        subject still waits), ``NO_POSTAL_ADDRESS``, ``NOT_BLOCKED``, ``NOT_SET_UP`` or
+        ``REPRESENTATIVE``. Requires the metadata ``actor``."""
+        return self.call("verity.v1.ChangeRequests/Raise",
+                         _message(subjectId=subject_id, source=source, reason=reason, reportedBy=reported_by),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def change_request(
+        self,
+        change_request_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """ChangeRequests/Get: the request as it stands now (``overdue`` as of now)."""
+        return self.call("verity.v1.ChangeRequests/Get", _message(changeRequestId=change_request_id),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def list_change_requests(
+        self,
+        *,
+        statuses: Optional[Union[str, Sequence[str]]] = None,
+        subject_id: Optional[str] = None,
+        due_before: Optional[Union[str, _dt.datetime]] = None,
+        overdue: Optional[bool] = None,
+        page_size: Optional[int] = None,
+        page_token: Optional[str] = None,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """ChangeRequests/List: one page of the requests that match every filter given, oldest
+        first. ``statuses``: a list (or one status as a string), any of which matches;
+        ``due_before``: an RFC 3339 string or an aware datetime; ``overdue``: only requests past
+        their due time that still wait for someone; ``page_size`` 1 to 100 (server default 25).
+        Returns ``{"changeRequests": [...], "nextPageToken": ...}``; pass ``nextPageToken`` as
+        ``page_token`` for the next page (absent: the end). :meth:`iter_change_requests` does it."""
+        kinds = None if statuses is None else [_wire(statuses)] if isinstance(statuses, str) else [_wire(s) for s in statuses]
+        reply = self.call("verity.v1.ChangeRequests/List",
+                          _message(statuses=kinds, subjectId=subject_id,
+                                   dueBefore=None if due_before is None else _timestamp(due_before),
+                                   overdue=overdue, pageSize=page_size, pageToken=page_token),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        if not isinstance(reply.get("changeRequests"), list):
+            reply["changeRequests"] = []
+        return reply
+
+    def iter_change_requests(
+        self,
+        *,
+        statuses: Optional[Union[str, Sequence[str]]] = None,
+        subject_id: Optional[str] = None,
+        due_before: Optional[Union[str, _dt.datetime]] = None,
+        overdue: Optional[bool] = None,
+        page_size: Optional[int] = None,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+    ) -> Iterator[Dict[str, Any]]:
+        """Every matching change request, page after page (ChangeRequests/List, following
+        ``nextPageToken``)."""
+        page_token: Optional[str] = None
+        while True:
+            page = self.list_change_requests(statuses=statuses, subject_id=subject_id, due_before=due_before,
+                                             overdue=overdue, page_size=page_size, page_token=page_token,
+                                             timeout_ms=timeout_ms, actor=actor)
+            yield from (r for r in page["changeRequests"] if isinstance(r, dict))
+            token = page.get("nextPageToken")
+            if not isinstance(token, str) or not token:
+                return
+            page_token = token
+
+    def receive_change_request_form(
+        self,
+        change_request_id: str,
+        subject_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """ChangeRequests/ReceiveForm: the form came back; a WAITING request becomes
+        ``IN_PROGRESS`` (the waits stop; a caseworker acts within 24 hours). A request of another
+        subject is :class:`NotFound`. Requires the metadata ``actor``."""
+        return self.call("verity.v1.ChangeRequests/ReceiveForm",
+                         _message(changeRequestId=change_request_id, subjectId=subject_id),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def accept_change_request(
+        self,
+        change_request_id: str,
+        subject_id: str,
+        new_pin: Optional[str] = None,
+        new_password: Optional[str] = None,
+        confirm_by_sms: Optional[bool] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """ChangeRequests/Accept: sets the new details (one or both; the PIN and password
+        policies apply, :class:`InvalidArgument` on ``newPin``/``newPassword``), unblocks a BLOCKED
+        subject, and confirms it by a text (``confirm_by_sms`` and a phone that takes texts on
+        file) or else by letter CMSL9802. Returns ``{"changeRequest": {...}, "state": "ACTIVE"}``.
+
+        A request still WAITING is :class:`FailedPrecondition` with reason
+        ``FORM_NOT_RECEIVED`` (record the form first); one that has ended, ``REQUEST_CLOSED``.
+        Requires the metadata ``actor``."""
+        return self.call("verity.v1.ChangeRequests/Accept",
+                         _message(changeRequestId=change_request_id, subjectId=subject_id, newPin=new_pin,
+                                  newPassword=new_password, confirmBySms=confirm_by_sms),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def decline_change_request(
+        self,
+        change_request_id: str,
+        subject_id: str,
+        reason: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """ChangeRequests/Decline: ``DECLINED``, with ``reason`` as its ``resolutionReason`` and in
+        the audit trail. Requires the metadata ``actor``."""
+        return self.call("verity.v1.ChangeRequests/Decline",
+                         _message(changeRequestId=change_request_id, subjectId=subject_id, reason=reason),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def close_change_request(
+        self,
+        change_request_id: str,
+        subject_id: str,
+        reason: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """ChangeRequests/Close: ends the request without a decision (raised in error, no longer
+        needed): ``CLOSED``, with ``reason``. Requires the metadata ``actor``."""
+        return self.call("verity.v1.ChangeRequests/Close",
+                         _message(changeRequestId=change_request_id, subjectId=subject_id, reason=reason),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Development (a development server started with --dev-clock only)
+
+    def advance_clock(
+        self,
+        seconds: int,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Development/AdvanceClock: moves the server's clock forward by ``seconds`` (1 to
+        31,536,000) and takes the timed steps that fell due. Returns ``{"now": ..., "stepsTaken":
+        n}``. Any other server answers :class:`Unimplemented`. Role admin; requires the
+        metadata ``actor``."""
+        return self.call("verity.v1.Development/AdvanceClock", _message(seconds=seconds),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
 
     # ----------------------------------------------------------------------------------------
     # verity.v1.Health

@@ -27,7 +27,11 @@ __all__ = [
     "ServingStatus",
     "VerificationResult",
     "CodeResult",
+    "ChangeRequestSource",
+    "ChangeRequestReason",
+    "ChangeRequestStatus",
     "Phone",
+    "PostalAddress",
     "EnrollResult",
     "SubjectStatus",
     "Verification",
@@ -118,6 +122,31 @@ class CodeResult(_Name):
     ALREADY_USED = "ALREADY_USED"
 
 
+class ChangeRequestSource(_Name):
+    """How a change of security details was reported (ChangeRequests/Raise)."""
+
+    PHONE = "PHONE"
+    LETTER = "LETTER"
+    #: On the self-service site: no form is sent; a caseworker acts within 24 hours.
+    SELF_SERVICE = "SELF_SERVICE"
+
+
+class ChangeRequestReason(_Name):
+    BLOCKED_AFTER_FAILED_CHECKS = "BLOCKED_AFTER_FAILED_CHECKS"
+    CLIENT_REQUEST = "CLIENT_REQUEST"
+
+
+class ChangeRequestStatus(_Name):
+    """Where a change request stands; OPEN, IN_PROGRESS and WAITING still wait for someone."""
+
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    WAITING = "WAITING"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    CLOSED = "CLOSED"
+
+
 def parse_timestamp(value: str) -> _dt.datetime:
     """An RFC 3339 UTC timestamp such as ``"2026-11-22T16:04:29.123Z"`` as an aware datetime."""
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
@@ -157,6 +186,29 @@ class Phone:
 
     def to_json(self) -> Dict[str, Any]:
         return {"number": self.number, "type": self.type.value if isinstance(self.type, Enum) else self.type}
+
+
+@dataclass(frozen=True)
+class PostalAddress:
+    """A postal address on file, where letters go: 1 to 6 ``lines`` above the postal code (the
+    addressee, the street, the town), the ``postal_code``, and ``country`` (ISO 3166-1 alpha-2,
+    such as ``"GB"``; None for the agency's own country)."""
+
+    lines: Tuple[str, ...]
+    postal_code: str
+    country: Optional[str] = None
+
+    @property
+    def destination(self) -> str:
+        """The address as a LETTER delivery's ``destination``: the lines, the postal code and the
+        country, one to a line."""
+        return "\n".join([*self.lines, self.postal_code, *([self.country] if self.country is not None else [])])
+
+    def to_json(self) -> Dict[str, Any]:
+        message: Dict[str, Any] = {"lines": list(self.lines), "postalCode": self.postal_code}
+        if self.country is not None:
+            message["country"] = self.country
+        return message
 
 
 @dataclass(frozen=True)
