@@ -35,9 +35,12 @@ final class TestServer: Sendable {
         try await start(hasher: { $0 }, adjust)
     }
 
-    /// - Parameter hasher: wraps the server's hasher, such as in a ``GatedHasher``.
+    /// - Parameters:
+    ///   - clock: the service's time, which the test may move.
+    ///   - hasher: wraps the server's hasher, such as in a ``GatedHasher``.
     static func start(
-        hasher wrap: @escaping (any SecretHashing) -> any SecretHashing,
+        clock: ServiceClock = ServiceClock(),
+        hasher wrap: @escaping @Sendable (any SecretHashing) -> any SecretHashing = { $0 },
         _ adjust: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
         let directory = try TemporaryDirectory("verity-server")
@@ -49,18 +52,27 @@ final class TestServer: Sendable {
         // The whole suite shares two cores: a handshake may wait its turn for seconds.
         configuration.handshakeTimeout = .seconds(60)
         adjust(&configuration)
-        return try await TestServer(directory: directory, setup: setup, configuration: configuration, wrap: wrap)
+        return try await TestServer(directory: directory, setup: setup, configuration: configuration, clock: clock, wrap: wrap)
     }
 
+    /// A new server on this one's data and configuration, which must have stopped, with `clock`:
+    /// a restart after downtime.
+    func restart(clock: ServiceClock) async throws -> TestServer {
+        try await TestServer(directory: directory, setup: setup, configuration: server.configuration, clock: clock, wrap: wrap)
+    }
+
+    private let wrap: @Sendable (any SecretHashing) -> any SecretHashing
+
     private init(
-        directory: TemporaryDirectory, setup: DevelopmentSetup, configuration: ServerConfiguration,
-        wrap: (any SecretHashing) -> any SecretHashing
+        directory: TemporaryDirectory, setup: DevelopmentSetup, configuration: ServerConfiguration, clock: ServiceClock,
+        wrap: @escaping @Sendable (any SecretHashing) -> any SecretHashing
     ) async throws {
         self.directory = directory
         self.setup = setup
+        self.wrap = wrap
         logs = LogCapture()
         let logger = logs.logger(label: "verityd")
-        server = try VerityServer(configuration: configuration, logger: logger, metrics: ServerMetrics()) { keyring in
+        server = try VerityServer(configuration: configuration, logger: logger, metrics: ServerMetrics(), clock: clock) { keyring in
             wrap(PepperedSecretHasher(keyring: keyring, derivation: configuration.keyDerivation, bounds: configuration.derivationBounds))
         }
         group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))

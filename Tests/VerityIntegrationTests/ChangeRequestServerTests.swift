@@ -1,0 +1,140 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+import VerityClient
+import VerityProtocol
+@testable import VerityServer
+import VerityTestSupport
+
+/// Change requests over the wire: the letters reach a notifier, the development clock moves
+/// the waits, and a server that was down takes what fell due when it starts.
+@Suite("Change requests over the wire")
+struct ChangeRequestServerTests {
+    static let day = 24 * 3600
+    static let address = PostalAddressMessage(lines: ["Ms A. Person", "1 High Street", "Leeds"], postalCode: "LS1 4AB", country: "GB")
+
+    func client(_ server: TestServer, role: String) -> VerityClient {
+        var configuration = VerityClient.Configuration(
+            port: server.port, certificatePath: server.pki.certificatePath(role: role),
+            privateKeyPath: server.pki.keyPath(role: role), trustRootsPath: server.pki.caCertificatePath
+        )
+        configuration.defaultActor = "agent:4711"
+        return VerityClient(configuration: configuration)
+    }
+
+    /// A blocked client with a postal address on file.
+    func blockedClient(_ id: String, _ agent: VerityClient) async throws {
+        _ = try await agent.enroll(subjectId: id, contacts: ContactsMessage(postalAddresses: [Self.address]))
+        _ = try await agent.setSecurityDetails(subjectId: id, pin: "4829157")
+        for _ in 0..<3 { _ = try await agent.verify(subjectId: id, pin: "1111112") }
+    }
+
+    func failure(_ work: () async throws -> Void) async -> RPCError? {
+        do {
+            try await work()
+            return nil
+        } catch {
+            return error as? RPCError
+        }
+    }
+
+    @Test func theDevelopmentClockRunsTheWaitsAndTheLettersReachTheNotifier() async throws {
+        let server = try await TestServer.start { $0.developmentClock = true }
+        let (agent, admin, mailer) = (client(server, role: "agent"), client(server, role: "admin"), client(server, role: "notifier"))
+        try await blockedClient("cr-wire-1", agent)
+        let raised = try await agent.raiseChangeRequest(subjectId: "cr-wire-1", source: .phone, reason: .blockedAfterFailedChecks, reportedBy: "A. Person (PWC)")
+        #expect(raised.status == .waiting && raised.overdue == false && raised.formSentAt != nil)
+        let leased = try await mailer.lease(max: 10, leaseSeconds: 30)
+        #expect(leased.count == 1)
+        let form = try #require(leased.first)
+        #expect(form.channel == .letter && form.template == "CMSL9800" && form.destination == "Ms A. Person\n1 High Street\nLeeds\nLS1 4AB\nGB")
+        try await mailer.ack(deliveryId: form.deliveryId, leaseToken: form.leaseToken)
+
+        #expect(try await admin.advanceClock(seconds: 7 * Self.day).stepsTaken == 1)
+        #expect(try await mailer.lease(max: 10, leaseSeconds: 30).map(\.template) == ["CMSL9801"])
+        #expect(try await agent.changeRequest(changeRequestId: raised.changeRequestId).reminderSentAt != nil)
+        let overdue = try await agent.listChangeRequests(ListChangeRequestsRequest(overdue: true))
+        #expect(overdue.changeRequests.isEmpty, "a request waiting for the person is due, not overdue, until its wait ends")
+        #expect(try await admin.advanceClock(seconds: 7 * Self.day).stepsTaken == 1)
+        let declined = try await agent.changeRequest(changeRequestId: raised.changeRequestId)
+        #expect(declined.status == .declined && declined.resolutionReason != nil)
+
+        let again = try await agent.raiseChangeRequest(subjectId: "cr-wire-1", source: .letter, reason: .blockedAfterFailedChecks, reportedBy: "A. Person (PWC)")
+        let early = await failure {
+            _ = try await agent.acceptChangeRequest(changeRequestId: again.changeRequestId, subjectId: "cr-wire-1", newPin: "5930271")
+        }
+        #expect(early?.code == .failedPrecondition && early?.details["reason"] == "FORM_NOT_RECEIVED")
+        _ = try await agent.receiveForm(changeRequestId: again.changeRequestId, subjectId: "cr-wire-1")
+        let accepted = try await agent.acceptChangeRequest(changeRequestId: again.changeRequestId, subjectId: "cr-wire-1", newPin: "5930271")
+        #expect(accepted.state == .active && accepted.changeRequest.status == .accepted && accepted.changeRequest.confirmation == .letter)
+        #expect(try await agent.verify(subjectId: "cr-wire-1", pin: "5930271").result == .verified)
+        for client in [agent, admin, mailer] { await client.close() }
+        try await server.stop()
+    }
+
+    @Test func withoutTheDevelopmentClockAdvanceClockIsUnimplemented() async throws {
+        let server = try await TestServer.start()
+        let admin = client(server, role: "admin")
+        #expect(await failure { _ = try await admin.advanceClock(seconds: 60) }?.code == .unimplemented)
+        await admin.close()
+        try await server.stop()
+    }
+
+    @Test func aServerThatWasDownTakesTheStepsThatFellDueWhenItStarts() async throws {
+        let server = try await TestServer.start(clock: ServiceClock(), hasher: { $0 }) { $0.timedStepInterval = .seconds(3600) }
+        let agent = client(server, role: "agent")
+        try await blockedClient("cr-wire-2", agent)
+        let raised = try await agent.raiseChangeRequest(subjectId: "cr-wire-2", source: .phone, reason: .blockedAfterFailedChecks, reportedBy: "A. Person")
+        await agent.close()
+        try await server.stop()
+
+        // Fifteen days of downtime: both waits ended; the reminder goes at start-up and starts a
+        // wait of its own, so the request is not declined yet.
+        let restarted = try await server.restart(clock: ServiceClock(offset: Double(15 * Self.day)))
+        let again = client(restarted, role: "agent")
+        try await waitUntil(timeout: .seconds(30)) {
+            try await again.changeRequest(changeRequestId: raised.changeRequestId).reminderSentAt != nil
+        }
+        let reminded = try await again.changeRequest(changeRequestId: raised.changeRequestId)
+        #expect(reminded.status == .waiting)
+        let trail = try await again.listChangeRequests(ListChangeRequestsRequest(subjectId: "cr-wire-2"))
+        #expect(trail.changeRequests.map(\.changeRequestId) == [raised.changeRequestId])
+        await again.close()
+        try await restarted.stop()
+    }
+
+    @Test func badInputIsRefusedWithTheFieldItConcerns() async throws {
+        let server = try await TestServer.start()
+        let agent = client(server, role: "agent")
+        try await blockedClient("cr-wire-3", agent)
+        let cases: [(String, () async throws -> Void, String, String)] = [
+            ("source", { _ = try await agent.raiseChangeRequest(subjectId: "cr-wire-3", source: "FAX", reason: .clientRequest, reportedBy: "p") }, "source", "INVALID_VALUE"),
+            ("id", { _ = try await agent.changeRequest(changeRequestId: "not-an-id") }, "changeRequestId", "INVALID_VALUE"),
+            ("page size", { _ = try await agent.listChangeRequests(ListChangeRequestsRequest(pageSize: 0)) }, "pageSize", "OUT_OF_RANGE"),
+            ("page token", { _ = try await agent.listChangeRequests(ListChangeRequestsRequest(pageToken: "x")) }, "pageToken", "INVALID_VALUE"),
+            ("due before", { _ = try await agent.listChangeRequests(ListChangeRequestsRequest(dueBefore: "tomorrow")) }, "dueBefore", "INVALID_VALUE"),
+            ("status", { _ = try await agent.listChangeRequests(ListChangeRequestsRequest(statuses: ["LOST"])) }, "statuses[0]", "INVALID_VALUE"),
+            ("address", {
+                try await agent.updateContacts(subjectId: "cr-wire-3", contacts: ContactsMessage(postalAddresses: [PostalAddressMessage(lines: [], postalCode: "LS1 4AB")]))
+            }, "contacts.postalAddresses[0].lines", "INVALID_VALUE"),
+        ]
+        for (name, work, field, reason) in cases {
+            let error = await failure(work)
+            #expect(error?.code == .invalidArgument, "\(name)")
+            #expect(error?.details["field"] == .string(field), "\(name)")
+            #expect(error?.details["reason"] == .string(reason), "\(name)")
+        }
+        let unknown = await failure { _ = try await agent.changeRequest(changeRequestId: String(repeating: "a", count: 32)) }
+        #expect(unknown?.code == .notFound && unknown?.details["field"] == "changeRequestId")
+        #expect(try await agent.listChangeRequests().changeRequests.isEmpty, "nothing was raised")
+        await agent.close()
+        try await server.stop()
+    }
+}
