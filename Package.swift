@@ -53,8 +53,7 @@ let package = Package(
             dependencies: [
                 "VerityCrypto",
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            exclude: ["Policy/generate-word-lists.py"]
+            ]
         ),
         .target(
             name: "VerityStore",

@@ -15,13 +15,14 @@ import VerityProtocol
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Walk through Verity's story against a development verityd: enrol, three wrong PINs, unblock, an IVR PIN, a one-time code, a forgotten password.",
+        abstract: "Walk through Verity's story against a development verityd: enrol, three wrong PINs, unblock, an IVR PIN, a one-time code, a forgotten password, a change request by letter.",
         discussion: """
             Run `swift run verityd` in one terminal and `swift run verityctl demo` next to it. \
             When verityd runs with --print-notifications, it prints the one-time code: type it when \
             asked, or pipe it in. Otherwise, or without a terminal, the demo takes the code from the \
             outbox itself, as the agency's mail system would (with the development notifier \
-            certificate).
+            certificate). With verityd --dev-clock, the change request's seven-day wait passes in a \
+            moment, and the reminder goes out.
             """
     )
 
@@ -62,6 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
             show(try await client.verifyCode(challengeId: issued.challengeId, code: code, subjectId: subject, purpose: .passwordReset, actor: "demo").result.rawValue, "")
 
             try await forgottenPassword(of: subject, client: client)
+            try await changeRequestByLetter(client: client)
 
             step("Every act is in the audit trail, hash-chained")
             let chain = try await client.verifyAuditChain()
@@ -93,6 +95,41 @@ struct DemoCommand: AsyncParsableCommand {
         show(right.result.rawValue, "the same facts, said another way: \(right.matched.map(\.rawValue).joined(separator: ", "))")
         let state = try await client.removePassword(subjectId: subject, reason: "demo: the client asked, after the fallback check", actor: "demo")
         show("password removed", "state \(state.state.rawValue); the PIN stays")
+    }
+
+    /// The third story (procedure 002): a blocked person changes their details by a form sent by
+    /// letter; the development clock shows the seven-day wait and the reminder.
+    private func changeRequestByLetter(client: VerityClient) async throws {
+        let subject = "demo-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        step("\(subject) is blocked after three wrong PINs; a change request sends them a form by letter")
+        let contacts = ContactsMessage(
+            phones: [PhoneMessage(number: "07700 900123", type: .cell)],
+            postalAddresses: [PostalAddressMessage(lines: ["Ms A. Person", "1 High Street", "Leeds"], postalCode: "LS1 4AB", country: "GB")]
+        )
+        _ = try await client.enroll(subjectId: subject, contacts: contacts, actor: "demo")
+        _ = try await client.setSecurityDetails(subjectId: subject, pin: "4829157", actor: "demo")
+        for _ in 0..<3 { _ = try await client.verify(subjectId: subject, pin: "1111112", actor: "demo") }
+        let raised = try await client.raiseChangeRequest(
+            subjectId: subject, source: .phone, reason: .blockedAfterFailedChecks, reportedBy: "Ms A. Person (PWC)", actor: "demo"
+        )
+        show(raised.status.rawValue, "letter CMSL9800 is in the outbox; the form is due back by \(raised.dueAt ?? "?")")
+
+        step("Seven days pass without an answer (the development clock moves; production clocks never do)")
+        do {
+            let moved = try await client.advanceClock(seconds: 7 * 24 * 3600, actor: "demo")
+            let reminded = try await client.changeRequest(changeRequestId: raised.changeRequestId, actor: "demo")
+            show("now \(moved.now)", "the scheduler sent reminder CMSL9801 and waits 7 more days, until \(reminded.dueAt ?? "?")")
+        } catch let error as RPCError where error.code == .unimplemented {
+            show("skipped", "start verityd with --dev-clock to watch the wait and the reminder")
+        }
+
+        step("The form comes back; the caseworker accepts: new PIN, unblocked, confirmed by text, in one act")
+        _ = try await client.receiveForm(changeRequestId: raised.changeRequestId, subjectId: subject, actor: "demo")
+        let accepted = try await client.acceptChangeRequest(
+            changeRequestId: raised.changeRequestId, subjectId: subject, newPin: "5930271", confirmBySms: true, actor: "demo"
+        )
+        show(accepted.changeRequest.status.rawValue, "subject \(accepted.state.rawValue), confirmed by \(accepted.changeRequest.confirmation?.rawValue ?? "?")")
+        show(try await client.verify(subjectId: subject, pin: "5930271", actor: "demo").result.rawValue, "the new PIN works")
     }
 
     /// The code: typed at a terminal, or piped in, when verityd prints it; otherwise taken from

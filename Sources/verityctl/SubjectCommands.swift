@@ -41,21 +41,34 @@ struct EnrollCommand: AsyncParsableCommand {
     @Argument(help: "The subject id.") var subject: String
     @Option(help: "CLIENT or REPRESENTATIVE.") var kind: SubjectKindName = .client
     @Option(help: "The client a representative acts for.") var represents: String?
-    @Option(help: "An e-mail address on file (repeatable).") var email: [String] = []
-    @Option(help: "A phone on file as NUMBER=TYPE, TYPE one of CELL, MAIN, MESSAGE, HOME, WORK, FAX, TDD, TOLL_FREE (repeatable).")
-    var phone: [String] = []
+    @OptionGroup var contactOptions: ContactOptions
 
     func run() async throws {
-        let phones = try phone.map { entry -> PhoneMessage in
-            guard let separator = entry.lastIndex(of: "=") else { throw ValidationError("--phone takes NUMBER=TYPE, such as 602-555-0100=CELL") }
-            return PhoneMessage(number: String(entry[..<separator]), type: PhoneTypeName(rawValue: String(entry[entry.index(after: separator)...])))
-        }
-        let contacts = email.isEmpty && phones.isEmpty ? nil : ContactsMessage(emails: email, phones: phones)
+        let contacts = contactOptions.isEmpty ? nil : try contactOptions.message()
         try await Console.run(options) { client in
             let enrolled = try await client.enroll(subjectId: subject, kind: kind, representsSubjectId: represents, contacts: contacts, actor: options.actorName)
             if options.json { try Console.printJSON(enrolled); return 0 }
             Console.printTable([("subject", enrolled.subjectId), ("state", enrolled.state.rawValue)])
             print("Next: verityctl set-details \(subject) --pin --password, or verityctl apply-defaults \(subject)")
+            return 0
+        }
+    }
+}
+
+struct ContactsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "contacts", abstract: "Replace the e-mail addresses, phones and postal addresses on file."
+    )
+
+    @OptionGroup var options: ConnectionOptions
+    @Argument(help: "The subject id.") var subject: String
+    @OptionGroup var contactOptions: ContactOptions
+
+    func run() async throws {
+        let contacts = try contactOptions.message()
+        try await Console.run(options) { client in
+            try await client.updateContacts(subjectId: subject, contacts: contacts, actor: options.actorName)
+            if options.json { try Console.printJSON(UpdateContactsResponse()) } else { print("Contacts replaced.") }
             return 0
         }
     }

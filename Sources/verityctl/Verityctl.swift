@@ -32,9 +32,9 @@ struct Verityctl: AsyncParsableCommand {
               70  unexpected error
             """,
         subcommands: [
-            StatusCommand.self, EnrollCommand.self, SetDetailsCommand.self, ApplyDefaultsCommand.self, VerifyCommand.self,
-            UnblockCommand.self, IVRCommand.self, MFACommand.self, FactsCommand.self, RecoveryCommand.self, AuditCommand.self,
-            HealthCommand.self, DemoCommand.self,
+            StatusCommand.self, EnrollCommand.self, ContactsCommand.self, SetDetailsCommand.self, ApplyDefaultsCommand.self,
+            VerifyCommand.self, UnblockCommand.self, IVRCommand.self, MFACommand.self, FactsCommand.self, RecoveryCommand.self,
+            RequestsCommand.self, AuditCommand.self, HealthCommand.self, DemoCommand.self, DevCommand.self,
         ]
     )
 }

@@ -35,3 +35,15 @@ extension FactKindName: ExpressibleByArgument {
 extension IdentityDocumentKindName: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
 }
+
+extension ChangeRequestSourceName: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+}
+
+extension ChangeRequestReasonName: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+}
+
+extension ChangeRequestStatusName: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+}

@@ -20,7 +20,9 @@ struct SecretHygieneTests {
     static let password = "Quokka Lantern 4417"
     static let newPassword = "Velvet Harbour 9023"
     static let wrongPassword = "Mango Circuit 7781"
-    static let secrets = [pin, newPin, wrongPin, password, newPassword, wrongPassword]
+    static let acceptedPin = "6150392"
+    static let acceptedPassword = "Amber Falcon 2718"
+    static let secrets = [pin, newPin, wrongPin, password, newPassword, wrongPassword, acceptedPin, acceptedPassword]
 
     @Test func noSecretReachesTheDatabaseTheLogsOrTheAuditTrail() async throws {
         let fixture = try ServiceFixture()
@@ -39,6 +41,14 @@ struct SecretHygieneTests {
         _ = try await service.unblock(id, reason: "verified at the counter", context: .admin)
         let ivrPIN = try await service.generateIVRPIN(for: id, context: .agent).pin
         _ = try await service.verifyIVRPIN(id, pin: ivrPIN, context: .agent)
+        // New details set by accepting a change request (procedure 002), confirmed by letter.
+        let requester = try await fixture.activeClient("hygiene-2", pin: Self.pin)
+        let address = PostalAddress(lines: ["A. Person", "1 High Street"], postalCode: "LS1 4AB")
+        try await service.updateContacts(requester, to: Contacts(postalAddresses: [address]), context: .agent)
+        let request = try await service.raiseChangeRequest(for: requester, source: .selfService, reason: .clientRequest, reportedBy: "A. Person", context: .agent)
+        _ = try await service.acceptChangeRequest(
+            request.id, of: requester, newDetails: SecurityFactors(pin: Self.acceptedPin, password: Self.acceptedPassword), confirmBySMS: false, context: .agent
+        )
         await #expect(throws: CredentialError.self) {
             try await service.verify(try SubjectID("ghost"), SecurityFactors(pin: Self.pin), channel: .phone, context: .verifier)
         }

@@ -21,11 +21,11 @@ struct VerityctlTests {
         let verityd: ChildProcess
         let port: Int
 
-        init(printNotifications: Bool = true) async throws {
+        init(printNotifications: Bool = true, devClock: Bool = false) async throws {
             directory = try TemporaryDirectory("verityctl")
             verityd = try ChildProcess(VerityctlTests.binaries.appendingPathComponent("verityd"), [
                 "--listen", "127.0.0.1:0", "--data-dir", directory.path(".verity"), "--metrics-listen", "off", "--scrypt-log-n", "10",
-            ] + (printNotifications ? ["--print-notifications"] : []))
+            ] + (printNotifications ? ["--print-notifications"] : []) + (devClock ? ["--dev-clock"] : []))
             port = try await VeritydProcessTests.servingPort(of: verityd)
         }
 
@@ -138,14 +138,17 @@ struct VerityctlTests {
     }
 
     @Test func theDemoTellsTheWholeStory() async throws {
-        let setup = try await Setup()
+        let setup = try await Setup(devClock: true)
         let demo = try ChildProcess(Self.binaries.appendingPathComponent("verityctl"), ["demo", "--server", "127.0.0.1:\(setup.port)", "--data-dir", setup.directory.path(".verity")])
         try await demo.waitForOutput(containing: "Type the code")
         demo.send("\(try await Self.code(from: setup.verityd))\n")
         try demo.closeInput()
         let exit = try await demo.waitForExit()
         #expect(exit.status == 0, "\(demo.text)")
-        for line in ["attempts left: 0", "BLOCKED", "state  ACTIVE", "IVR PIN", "VERIFIED", "PLACE_OF_BIRTH, CHILDREN", "password removed", "chain  intact"] {
+        for line in [
+            "attempts left: 0", "BLOCKED", "state  ACTIVE", "IVR PIN", "VERIFIED", "PLACE_OF_BIRTH, CHILDREN", "password removed",
+            "letter CMSL9800", "reminder CMSL9801", "subject ACTIVE, confirmed by SMS", "the new PIN works", "chain  intact",
+        ] {
             #expect(demo.text.contains(line), "the demo did not show \(line)")
         }
         try await setup.stop()
@@ -158,7 +161,30 @@ struct VerityctlTests {
         let output = try await setup.verityctl(["demo"])
         #expect(output.status == 0, "\(output.output)")
         #expect(output.output.contains("from the outbox"))
+        #expect(output.output.contains("start verityd with --dev-clock"), "without the development clock the wait is skipped, not failed")
         #expect(output.output.contains("chain  intact"))
+        try await setup.stop()
+    }
+
+    @Test func changeRequestsFromTheCommandLine() async throws {
+        let setup = try await Setup(printNotifications: false, devClock: true)
+        let address = ["--address", "Ms A. Person; 1 High Street; Leeds; LS1 4AB; GB"]
+        #expect(try await setup.verityctl(["enroll", "cr-cli-1"] + address).status == 0)
+        #expect(try await setup.verityctl(["set-details", "cr-cli-1", "--pin"], input: "4829157\n").status == 0)
+        let raised = try await setup.verityctl(["requests", "raise", "cr-cli-1", "--source", "LETTER", "--reported-by", "A. Person (PWC)", "--json"])
+        #expect(raised.status == 0, "\(raised.output)")
+        let id = try #require(raised.output.firstMatch(of: /"changeRequestId" : "([0-9a-f]{32})"/)?.1)
+        let early = try await setup.verityctl(["requests", "accept", "cr-cli-1", String(id), "--pin"], input: "5930271\n")
+        #expect(early.status == 1 && early.output.contains("FORM_NOT_RECEIVED"), "\(early.output)")
+        #expect(try await setup.verityctl(["dev", "advance-clock", "--days", "7"]).output.contains("steps taken  1"))
+        let listed = try await setup.verityctl(["requests", "list", "--status", "WAITING"])
+        #expect(listed.output.contains(String(id)) && listed.output.contains("WAITING"), "\(listed.output)")
+        #expect(try await setup.verityctl(["requests", "receive", "cr-cli-1", String(id)]).status == 0)
+        let accepted = try await setup.verityctl(["requests", "accept", "cr-cli-1", String(id), "--pin"], input: "5930271\n")
+        #expect(accepted.status == 0 && accepted.output.contains("ACCEPTED") && accepted.output.contains("LETTER"), "\(accepted.output)")
+        #expect(!accepted.output.contains("5930271"), "the new PIN is never echoed")
+        let shown = try await setup.verityctl(["requests", "show", String(id)])
+        #expect(shown.output.contains("reminder sent"))
         try await setup.stop()
     }
 
