@@ -38,7 +38,7 @@ struct VectorReplayTests {
                 try await connections[role]!.send(json: String(decoding: body, as: UTF8.self))
                 let response = try await connections[role]!.response(id: nextID)
                 let mismatch = PatternMatch.mismatch(step["response"] as Any, response)
-                #expect(mismatch == nil, "\(name) step \(index + 1): \(mismatch ?? "")")
+                #expect(mismatch == nil, "\(name) step \(index + 1): \(mismatch ?? "") in \(String(describing: response))")
                 nextID += 1
             }
         }
