@@ -91,9 +91,10 @@ extension VerityClient {
 
     // MARK: verity.v1.Notifications
 
-    /// `Notifications/Lease`: deliveries for the agency's mail or SMS system, each under a lease token.
-    public func lease(max: Int = 10, leaseSeconds: Int = 60, timeout: Duration? = nil) async throws -> [DeliveryMessage] {
-        let response: LeaseResponse = try await call(.lease, LeaseRequest(max: max, leaseSeconds: leaseSeconds), timeout: timeout)
+    /// `Notifications/Lease`: deliveries for the agency's mail, SMS or letter system, each under a
+    /// lease token; `channels` hands out only those channels' deliveries.
+    public func lease(max: Int = 10, leaseSeconds: Int = 60, channels: [DeliveryChannelName]? = nil, timeout: Duration? = nil) async throws -> [DeliveryMessage] {
+        let response: LeaseResponse = try await call(.lease, LeaseRequest(max: max, leaseSeconds: leaseSeconds, channels: channels), timeout: timeout)
         return response.deliveries
     }
 

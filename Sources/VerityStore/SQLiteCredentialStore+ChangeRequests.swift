@@ -46,6 +46,12 @@ extension SQLiteCredentialStore {
             let write = try change(&request, &subject)
             if request != previousRequest { try ChangeRequestRow.update(request, db) }
             if subject != previousSubject { try SubjectRow.update(subject, previous: previousSubject, db) }
+            if write.withdrawsPendingLetters {
+                try db.execute(
+                    sql: "UPDATE outbox SET state = 'EXPIRED', sealed_content = NULL, lease_token = NULL WHERE state = 'PENDING' AND change_request_id = ?",
+                    arguments: [id]
+                )
+            }
             try self.finish(write, db)
             return write.value
         }

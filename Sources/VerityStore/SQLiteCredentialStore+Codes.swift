@@ -76,17 +76,19 @@ extension SQLiteCredentialStore {
         }
     }
 
-    package func leaseDeliveries(max: Int, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery] {
-        try await write { db in
+    package func leaseDeliveries(max: Int, channels: Set<DeliveryChannel>, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery] {
+        let names = channels.map(\.rawValue).sorted()
+        let channelFilter = names.isEmpty ? "" : "AND channel IN (\(names.map { _ in "?" }.joined(separator: ", ")))"
+        return try await write { db in
             let nowMs = Timestamp.milliseconds(of: now)
             try Self.expireDeliveries(nowMs: nowMs, db)
             let candidates = try String.fetchAll(
                 db,
                 sql: """
-                    SELECT id FROM outbox WHERE state = 'PENDING' AND (leased_until_ms IS NULL OR leased_until_ms <= ?)
+                    SELECT id FROM outbox WHERE state = 'PENDING' AND (leased_until_ms IS NULL OR leased_until_ms <= ?) \(channelFilter)
                     ORDER BY created_at_ms LIMIT ?
                     """,
-                arguments: [nowMs, max]
+                arguments: [nowMs] + StatementArguments(names) + [max]
             )
             var leased: [Delivery] = []
             for id in candidates {
@@ -179,13 +181,13 @@ enum OutboxRow {
         try db.execute(
             sql: """
                 INSERT INTO outbox (id, channel, sealed_content, pepper_key_id, state, leased_until_ms, lease_token, challenge_id,
-                    attempts, created_at_ms, expires_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    change_request_id, attempts, created_at_ms, expires_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 delivery.id, delivery.channel.rawValue, delivery.sealedContent.map { Data($0) }, delivery.pepperKeyID,
                 delivery.state.rawValue, delivery.leasedUntil.map(Timestamp.milliseconds(of:)), delivery.leaseToken,
-                delivery.challengeID, delivery.attempts,
+                delivery.challengeID, delivery.changeRequestID, delivery.attempts,
                 Timestamp.milliseconds(of: delivery.createdAt), Timestamp.milliseconds(of: delivery.expiresAt),
             ]
         )
@@ -199,7 +201,7 @@ enum OutboxRow {
             id: row["id"], channel: channel, sealedContent: (row["sealed_content"] as Data?).map(Array.init),
             pepperKeyID: row["pepper_key_id"], state: state,
             leasedUntil: (row["leased_until_ms"] as Int64?).map(Timestamp.date(milliseconds:)), leaseToken: row["lease_token"],
-            challengeID: row["challenge_id"], attempts: row["attempts"],
+            challengeID: row["challenge_id"], changeRequestID: row["change_request_id"], attempts: row["attempts"],
             createdAt: Timestamp.date(milliseconds: row["created_at_ms"]), expiresAt: Timestamp.date(milliseconds: row["expires_at_ms"])
         )
     }

@@ -167,6 +167,7 @@ extension SQLiteCredentialStore {
                     expires_at_ms INTEGER NOT NULL,
                     challenge_id TEXT,
                     lease_token TEXT,
+                    change_request_id TEXT,
                     CHECK (state = 'PENDING' OR sealed_content IS NULL)
                 ) STRICT;
                 INSERT INTO outbox_with_letters (id, channel, sealed_content, pepper_key_id, state, leased_until_ms, attempts,
@@ -177,6 +178,7 @@ extension SQLiteCredentialStore {
                 ALTER TABLE outbox_with_letters RENAME TO outbox;
                 CREATE INDEX outbox_by_state ON outbox(state, created_at_ms);
                 CREATE INDEX outbox_by_challenge ON outbox(challenge_id);
+                CREATE INDEX outbox_by_change_request ON outbox(change_request_id);
 
                 CREATE TABLE change_request (
                     id TEXT PRIMARY KEY NOT NULL,

@@ -314,6 +314,36 @@ struct ChangeRequestTests {
         }
     }
 
+    @Test func anActThatAnswersTheLettersWithdrawsTheOnesNotYetSent() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.client("cr-withdraw", in: setup, blocked: false)
+        let audit = try await service.auditEvents(for: subject).last { $0.action == .updateContacts }
+        #expect(audit?.facts.contains("postal address: LS1***") == true, "the trail shows a letter has an address, not the address")
+
+        let received = try await service.raiseChangeRequest(for: subject, source: .phone, reason: .clientRequest, reportedBy: "A. Person", context: Self.context)
+        _ = try await service.receiveChangeRequestForm(received.id, of: subject, context: Self.context)
+        #expect(try await Self.deliveries(setup).isEmpty, "the form came back before the letter went: it is not posted")
+        _ = try await service.closeChangeRequest(received.id, of: subject, reason: "done by phone", context: Self.context)
+
+        let declined = try await service.raiseChangeRequest(for: subject, source: .phone, reason: .clientRequest, reportedBy: "A. Person", context: Self.context)
+        _ = try await service.declineChangeRequest(declined.id, of: subject, reason: "raised on the wrong case", context: Self.context)
+        #expect(try await Self.deliveries(setup).isEmpty)
+        #expect(try await setup.fixture.store.sealedContentCount() == 0, "withdrawn letters are erased")
+    }
+
+    @Test func aNotifierLeasesOnlyTheChannelsItSends() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.client("cr-channels", in: setup, blocked: false, contacts: Contacts(emails: ["a@example.org"], postalAddresses: [Self.address]))
+        _ = try await service.raiseChangeRequest(for: subject, source: .letter, reason: .clientRequest, reportedBy: "A. Person", context: Self.context)
+        _ = try await service.issueCode(to: subject, channel: .email, purpose: .stepUp, context: Self.context)
+        let notifier = CallContext(caller: "printer", role: "notifier")
+        #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 60, channels: [.sms], context: notifier).isEmpty)
+        #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 60, channels: [.letter], context: notifier).map(\.content.template) == ["CMSL9800"])
+        #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 60, channels: [.email, .sms], context: notifier).map(\.content.template) == ["CODE_STEP_UP"])
+    }
+
     @Test func theStateMachineAllowsEachActOnlyFromItsStatuses() throws {
         let timing = DetailsChangeRequest.Timing()
         let start = Date(timeIntervalSince1970: 1_800_000_000)

@@ -43,8 +43,8 @@ final class InterposingStore: CredentialStore, @unchecked Sendable {
     ) async throws -> Value? {
         try await base.attemptCode(id, subjectID: subjectID, purpose: purpose, attempt)
     }
-    func leaseDeliveries(max: Int, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery] {
-        try await base.leaseDeliveries(max: max, now: now, until: until, audit: audit)
+    func leaseDeliveries(max: Int, channels: Set<DeliveryChannel>, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery] {
+        try await base.leaseDeliveries(max: max, channels: channels, now: now, until: until, audit: audit)
     }
     func acknowledgeDelivery(_ id: String, leaseToken: String, outcome: DeliveryState, audit: AuditDraft) async throws -> AcknowledgeOutcome {
         try await base.acknowledgeDelivery(id, leaseToken: leaseToken, outcome: outcome, audit: audit)

@@ -110,6 +110,28 @@ struct ChangeRequestServerTests {
         try await restarted.stop()
     }
 
+    /// A lease counts 1 KiB for each delivery it hands out: the largest letter an address on file
+    /// allows must fit, or a full lease would be refused after its deliveries were leased.
+    @Test func theLargestLetterFitsTheShareALeaseCountsForIt() async throws {
+        let server = try await TestServer.start()
+        let (agent, mailer) = (client(server, role: "agent"), client(server, role: "notifier"))
+        let subject = String(repeating: "s", count: 128)
+        // Quotes and backslashes take two bytes each in JSON; this is the most an address may take.
+        let line = String(repeating: "\"\\", count: 20)
+        let largest = PostalAddressMessage(lines: Array(repeating: line, count: 6), postalCode: "AB12-34CD 56", country: "GB")
+        let tooLarge = PostalAddressMessage(lines: Array(repeating: line + "\"", count: 6), postalCode: "AB12-34CD 56", country: "GB")
+        let refused = await failure { _ = try await agent.enroll(subjectId: subject, contacts: ContactsMessage(postalAddresses: [tooLarge])) }
+        #expect(refused?.details["reason"] == "TOO_LONG" && refused?.details["field"] == "contacts.postalAddresses[0]")
+        _ = try await agent.enroll(subjectId: subject, contacts: ContactsMessage(postalAddresses: [largest]))
+        _ = try await agent.setSecurityDetails(subjectId: subject, pin: "4829157")
+        _ = try await agent.raiseChangeRequest(subjectId: subject, source: .letter, reason: .clientRequest, reportedBy: "A. Person")
+        let letter = try #require(try await mailer.lease(max: 1, leaseSeconds: 30, channels: [.letter]).first)
+        let encoded = try JSONEncoder().encode(letter)
+        #expect(encoded.count + 1 <= 1024, "a letter's delivery takes \(encoded.count) bytes")
+        for client in [agent, mailer] { await client.close() }
+        try await server.stop()
+    }
+
     @Test func badInputIsRefusedWithTheFieldItConcerns() async throws {
         let server = try await TestServer.start()
         let agent = client(server, role: "agent")

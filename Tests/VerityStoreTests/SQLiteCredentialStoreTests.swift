@@ -51,7 +51,7 @@ struct SQLiteCredentialStoreTests {
             "v5: codes counted per destination": "4ab98f566b1b9ccba395799963bd6b92931520a5ec3ac80ef14a40fa56c0e5c0",
             "v6: facts on file for the fallback identity check": "dd3729ec3ca123e42006736f9bff6688b99b6b19d34d0e1349e3a91be5f849ae",
             "v7: recovery requests awaiting an identity document": "8074fbe97202cb9b601cdcc6781b29d67e368cdf55082b8e91483d7e83f79d42",
-            "v8: change requests, and letters in the outbox": "ffd91176aa81eb7f3893ed79843d1d71b59c4b40742e1ef279cc3043e524d408",
+            "v8: change requests, and letters in the outbox": "f77120feda54359dcbbfecdf4630e3aec0b6898eaa96708fc082e4b614b80b27",
         ]
         for migration in SQLiteCredentialStore.migrations {
             let digest = SHA256.digest(Array(migration.sql.utf8)).map { String(format: "%02x", $0) }.joined()

@@ -194,8 +194,9 @@ package enum Timestamp {
         return "\(text.dropLast())." + String(format: "%03d", (fraction + 1000) % 1000) + "Z"
     }
 
+    /// The date of an RFC 3339 UTC time (`Z`), with or without fractional seconds.
     package static func date(from string: String) -> Date? {
-        try? format.parse(string)
+        (try? format.parse(string)) ?? (try? secondsFormat.parse(string))
     }
 
     private static let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)

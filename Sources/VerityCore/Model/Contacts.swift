@@ -99,6 +99,9 @@ package struct PostalAddress: Hashable, Codable, Sendable {
 
     static let maximumLines = 6
     static let maximumLineLength = 100
+    /// The longest destination, in bytes of its JSON string: a letter's delivery then stays within
+    /// the 1 KiB a `Notifications/Lease` counts for each.
+    static let maximumDestinationBytes = 512
 
     func validate(field: String) throws(CredentialError) {
         guard (1...Self.maximumLines).contains(lines.count) else {
@@ -116,6 +119,9 @@ package struct PostalAddress: Hashable, Codable, Sendable {
         }
         if let country, !(country.utf8.count == 2 && country.utf8.allSatisfy { (65...90).contains($0) }) {
             throw .invalidArgument(field: "\(field).country", reason: "INVALID_VALUE", message: "a country is two upper-case letters (ISO 3166-1 alpha-2)")
+        }
+        guard let encoded = try? JSONEncoder().encode(destination), encoded.count <= Self.maximumDestinationBytes else {
+            throw .invalidArgument(field: field, reason: "TOO_LONG", message: "an address takes at most \(Self.maximumDestinationBytes) bytes as a JSON string")
         }
     }
 

@@ -23,13 +23,15 @@ package struct Delivery: Equatable, Sendable {
     package var leaseToken: String?
     /// The one-time code this delivery carries, if any: replacing the code expires the delivery.
     package var challengeID: String?
+    /// The change request whose letter this is, if any: the request's end withdraws it.
+    package var changeRequestID: String?
     package var attempts: Int
     package var createdAt: Date
     package var expiresAt: Date
 
     package init(
         id: String, channel: DeliveryChannel, sealedContent: [UInt8]?, pepperKeyID: String, state: DeliveryState = .pending,
-        leasedUntil: Date? = nil, leaseToken: String? = nil, challengeID: String? = nil, attempts: Int = 0,
+        leasedUntil: Date? = nil, leaseToken: String? = nil, challengeID: String? = nil, changeRequestID: String? = nil, attempts: Int = 0,
         createdAt: Date, expiresAt: Date
     ) {
         self.id = id
@@ -40,6 +42,7 @@ package struct Delivery: Equatable, Sendable {
         self.leasedUntil = leasedUntil
         self.leaseToken = leaseToken
         self.challengeID = challengeID
+        self.changeRequestID = changeRequestID
         self.attempts = attempts
         self.createdAt = createdAt
         self.expiresAt = expiresAt

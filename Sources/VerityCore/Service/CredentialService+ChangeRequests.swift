@@ -80,7 +80,7 @@ extension CredentialService {
             try Self.checkBelongs(request, to: subject)
             try request.receiveForm(at: time, timing: timing)
             let audit = draft(.receiveChangeRequestForm, request.status.rawValue, subject: subject, context: context, facts: ["request \(request.id)"])
-            return WorkflowWrite(request, audit: [audit])
+            return WorkflowWrite(request, audit: [audit], withdrawsPendingLetters: true)
         }
     }
 
@@ -116,7 +116,7 @@ extension CredentialService {
             audit.append(draft(.acceptChangeRequest, "ACCEPTED", subject: subject, context: context, facts: [
                 "request \(request.id)", "confirmation: \(confirmation.kind.rawValue)",
             ] + confirmation.facts))
-            return WorkflowWrite((request, person.state), deliveries: confirmation.deliveries, audit: audit)
+            return WorkflowWrite((request, person.state), deliveries: confirmation.deliveries, audit: audit, withdrawsPendingLetters: true)
         }
         log("change request accepted", level: .notice, subject: subject, context: context, ["change-request": "\(requestID)"])
         return accepted
@@ -130,7 +130,7 @@ extension CredentialService {
             try Self.checkBelongs(request, to: subject)
             try request.decline(reason: reason, at: time)
             let audit = draft(.declineChangeRequest, "DECLINED", subject: subject, context: context, facts: ["request \(request.id)", "reason: \(reason)"])
-            return WorkflowWrite(request, audit: [audit])
+            return WorkflowWrite(request, audit: [audit], withdrawsPendingLetters: true)
         }
     }
 
@@ -142,7 +142,7 @@ extension CredentialService {
             try Self.checkBelongs(request, to: subject)
             try request.close(reason: reason, at: time)
             let audit = draft(.closeChangeRequest, "CLOSED", subject: subject, context: context, facts: ["request \(request.id)", "reason: \(reason)"])
-            return WorkflowWrite(request, audit: [audit])
+            return WorkflowWrite(request, audit: [audit], withdrawsPendingLetters: true)
         }
     }
 
@@ -181,7 +181,7 @@ extension CredentialService {
         if letter != .confirmation, let due = request.dueAt { variables["respondBy"] = Timestamp.string(from: due) }
         let content = DeliveryContent(destination: address.destination, template: letter.rawValue, variables: variables)
         let expiresAt = letter == .confirmation ? time.addingTimeInterval(configuration.changeRequestTiming.letterWait) : request.dueAt ?? time
-        return try sealedDelivery(content, channel: .letter, challengeID: nil, createdAt: time, expiresAt: expiresAt)
+        return try sealedDelivery(content, channel: .letter, changeRequestID: request.id, createdAt: time, expiresAt: expiresAt)
     }
 
     /// How an accepted change is confirmed, and the delivery that does it.
@@ -194,7 +194,7 @@ extension CredentialService {
                 variables: ["changeRequestId": request.id, "subjectId": request.subjectID.rawValue]
             )
             let delivery = try sealedDelivery(
-                content, channel: .sms, challengeID: nil, createdAt: time, expiresAt: time.addingTimeInterval(configuration.changeRequestTiming.letterWait)
+                content, channel: .sms, changeRequestID: request.id, createdAt: time, expiresAt: time.addingTimeInterval(configuration.changeRequestTiming.letterWait)
             )
             return (.sms, [delivery], ["text to \(Self.mask(phone.number, channel: .sms))"])
         }

@@ -10,9 +10,11 @@ import Foundation
 import VerityCrypto
 
 extension CredentialService {
-    /// Hands up to `max` deliveries to the agency's mail or SMS system for `leaseSeconds`;
+    /// Hands up to `max` deliveries to the agency's mail, SMS or letter system for `leaseSeconds`;
     /// a lease that runs out without an acknowledgement is handed out again (at least once).
-    package func leaseDeliveries(max: Int, leaseSeconds: Int, context: CallContext) async throws -> [LeasedDelivery] {
+    ///
+    /// - Parameter channels: the channels the caller sends; every channel when empty.
+    package func leaseDeliveries(max: Int, leaseSeconds: Int, channels: Set<DeliveryChannel> = [], context: CallContext) async throws -> [LeasedDelivery] {
         guard (1...100).contains(max) else {
             throw CredentialError.invalidArgument(field: "max", reason: "OUT_OF_RANGE", message: "max is 1 to 100")
         }
@@ -21,7 +23,9 @@ extension CredentialService {
         }
         let time = now()
         let audit = draft(.leaseDeliveries, "OK", subject: nil, context: context)
-        let leased = try await store.leaseDeliveries(max: max, now: time, until: time.addingTimeInterval(TimeInterval(leaseSeconds)), audit: audit)
+        let leased = try await store.leaseDeliveries(
+            max: max, channels: channels, now: time, until: time.addingTimeInterval(TimeInterval(leaseSeconds)), audit: audit
+        )
         return leased.compactMap { delivery in
             do {
                 return LeasedDelivery(id: delivery.id, leaseToken: delivery.leaseToken ?? "", channel: delivery.channel, content: try openContent(of: delivery))
@@ -60,7 +64,9 @@ extension CredentialService {
         return expired
     }
 
-    func sealedDelivery(_ content: DeliveryContent, channel: DeliveryChannel, challengeID: String?, createdAt: Date, expiresAt: Date) throws -> Delivery {
+    func sealedDelivery(
+        _ content: DeliveryContent, channel: DeliveryChannel, challengeID: String? = nil, changeRequestID: String? = nil, createdAt: Date, expiresAt: Date
+    ) throws -> Delivery {
         let id = Self.randomID()
         let keyID = keyring.currentKeyID
         guard var key = keyring.derivedKey(id: keyID, for: .outbox) else { throw UnknownPepperKeyError(keyID: keyID) }
@@ -70,7 +76,8 @@ extension CredentialService {
         let associatedData = Self.associatedData(id: id, channel: channel, keyID: keyID, expiresAt: expiresAt)
         let sealed = try AESGCM.seal(plaintext, key: key, associatedData: associatedData)
         return Delivery(
-            id: id, channel: channel, sealedContent: sealed, pepperKeyID: keyID, challengeID: challengeID, createdAt: createdAt, expiresAt: expiresAt
+            id: id, channel: channel, sealedContent: sealed, pepperKeyID: keyID, challengeID: challengeID, changeRequestID: changeRequestID,
+            createdAt: createdAt, expiresAt: expiresAt
         )
     }
 

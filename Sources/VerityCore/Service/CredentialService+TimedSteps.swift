@@ -67,7 +67,9 @@ extension CredentialService {
             case .declineForNoResponse:
                 audit = draft(.declineChangeRequest, "DECLINED", subject: request.subjectID, context: context, facts: facts + ["reason: \(DetailsChangeRequest.noResponseReason)"])
             }
-            return WorkflowWrite(step, deliveries: deliveries, audit: [audit])
+            // The reminder replaces the form, as the decline ends the request: what is still
+            // unsent of either no longer asks the right thing.
+            return WorkflowWrite(step, deliveries: deliveries, audit: [audit], withdrawsPendingLetters: true)
         }
         if let step {
             logger.info("change request timed step taken", metadata: ["change-request": "\(requestID)", "step": "\(step)"])

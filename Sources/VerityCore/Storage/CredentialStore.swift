@@ -60,9 +60,9 @@ package protocol CredentialStore: Sendable {
         _ attempt: @escaping @Sendable (inout CodeChallenge) throws -> SubjectModification<Value>
     ) async throws -> Value?
 
-    /// Hands out up to `max` pending deliveries whose lease is free, leased until `until` under a
-    /// new lease token each.
-    func leaseDeliveries(max: Int, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery]
+    /// Hands out up to `max` pending deliveries whose lease is free, of the given channels (every
+    /// channel when empty), leased until `until` under a new lease token each.
+    func leaseDeliveries(max: Int, channels: Set<DeliveryChannel>, now: Date, until: Date, audit: AuditDraft) async throws -> [Delivery]
 
     /// Records that a pending delivery was sent or failed, and erases its content, if
     /// `leaseToken` names its current lease.
@@ -159,13 +159,18 @@ package enum CodeIssueOutcome: Equatable, Sendable {
 /// What a workflow's act writes besides its own record: letters for the outbox and audit events.
 package struct WorkflowWrite<Value: Sendable>: Sendable {
     package var value: Value
+    /// Letters the act sends, written after any it withdraws.
     package var deliveries: [Delivery]
     package var audit: [AuditDraft]
+    /// Whether the request's letters not yet sent are withdrawn: the act answered what they ask,
+    /// so they expire, erased, as a replaced code's message does.
+    package var withdrawsPendingLetters: Bool
 
-    package init(_ value: Value, deliveries: [Delivery] = [], audit: [AuditDraft]) {
+    package init(_ value: Value, deliveries: [Delivery] = [], audit: [AuditDraft], withdrawsPendingLetters: Bool = false) {
         self.value = value
         self.deliveries = deliveries
         self.audit = audit
+        self.withdrawsPendingLetters = withdrawsPendingLetters
     }
 }
 

@@ -99,10 +99,14 @@ public struct LeaseRequest: Codable, Equatable, Sendable {
     public var max: Int
     /// 1 to 3600.
     public var leaseSeconds: Int
+    /// Only deliveries of these channels, such as `[LETTER]` for a letter system; every channel
+    /// when absent or empty.
+    public var channels: [DeliveryChannelName]?
 
-    public init(max: Int, leaseSeconds: Int) {
+    public init(max: Int, leaseSeconds: Int, channels: [DeliveryChannelName]? = nil) {
         self.max = max
         self.leaseSeconds = leaseSeconds
+        self.channels = channels
     }
 }
 

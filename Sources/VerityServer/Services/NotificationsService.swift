@@ -20,8 +20,12 @@ struct NotificationsService: RegistrableService {
             // never fails for its size after the deliveries were leased.
             let fitting = Swift.max(1, (call.maximumFrameBytes - 256) / 1024)
             let max = (1...100).contains(request.max) ? Swift.min(request.max, fitting) : request.max
-            return {
-                let deliveries = try await service.leaseDeliveries(max: max, leaseSeconds: request.leaseSeconds, context: call.context)
+            var channels = Set<DeliveryChannel>()
+            for (index, name) in (request.channels ?? []).enumerated() {
+                channels.insert(try WireMapping.enumValue(DeliveryChannel.self, name, field: "channels[\(index)]"))
+            }
+            return { [channels] in
+                let deliveries = try await service.leaseDeliveries(max: max, leaseSeconds: request.leaseSeconds, channels: channels, context: call.context)
                 return LeaseResponse(deliveries: deliveries.map {
                     DeliveryMessage(
                         deliveryId: $0.id, leaseToken: $0.leaseToken, channel: .init($0.channel), destination: $0.content.destination,
