@@ -258,7 +258,8 @@ class _Procedure(unittest.TestCase):
     def letter(self, address: PostalAddress, template: str, lease_seconds: int = 600) -> Delivery:
         """Leases until the letter ``template`` to ``address`` shows up (it is committed with the act)."""
         def find():
-            for delivery in self.notifier.lease(max=100, lease_seconds=lease_seconds):
+            for delivery in self.notifier.lease(max=100, lease_seconds=lease_seconds, channels=["LETTER"]):
+                self.assertEqual(delivery.channel, "LETTER", "a lease by channel hands out only that channel")
                 if delivery.destination == address.destination and delivery.template == template:
                     return delivery
             return None

@@ -537,6 +537,7 @@ class Client:
         max: int = 10,
         lease_seconds: int = 60,
         *,
+        channels: Optional[Sequence[str]] = None,
         timeout_ms: Optional[int] = None,
         actor: Optional[str] = None,
         request_id: Optional[str] = None,
@@ -544,8 +545,12 @@ class Client:
     ) -> List[Delivery]:
         """Notifications/Lease: up to ``max`` (1-100) deliveries, hidden for ``lease_seconds``
         (1-3600). Oldest first; possibly empty. Each carries the ``lease_token`` that
-        :meth:`ack` needs."""
-        reply = self.call("verity.v1.Notifications/Lease", {"max": max, "leaseSeconds": lease_seconds},
+        :meth:`ack` needs. ``channels`` (such as ``["LETTER"]``) leases only those channels'
+        deliveries; every channel when absent."""
+        message: Dict[str, Any] = {"max": max, "leaseSeconds": lease_seconds}
+        if channels:
+            message["channels"] = list(channels)
+        reply = self.call("verity.v1.Notifications/Lease", message,
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
         deliveries = reply.get("deliveries")
         if not isinstance(deliveries, list):
