@@ -252,4 +252,9 @@ public enum KeyUse: String, CaseIterable, Sendable {
     case auditChain = "audit-chain"
     /// The MAC of the audit trail's checkpoints.
     case auditCheckpoint = "audit-checkpoint"
+    /// The MAC of portal registration tokens: a token is stored only as its MAC.
+    case portalToken = "portal-token"
+    /// The MAC of the facts a portal account is linked on (date of birth, ZIP code, case numbers):
+    /// compared for equality, never kept in clear.
+    case linkFacts = "link-facts"
 }

@@ -74,7 +74,7 @@ extension SQLiteCredentialStore {
         }
         if let after = query.after {
             conditions.append("(created_at_ms, id) > (?, ?)")
-            arguments += [Timestamp.milliseconds(of: after.createdAt), after.id]
+            arguments += [Timestamp.milliseconds(of: after.time), after.id]
         }
         let filter = conditions.isEmpty ? "1" : conditions.joined(separator: " AND ")
         arguments += [query.limit]

@@ -60,16 +60,11 @@ extension SQLiteCredentialStore {
         try await write { db in
             // The subject and purpose are part of the match: a challenge handed over from
             // another flow is simply not found.
-            guard let row = try Row.fetchOne(
-                db,
-                sql: "SELECT * FROM code_challenge WHERE id = ? AND subject_id = ? AND purpose = ?",
-                arguments: [id, subjectID.rawValue, purpose.rawValue]
-            ) else { return nil }
-            var challenge = try CodeRow.decode(row)
+            guard var challenge = try CodeRow.fetch(id, subjectID: subjectID, purpose: purpose, db) else { return nil }
             let modification = try attempt(&challenge)
             try db.execute(
-                sql: "UPDATE code_challenge SET state = ?, failed_attempts = ? WHERE id = ?",
-                arguments: [challenge.state.rawValue, challenge.failedAttempts, id]
+                sql: "UPDATE code_challenge SET state = ?, failed_attempts = ?, verified_at_ms = ? WHERE id = ?",
+                arguments: [challenge.state.rawValue, challenge.failedAttempts, challenge.verifiedAt.map(Timestamp.milliseconds(of:)), id]
             )
             try AuditTrail.append(modification.audit, keys: self.auditKeys, db)
             return modification.value
@@ -149,13 +144,14 @@ enum CodeRow {
         try db.execute(
             sql: """
                 INSERT INTO code_challenge (id, subject_id, purpose, channel, masked_destination, destination_key, code_mac, pepper_key_id,
-                    failed_attempts, state, created_at_ms, expires_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    failed_attempts, state, created_at_ms, expires_at_ms, verified_at_ms, redeemed_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 challenge.id, challenge.subjectID.rawValue, challenge.purpose.rawValue, challenge.channel.rawValue,
                 challenge.maskedDestination, challenge.destinationKey, challenge.codeMAC, challenge.pepperKeyID, challenge.failedAttempts,
                 challenge.state.rawValue, Timestamp.milliseconds(of: challenge.createdAt), Timestamp.milliseconds(of: challenge.expiresAt),
+                challenge.verifiedAt.map(Timestamp.milliseconds(of:)), challenge.redeemedAt.map(Timestamp.milliseconds(of:)),
             ]
         )
     }
@@ -170,7 +166,9 @@ enum CodeRow {
             id: row["id"], subjectID: try SubjectID(row["subject_id"]), purpose: purpose, channel: channel,
             maskedDestination: row["masked_destination"], destinationKey: row["destination_key"] ?? "", codeMAC: row["code_mac"], pepperKeyID: row["pepper_key_id"],
             failedAttempts: row["failed_attempts"], state: state,
-            createdAt: Timestamp.date(milliseconds: row["created_at_ms"]), expiresAt: Timestamp.date(milliseconds: row["expires_at_ms"])
+            createdAt: Timestamp.date(milliseconds: row["created_at_ms"]), expiresAt: Timestamp.date(milliseconds: row["expires_at_ms"]),
+            verifiedAt: (row["verified_at_ms"] as Int64?).map(Timestamp.date(milliseconds:)),
+            redeemedAt: (row["redeemed_at_ms"] as Int64?).map(Timestamp.date(milliseconds:))
         )
     }
 }

@@ -204,6 +204,56 @@ extension SQLiteCredentialStore {
                 CREATE INDEX change_request_by_due_time ON change_request(status, due_at_ms);
                 """
         ),
+        (
+            "v9: portal registration, verified codes as grants, portal account links",
+            """
+                ALTER TABLE code_challenge ADD COLUMN verified_at_ms INTEGER;
+                ALTER TABLE code_challenge ADD COLUMN redeemed_at_ms INTEGER;
+
+                CREATE TABLE registration_token (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    subject_id TEXT NOT NULL REFERENCES subject(id),
+                    secret_mac TEXT NOT NULL,
+                    pepper_key_id TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'USED', 'REPLACED')),
+                    created_at_ms INTEGER NOT NULL,
+                    expires_at_ms INTEGER NOT NULL,
+                    used_at_ms INTEGER
+                ) STRICT;
+                CREATE INDEX registration_token_by_subject ON registration_token(subject_id, state);
+
+                CREATE TABLE link_facts (
+                    subject_id TEXT PRIMARY KEY NOT NULL REFERENCES subject(id),
+                    facts TEXT NOT NULL,
+                    updated_at_ms INTEGER NOT NULL
+                ) STRICT;
+
+                CREATE TABLE portal_link (
+                    portal_account_id TEXT PRIMARY KEY NOT NULL,
+                    subject_id TEXT NOT NULL UNIQUE REFERENCES subject(id),
+                    linked_at_ms INTEGER NOT NULL,
+                    method TEXT NOT NULL CHECK (method IN ('AUTOMATIC', 'MANUAL'))
+                ) STRICT;
+
+                CREATE TABLE link_request (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    submission_id TEXT NOT NULL,
+                    portal_account_id TEXT NOT NULL,
+                    subject_id TEXT NOT NULL REFERENCES subject(id),
+                    county TEXT NOT NULL,
+                    registrant_name TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('PENDING', 'PROCESSED', 'REJECTED')),
+                    origin TEXT NOT NULL CHECK (origin IN ('PORTAL', 'UNLINK')),
+                    holds TEXT NOT NULL,
+                    requested_at_ms INTEGER NOT NULL,
+                    decided_at_ms INTEGER,
+                    decision TEXT
+                ) STRICT;
+                CREATE INDEX link_request_queue ON link_request(status, county, requested_at_ms, id);
+                CREATE INDEX link_request_by_submission ON link_request(submission_id);
+                CREATE INDEX link_request_by_subject ON link_request(subject_id, status);
+                """
+        ),
     ]
 
     /// The migrator that brings a database up to date.

@@ -73,4 +73,27 @@ final class InterposingStore: CredentialStore, @unchecked Sendable {
     }
     func changeRequests(matching query: ChangeRequestQuery) async throws -> [DetailsChangeRequest] { try await base.changeRequests(matching: query) }
     func dueChangeRequests(at now: Date, limit: Int) async throws -> [String] { try await base.dueChangeRequests(at: now, limit: limit) }
+    func insertRegistrationToken(_ token: RegistrationToken, delivery: Delivery, audit: AuditDraft) async throws {
+        try await base.insertRegistrationToken(token, delivery: delivery, audit: audit)
+    }
+    func redeemRegistrationToken<Value: Sendable>(
+        _ id: String, _ redeem: @escaping @Sendable (inout RegistrationToken, inout Subject) throws -> WorkflowWrite<Value>
+    ) async throws -> Value? {
+        try await base.redeemRegistrationToken(id, redeem)
+    }
+    func redeemCode<Value: Sendable>(
+        _ id: String, subjectID: SubjectID, purpose: CodePurpose, _ redeem: @escaping @Sendable (inout CodeChallenge, inout Subject) throws -> WorkflowWrite<Value>
+    ) async throws -> Value? {
+        try await base.redeemCode(id, subjectID: subjectID, purpose: purpose, redeem)
+    }
+    func linkFacts(of subjectID: SubjectID) async throws -> LinkFacts? { try await base.linkFacts(of: subjectID) }
+    func setLinkFacts(_ facts: LinkFacts, for subjectID: SubjectID, audit: AuditDraft, now: Date) async throws {
+        try await base.setLinkFacts(facts, for: subjectID, audit: audit, now: now)
+    }
+    func modifyLinks<Value: Sendable>(_ scope: LinkScope, _ change: @escaping @Sendable (inout LinkLedger) throws -> WorkflowWrite<Value>) async throws -> Value {
+        try await base.modifyLinks(scope, change)
+    }
+    func portalLink(of subjectID: SubjectID) async throws -> PortalLink? { try await base.portalLink(of: subjectID) }
+    func linkRequest(_ id: String) async throws -> LinkRequest? { try await base.linkRequest(id) }
+    func linkRequests(matching query: LinkRequestQuery) async throws -> [LinkRequest] { try await base.linkRequests(matching: query) }
 }

@@ -143,6 +143,21 @@ package enum AuditAction: String, CaseIterable, Codable, Sendable {
     /// Declined by a caseworker, or by the scheduler when the person never answered.
     case declineChangeRequest = "DECLINE_CHANGE_REQUEST"
     case closeChangeRequest = "CLOSE_CHANGE_REQUEST"
+    /// A caseworker started portal registration: a registration e-mail with a single-use token.
+    case startPortalRegistration = "START_PORTAL_REGISTRATION"
+    /// The portal redeemed a registration token and set the portal password.
+    case completePortalRegistration = "COMPLETE_PORTAL_REGISTRATION"
+    /// The portal set a new password on the grant of a verified PASSWORD_RESET code.
+    case resetPassword = "RESET_PASSWORD"
+    /// The case system put the facts for linking a portal account on file (never their values).
+    case setLinkFacts = "SET_LINK_FACTS"
+    /// The portal asked to link an account: linked automatically, or queued in the counties.
+    case submitLink = "SUBMIT_LINK"
+    /// A caseworker linked an account by processing a link request.
+    case linkAccount = "LINK_ACCOUNT"
+    case rejectLink = "REJECT_LINK"
+    /// A caseworker unlinked an account; the person is queued to be linked again.
+    case unlinkAccount = "UNLINK_ACCOUNT"
     /// The chain is keyed from this event on: written once, when a store whose trail was not
     /// keyed is first opened keyed, so that the old events are vouched for at once.
     case chainKeyed = "CHAIN_KEYED"

@@ -27,11 +27,15 @@ package struct CodeChallenge: Equatable, Sendable {
     package var state: CodeChallengeState
     package var createdAt: Date
     package var expiresAt: Date
+    /// When the right code was given.
+    package var verifiedAt: Date?
+    /// When the verified code was used as the proof of one act (a password reset, an account link).
+    package var redeemedAt: Date?
 
     package init(
         id: String, subjectID: SubjectID, purpose: CodePurpose, channel: CodeChannel, maskedDestination: String,
         destinationKey: String, codeMAC: String, pepperKeyID: String, failedAttempts: Int = 0, state: CodeChallengeState = .active,
-        createdAt: Date, expiresAt: Date
+        createdAt: Date, expiresAt: Date, verifiedAt: Date? = nil, redeemedAt: Date? = nil
     ) {
         self.id = id
         self.subjectID = subjectID
@@ -45,6 +49,8 @@ package struct CodeChallenge: Equatable, Sendable {
         self.state = state
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.verifiedAt = verifiedAt
+        self.redeemedAt = redeemedAt
     }
 }
 
@@ -68,11 +74,29 @@ extension CodeChallenge {
         }
         if try matches() {
             state = .used
+            verifiedAt = now
             return CodeVerificationResult(.verified, attemptsRemaining: 0)
         }
         failedAttempts += 1
         if failedAttempts >= limit { state = .exhausted }
         return CodeVerificationResult(.mismatch, attemptsRemaining: limit - failedAttempts)
+    }
+}
+
+extension CodeChallenge {
+    /// Uses a verified code as the proof of one act, within `window` of its verification: a
+    /// verified code grants exactly one act, for its own subject and purpose.
+    package mutating func redeem(within window: TimeInterval, at now: Date) throws(CredentialError) {
+        guard state == .used, let verifiedAt else {
+            throw .failedPrecondition(reason: "CODE_NOT_VERIFIED", message: "the one-time code of this challenge has not been verified (Mfa/VerifyCode)")
+        }
+        guard redeemedAt == nil else {
+            throw .failedPrecondition(reason: "GRANT_USED", message: "the verified code was already used for its act; issue a new code")
+        }
+        guard now < verifiedAt.addingTimeInterval(window) else {
+            throw .failedPrecondition(reason: "GRANT_EXPIRED", message: "the verified code may be used within \(Int(window / 60)) minutes of its verification; issue a new code")
+        }
+        redeemedAt = now
     }
 }
 

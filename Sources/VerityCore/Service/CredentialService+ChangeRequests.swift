@@ -53,7 +53,7 @@ extension CredentialService {
     }
 
     /// A page of requests, oldest first, and the cursor of the next page when there is one.
-    package func changeRequests(matching query: ChangeRequestQuery, overdueOnly: Bool) async throws -> (requests: [DetailsChangeRequest], next: ChangeRequestCursor?) {
+    package func changeRequests(matching query: ChangeRequestQuery, overdueOnly: Bool) async throws -> (requests: [DetailsChangeRequest], next: PageCursor?) {
         guard (1...100).contains(query.limit) else {
             throw CredentialError.invalidArgument(field: "pageSize", reason: "OUT_OF_RANGE", message: "pageSize is 1 to 100")
         }
@@ -69,7 +69,7 @@ extension CredentialService {
         query.limit = limit + 1
         let found = try await store.changeRequests(matching: query)
         let page = Array(found.prefix(limit))
-        let next = found.count > limit ? page.last.map { ChangeRequestCursor(createdAt: $0.createdAt, id: $0.id) } : nil
+        let next = found.count > limit ? page.last.map { PageCursor(time: $0.createdAt, id: $0.id) } : nil
         return (page, next)
     }
 

@@ -47,6 +47,11 @@ package struct CredentialService: Sendable {
         /// The waits of a change request (procedure 002): 7 days after each letter, 24 hours to
         /// action a self-service request or a returned form.
         package var changeRequestTiming = DetailsChangeRequest.Timing()
+        /// How long a portal registration e-mail's token stays valid: 72 hours.
+        package var registrationTokenLifetime: TimeInterval = 72 * 3600
+        /// How long after its verification a PASSWORD_RESET or ACCOUNT_LINK code grants its one
+        /// act (a new password, a link): 10 minutes.
+        package var codeGrantWindow: TimeInterval = 600
 
         package init() {}
 
@@ -67,6 +72,8 @@ package struct CredentialService: Sendable {
             try require(longestCheck > 0, "longestCheck", "positive")
             try require(changeRequestTiming.letterWait > 0, "changeRequestTiming.letterWait", "positive")
             try require(changeRequestTiming.actionWithin > 0, "changeRequestTiming.actionWithin", "positive")
+            try require(registrationTokenLifetime > 0, "registrationTokenLifetime", "positive")
+            try require(codeGrantWindow > 0, "codeGrantWindow", "positive")
         }
     }
 

@@ -117,6 +117,49 @@ package protocol CredentialStore: Sendable {
     /// first, at most `limit`.
     func dueChangeRequests(at now: Date, limit: Int) async throws -> [String]
 
+    /// Stores a new registration token with its e-mail and audit event; any token still active for
+    /// the subject is replaced, and its e-mail, if not yet sent, withdrawn.
+    func insertRegistrationToken(_ token: RegistrationToken, delivery: Delivery, audit: AuditDraft) async throws
+
+    /// Reads the registration token `id` and its subject, lets `redeem` edit both, and writes back
+    /// what changed with its audit events, in one transaction: of parallel redemptions, one wins.
+    ///
+    /// - Returns: what `redeem` returned, or `nil` when no token has this id.
+    func redeemRegistrationToken<Value: Sendable>(
+        _ id: String, _ redeem: @escaping @Sendable (inout RegistrationToken, inout Subject) throws -> WorkflowWrite<Value>
+    ) async throws -> Value?
+
+    /// Reads the challenge `id` of `subjectID` and `purpose` and the subject, lets `redeem` use the
+    /// verified code for its act and change the subject, and writes both back in one transaction.
+    ///
+    /// - Returns: what `redeem` returned, or `nil` when no such challenge exists.
+    func redeemCode<Value: Sendable>(
+        _ id: String, subjectID: SubjectID, purpose: CodePurpose,
+        _ redeem: @escaping @Sendable (inout CodeChallenge, inout Subject) throws -> WorkflowWrite<Value>
+    ) async throws -> Value?
+
+    /// The facts on file for linking a portal account to the subject, if any.
+    func linkFacts(of subjectID: SubjectID) async throws -> LinkFacts?
+
+    /// Replaces the subject's facts for linking, with the audit event.
+    ///
+    /// - Throws: ``CredentialError/notFound(_:)`` when no subject has this id.
+    func setLinkFacts(_ facts: LinkFacts, for subjectID: SubjectID, audit: AuditDraft, now: Date) async throws
+
+    /// Reads what a linking act looks at (``LinkLedger``) for `scope`, lets `change` decide, and
+    /// writes back the links, requests and challenge it changed, with its audit events, in one
+    /// transaction.
+    func modifyLinks<Value: Sendable>(_ scope: LinkScope, _ change: @escaping @Sendable (inout LinkLedger) throws -> WorkflowWrite<Value>) async throws -> Value
+
+    /// The portal account linked to the subject, if any.
+    func portalLink(of subjectID: SubjectID) async throws -> PortalLink?
+
+    /// The link request with this id, if any.
+    func linkRequest(_ id: String) async throws -> LinkRequest?
+
+    /// The link requests that match, oldest first, after `query.after`, at most `query.limit`.
+    func linkRequests(matching query: LinkRequestQuery) async throws -> [LinkRequest]
+
     /// Erases the content of pending deliveries that expired unacknowledged.
     ///
     /// - Returns: how many were expired.
@@ -182,21 +225,70 @@ package struct ChangeRequestQuery: Equatable, Sendable {
     /// Only requests due at or before this time (ended requests have no due time).
     package var dueAtOrBefore: Date?
     /// The last request of the previous page: its creation time and id.
-    package var after: ChangeRequestCursor?
+    package var after: PageCursor?
     package var limit = 25
 
     package init() {}
 }
 
-/// Where a page of change requests ends, in their order: creation time, then id.
-package struct ChangeRequestCursor: Equatable, Sendable {
-    package var createdAt: Date
+/// Where a page of a listing ends, in its order: a time (a change request's creation, a link
+/// request's request), then the id.
+package struct PageCursor: Equatable, Sendable {
+    package var time: Date
     package var id: String
 
-    package init(createdAt: Date, id: String) {
-        self.createdAt = createdAt
+    package init(time: Date, id: String) {
+        self.time = time
         self.id = id
     }
+}
+
+/// What a linking act reads: ``CredentialStore/modifyLinks(_:_:)``.
+package enum LinkScope: Sendable {
+    /// A portal's submission: the subject, the portal account and, if given, the account-link challenge.
+    case submission(subject: SubjectID, portalAccountID: String, challengeID: String?)
+    /// A request in a queue, with every request of its submission.
+    case request(id: String)
+    /// A subject and its link.
+    case subject(SubjectID)
+}
+
+/// Everything a linking act decides on, as read in its transaction; the act edits it and the
+/// store writes back the differences.
+package struct LinkLedger: Sendable {
+    package var subject: Subject
+    package var facts: LinkFacts?
+    /// The links of the subject and of the portal account in scope (at most one each).
+    package var links: [PortalLink]
+    /// For a request in scope: every request of its submission, the named one first. Requests
+    /// appended by the act are inserted.
+    package var requests: [LinkRequest]
+    /// The account-link challenge of a submission, if one was named and found.
+    package var challenge: CodeChallenge?
+
+    package init(subject: Subject, facts: LinkFacts?, links: [PortalLink], requests: [LinkRequest], challenge: CodeChallenge?) {
+        self.subject = subject
+        self.facts = facts
+        self.links = links
+        self.requests = requests
+        self.challenge = challenge
+    }
+}
+
+/// Which link requests a caseworker searches.
+package struct LinkRequestQuery: Equatable, Sendable {
+    /// Any of these; all when empty.
+    package var statuses: Set<LinkRequest.Status> = [.pending]
+    /// Part of the registrant's name, compared without case.
+    package var registrantName: String?
+    package var county: String?
+    package var requestedFrom: Date?
+    package var requestedTo: Date?
+    /// The last request of the previous page.
+    package var after: PageCursor?
+    package var limit = 25
+
+    package init() {}
 }
 
 /// What a ``CredentialStore/modify(_:_:)`` change returns: its result, and the events to append with it.

@@ -108,7 +108,7 @@ struct ChangeRequestsService: RegistrableService {
 
     /// A page that fits in one frame: fewer requests than asked for, and where to go on, when
     /// they do not all fit.
-    private static func page(_ requests: [DetailsChangeRequest], next: ChangeRequestCursor?, at now: Date, maximumFrameBytes: Int) throws -> ListChangeRequestsResponse {
+    private static func page(_ requests: [DetailsChangeRequest], next: PageCursor?, at now: Date, maximumFrameBytes: Int) throws -> ListChangeRequestsResponse {
         var kept = requests
         var next = next
         func response() -> ListChangeRequestsResponse {
@@ -116,29 +116,8 @@ struct ChangeRequestsService: RegistrableService {
         }
         while kept.count > 1, try WireMapping.encodedSize(response()) > maximumFrameBytes - 256 {
             kept.removeLast(kept.count / 2)
-            next = kept.last.map { ChangeRequestCursor(createdAt: $0.createdAt, id: $0.id) }
+            next = kept.last.map { PageCursor(time: $0.createdAt, id: $0.id) }
         }
         return response()
-    }
-
-    /// `nextPageToken`: opaque to clients; here the creation time in milliseconds and the id of
-    /// the last request of the page.
-    private enum PageToken {
-        static func string(for cursor: ChangeRequestCursor) -> String {
-            "\(Timestamp.milliseconds(of: cursor.createdAt)).\(cursor.id)"
-        }
-
-        static func cursor(from token: String) throws -> ChangeRequestCursor {
-            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 2, let milliseconds = Int64(parts[0]), milliseconds >= 0 else {
-                throw RPCError.invalidArgument(field: "pageToken", reason: "INVALID_VALUE", "pageToken is a nextPageToken as a previous page gave it")
-            }
-            do {
-                try WireMapping.checkID(String(parts[1]), field: "pageToken")
-            } catch {
-                throw RPCError.invalidArgument(field: "pageToken", reason: "INVALID_VALUE", "pageToken is a nextPageToken as a previous page gave it")
-            }
-            return ChangeRequestCursor(createdAt: Timestamp.date(milliseconds: milliseconds), id: String(parts[1]))
-        }
     }
 }

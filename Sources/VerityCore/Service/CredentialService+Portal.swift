@@ -1,0 +1,127 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import VerityCrypto
+
+/// The self-service portal's secrets (procedure 001): registration started by a caseworker with
+/// an e-mailed single-use token, and a password reset granted by a verified e-mailed code.
+extension CredentialService {
+    /// Starts portal registration: a registration e-mail, with a single-use token, to the first
+    /// e-mail address on file. A token sent before for the subject stops working.
+    package func startPortalRegistration(for id: SubjectID, context: CallContext) async throws -> StartedRegistration {
+        guard let subject = try await store.subject(id) else { throw CredentialError.notFound(id) }
+        guard let address = subject.contacts.emails.first else {
+            throw CredentialError.failedPrecondition(reason: "NO_EMAIL", message: "portal registration goes by e-mail: put an e-mail address on file first")
+        }
+        let time = now()
+        let expiresAt = time.addingTimeInterval(configuration.registrationTokenLifetime)
+        let (tokenID, secret) = (Self.randomID(), Self.tokenSecret())
+        let keyID = keyring.currentKeyID
+        let token = RegistrationToken(
+            id: tokenID, subjectID: id, secretMAC: try tokenMAC(id: tokenID, secret: secret, keyID: keyID), pepperKeyID: keyID,
+            createdAt: time, expiresAt: expiresAt
+        )
+        let content = DeliveryContent(
+            destination: address, template: Self.registrationTemplate,
+            variables: ["token": "\(tokenID).\(secret)", "subjectId": id.rawValue, "expiresAt": Timestamp.string(from: expiresAt)]
+        )
+        let masked = Self.mask(address, channel: .email)
+        let delivery = try sealedDelivery(content, channel: .email, challengeID: tokenID, createdAt: time, expiresAt: expiresAt)
+        let audit = draft(.startPortalRegistration, "OK", subject: id, context: context, facts: ["sent by EMAIL to \(masked)", "expires \(Timestamp.string(from: expiresAt))"])
+        try await store.insertRegistrationToken(token, delivery: delivery, audit: audit)
+        log("portal registration started", subject: id, context: context)
+        return StartedRegistration(subjectID: id, maskedDestination: masked, expiresAt: expiresAt)
+    }
+
+    /// Redeems a registration token: sets the portal password (under the password policy) and
+    /// records the registration. A token works once: of parallel redemptions, one succeeds.
+    package func completePortalRegistration(token: String, password: String, context: CallContext) async throws -> (subject: SubjectID, state: SubjectState) {
+        let (tokenID, secret) = try Self.tokenParts(token)
+        let details = SecurityFactors(password: password)
+        try checkPolicies(details)
+        let hashes = try await hash(details)
+        let time = now()
+        let redeemed = try await store.redeemRegistrationToken(tokenID) { [self] stored, subject in
+            // A wrong secret answers as an unknown token: the id alone reveals nothing.
+            let expected = try tokenMAC(id: tokenID, secret: secret, keyID: stored.pepperKeyID)
+            guard ConstantTime.equals(Array(expected.utf8), Array(stored.secretMAC.utf8)) else { throw Self.unknownToken }
+            try stored.redeem(at: time)
+            try Self.setPassword(hashes, on: &subject, at: time)
+            let audit = [
+                draft(.completePortalRegistration, "OK", subject: subject.id, context: context),
+                draft(.setSecurityDetails, "OK", subject: subject.id, context: context, facts: ["password set"]),
+            ]
+            return WorkflowWrite((subject.id, subject.state), audit: audit)
+        }
+        guard let redeemed else { throw Self.unknownToken }
+        log("portal registration completed", subject: redeemed.0, context: context)
+        return redeemed
+    }
+
+    /// Sets a new portal password on the grant of a verified PASSWORD_RESET code of the same
+    /// subject: one change, within ``Configuration/codeGrantWindow`` of the verification.
+    package func resetPortalPassword(_ id: SubjectID, challenge challengeID: String, newPassword: String, context: CallContext) async throws -> SubjectState {
+        let details = SecurityFactors(password: newPassword)
+        try checkPolicies(details, fieldPrefix: "new")
+        let hashes = try await hash(details)
+        let (time, window) = (now(), configuration.codeGrantWindow)
+        let state = try await store.redeemCode(challengeID, subjectID: id, purpose: .passwordReset) { [self] challenge, subject in
+            try challenge.redeem(within: window, at: time)
+            try Self.setPassword(hashes, on: &subject, at: time)
+            let audit = draft(.resetPassword, "OK", subject: id, context: context, facts: ["password set", "grant: challenge \(challengeID)"])
+            return WorkflowWrite(subject.state, audit: [audit])
+        }
+        guard let state else { throw CredentialError.missing(field: "challengeId", message: "no PASSWORD_RESET challenge with this id for this subject") }
+        log("portal password reset", level: .notice, subject: id, context: context)
+        return state
+    }
+
+    /// The template of the registration e-mail.
+    package static let registrationTemplate = "PORTAL_REGISTRATION"
+
+    private static let unknownToken = CredentialError.missing(field: "token", message: "no registration token matches")
+
+    private static func setPassword(_ hashes: NewCredentialHashes, on subject: inout Subject, at time: Date) throws(CredentialError) {
+        guard subject.state != .blocked else { throw CredentialError.blockedSubject }
+        hashes.apply(to: &subject.credentials)
+        subject.state = .active
+        CheckLock.reset(&subject)
+        subject.updatedAt = time
+    }
+
+    /// 256 random bits, base64url without padding: 43 characters.
+    private static func tokenSecret() -> String {
+        Data(SecureRandom.bytes(count: 32)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The id and the secret of a token `ID.SECRET`, or INVALID_ARGUMENT.
+    private static func tokenParts(_ token: String) throws(CredentialError) -> (id: String, secret: String) {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        let base64url = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".unicodeScalars)
+        guard parts.count == 2, parts[0].utf8.count == 32, parts[0].utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }),
+              parts[1].unicodeScalars.count == 43, parts[1].unicodeScalars.allSatisfy(base64url.contains) else {
+            throw .invalidArgument(field: "token", reason: "INVALID_VALUE", message: "a registration token is 32 hexadecimal digits, a dot and 43 base64url characters, as the e-mail gave it")
+        }
+        return (parts[0], parts[1])
+    }
+
+    private func tokenMAC(id: String, secret: String, keyID: String) throws -> String {
+        guard var key = keyring.derivedKey(id: keyID, for: .portalToken) else { throw UnknownPepperKeyError(keyID: keyID) }
+        defer { SecureMemory.cleanse(&key) }
+        return HMACSHA256.authenticate(Array("\(id)|\(secret)".utf8), key: key).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The answer to starting portal registration: never the token.
+package struct StartedRegistration: Equatable, Sendable {
+    package var subjectID: SubjectID
+    package var maskedDestination: String
+    package var expiresAt: Date
+}
