@@ -187,7 +187,7 @@ extension VerityClient {
 
     /// `ChangeRequests/ReceiveForm`: the form came back; the waits stop.
     public func receiveForm(changeRequestId: String, subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> ChangeRequestMessage {
-        try await call(.receiveForm, ReceiveFormRequest(changeRequestId: changeRequestId, subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+        try await call(.receiveChangeRequestForm, ReceiveFormRequest(changeRequestId: changeRequestId, subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
     }
 
     /// `ChangeRequests/Accept`: sets the new details, unblocks a blocked subject, and sends the

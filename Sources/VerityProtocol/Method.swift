@@ -35,7 +35,7 @@ public enum Method: String, CaseIterable, Sendable {
     case raiseChangeRequest = "verity.v1.ChangeRequests/Raise"
     case getChangeRequest = "verity.v1.ChangeRequests/Get"
     case listChangeRequests = "verity.v1.ChangeRequests/List"
-    case receiveForm = "verity.v1.ChangeRequests/ReceiveForm"
+    case receiveChangeRequestForm = "verity.v1.ChangeRequests/ReceiveForm"
     case acceptChangeRequest = "verity.v1.ChangeRequests/Accept"
     case declineChangeRequest = "verity.v1.ChangeRequests/Decline"
     case closeChangeRequest = "verity.v1.ChangeRequests/Close"
@@ -50,7 +50,7 @@ public enum Method: String, CaseIterable, Sendable {
     public var requiresActor: Bool {
         switch self {
         case .unblock, .setSecurityDetails, .applyDefaults, .generatePin, .setFacts, .removeFacts, .checkFacts, .removePassword, .openRequest,
-             .confirmDocument, .raiseChangeRequest, .receiveForm, .acceptChangeRequest, .declineChangeRequest, .closeChangeRequest, .advanceClock:
+             .confirmDocument, .raiseChangeRequest, .receiveChangeRequestForm, .acceptChangeRequest, .declineChangeRequest, .closeChangeRequest, .advanceClock:
             true
         default: false
         }

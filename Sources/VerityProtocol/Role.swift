@@ -53,7 +53,7 @@ public enum RoleTable {
         .raiseChangeRequest: [.agent],
         .getChangeRequest: [.agent],
         .listChangeRequests: [.agent],
-        .receiveForm: [.agent],
+        .receiveChangeRequestForm: [.agent],
         .acceptChangeRequest: [.agent],
         .declineChangeRequest: [.agent],
         .closeChangeRequest: [.agent],

@@ -21,7 +21,7 @@ struct DevelopmentConsoleSink {
     func run() async {
         while !Task.isCancelled {
             do {
-                for delivery in try await service.leaseDeliveries(max: 20, leaseSeconds: 60, context: context) {
+                for delivery in try await service.leaseDeliveries(max: 20, leaseSeconds: 60, channels: Set(DeliveryChannel.allCases), context: context) {
                     FileHandle.standardOutput.write(Data(Self.render(delivery).utf8))
                     try await service.acknowledgeDelivery(delivery.id, leaseToken: delivery.leaseToken, outcome: .sent, context: context)
                 }
@@ -35,8 +35,8 @@ struct DevelopmentConsoleSink {
     static func render(_ delivery: LeasedDelivery) -> String {
         let variables = delivery.content.variables.sorted { $0.key < $1.key }.map { "│   \($0.key): \($0.value)" }.joined(separator: "\n")
         return """
-            ┌─ DEVELOPMENT CONSOLE SINK: not sent; production hands this to the agency's mail or SMS system
-            │ \(delivery.channel.rawValue) to \(delivery.content.destination), template \(delivery.content.template)
+            ┌─ DEVELOPMENT CONSOLE SINK: not sent; production hands this to the agency's mail, SMS or letter system
+            │ \(delivery.channel.rawValue) to \(delivery.content.destination.replacingOccurrences(of: "\n", with: " / ")), template \(delivery.content.template)
             \(variables)
             └─
 

@@ -76,7 +76,7 @@ public struct ServerConfiguration: Sendable {
     public var developmentConsoleSink = false
     /// Serve `Development/AdvanceClock`, which moves the service's clock forward so that the
     /// waits of a change request can be watched. Development mode only: never in production.
-    public var developmentClock = false
+    package var developmentClock = false
     /// How often the scheduler takes the timed steps that fell due (change requests' reminders
     /// and automatic declines); it also takes them once at start-up.
     public var timedStepInterval = TimeAmount.seconds(30)

@@ -58,6 +58,10 @@ public final class VerityServer: Service, Sendable {
         clock: ServiceClock = ServiceClock(),
         makeHasher: (PepperKeyring) -> any SecretHashing
     ) throws {
+        for (setting, interval) in [("timedStepInterval", configuration.timedStepInterval), ("outboxExpiryInterval", configuration.outboxExpiryInterval)]
+        where interval <= .zero {
+            throw InvalidConfigurationError(setting: setting, rule: "positive")
+        }
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -193,6 +197,8 @@ public final class VerityServer: Service, Sendable {
         while !Task.isCancelled {
             do {
                 try await service.takeDueSteps()
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("timed steps could not be taken; retrying", metadata: ["error": "\(error)"])
             }

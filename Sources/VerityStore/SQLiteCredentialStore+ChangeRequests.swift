@@ -83,12 +83,16 @@ extension SQLiteCredentialStore {
         }
     }
 
-    package func dueChangeRequests(at now: Date, limit: Int) async throws -> [String] {
+    package func dueChangeRequests(at now: Date, after: PageCursor?, limit: Int) async throws -> [PageCursor] {
         try await read { db in
-            try String.fetchAll(
-                db, sql: "SELECT id FROM change_request WHERE status = 'WAITING' AND due_at_ms <= ? ORDER BY due_at_ms, id LIMIT ?",
-                arguments: [Timestamp.milliseconds(of: now), limit]
-            )
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT due_at_ms, id FROM change_request WHERE status = 'WAITING' AND due_at_ms <= ? AND (due_at_ms, id) > (?, ?)
+                    ORDER BY due_at_ms, id LIMIT ?
+                    """,
+                arguments: [Timestamp.milliseconds(of: now), after.map { Timestamp.milliseconds(of: $0.time) } ?? Int64.min, after?.id ?? "", limit]
+            ).map { PageCursor(time: Timestamp.date(milliseconds: $0[0]), id: $0[1]) }
         }
     }
 
@@ -106,12 +110,17 @@ enum ChangeRequestRow {
         reminder_sent_at_ms, form_received_at_ms, closed_at_ms, resolution_reason, confirmation
         """
 
+    /// The columns, and the letters the letter system acknowledged as sent.
+    private static let selection = """
+        \(columns), (SELECT count(*) FROM outbox WHERE outbox.change_request_id = change_request.id AND outbox.state = 'SENT')
+        """
+
     static func fetchOne(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> DetailsChangeRequest? {
-        try Row.fetchOne(db, sql: "SELECT \(columns) FROM change_request WHERE \(condition)", arguments: arguments).map(decode)
+        try Row.fetchOne(db, sql: "SELECT \(selection) FROM change_request WHERE \(condition)", arguments: arguments).map(decode)
     }
 
     static func fetchAll(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [DetailsChangeRequest] {
-        try Row.fetchAll(db, sql: "SELECT \(columns) FROM change_request WHERE \(condition)", arguments: arguments).map(decode)
+        try Row.fetchAll(db, sql: "SELECT \(selection) FROM change_request WHERE \(condition)", arguments: arguments).map(decode)
     }
 
     static func insert(_ request: DetailsChangeRequest, _ db: Database) throws {
@@ -159,7 +168,7 @@ enum ChangeRequestRow {
             id: id, subjectID: try SubjectID(row[1]), source: source, reason: reason, reportedBy: row[4], status: status,
             dueAt: date(6), createdAt: Timestamp.date(milliseconds: row[7]), updatedAt: Timestamp.date(milliseconds: row[8]),
             formSentAt: date(9), reminderSentAt: date(10), formReceivedAt: date(11), closedAt: date(12),
-            resolutionReason: row[13], confirmation: confirmation
+            resolutionReason: row[13], confirmation: confirmation, lettersDelivered: row[15]
         )
     }
 }

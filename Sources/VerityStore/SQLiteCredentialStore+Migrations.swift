@@ -195,7 +195,7 @@ extension SQLiteCredentialStore {
                     form_received_at_ms INTEGER,
                     closed_at_ms INTEGER,
                     resolution_reason TEXT,
-                    confirmation TEXT CHECK (confirmation IN ('SMS', 'LETTER', 'NONE'))
+                    confirmation TEXT CHECK (confirmation IN ('SMS', 'LETTER', 'EMAIL', 'NONE'))
                 ) STRICT;
                 CREATE UNIQUE INDEX change_request_one_active_per_subject ON change_request(subject_id)
                     WHERE status IN ('OPEN', 'IN_PROGRESS', 'WAITING');

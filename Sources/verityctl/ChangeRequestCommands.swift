@@ -179,6 +179,11 @@ struct RequestsCommand: AsyncParsableCommand {
     }
 }
 
+/// How far `Development/AdvanceClock` moves in one call.
+enum DevelopmentLimits {
+    static let year = 365 * 24 * 3600
+}
+
 /// `verityctl dev`: what only a development verityd serves.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -194,12 +199,17 @@ struct DevCommand: AsyncParsableCommand {
         )
 
         @OptionGroup var options: ConnectionOptions
-        @Option(help: "Days to move forward.") var days = 0
+        @Option(help: "Days to move forward, up to 365.") var days = 0
         @Option(help: "Seconds to move forward, besides the days.") var seconds = 0
+
+        func validate() throws {
+            guard (0...365).contains(days), (0...DevelopmentLimits.year).contains(seconds), days > 0 || seconds > 0 else {
+                throw ValidationError("say how far: --days (up to 365), --seconds (up to a year) or both")
+            }
+        }
 
         func run() async throws {
             let total = days * 24 * 3600 + seconds
-            guard total > 0 else { throw ValidationError("say how far: --days, --seconds or both") }
             try await Console.run(options) { client in
                 let moved = try await client.advanceClock(seconds: total, actor: options.actorName)
                 if options.json { try Console.printJSON(moved) } else { Console.printTable([("now", moved.now), ("steps taken", String(moved.stepsTaken))]) }

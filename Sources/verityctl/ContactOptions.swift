@@ -32,7 +32,10 @@ struct ContactOptions: ParsableArguments {
     }
 
     private static func postalAddress(_ entry: String) throws -> PostalAddressMessage {
-        var parts = entry.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        var parts = entry.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !parts.contains(where: \.isEmpty) else {
+            throw ValidationError("--address has an empty part: \"\(entry)\"; separate the lines, the postal code and the country by single semicolons")
+        }
         let country = parts.count > 2 && parts.last.map(isCountryCode) == true ? parts.removeLast() : nil
         guard parts.count >= 2, let postalCode = parts.popLast() else {
             throw ValidationError("--address takes LINE; ...; POSTAL CODE[; COUNTRY], such as \"1 High Street; Leeds; LS1 4AB; GB\"")

@@ -124,12 +124,33 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         step("The form comes back; the caseworker accepts: new PIN, unblocked, confirmed by text, in one act")
-        _ = try await client.receiveForm(changeRequestId: raised.changeRequestId, subjectId: subject, actor: "demo")
+        try await receiveForm(raised.changeRequestId, of: subject, client: client)
         let accepted = try await client.acceptChangeRequest(
             changeRequestId: raised.changeRequestId, subjectId: subject, newPin: "5930271", confirmBySms: true, actor: "demo"
         )
         show(accepted.changeRequest.status.rawValue, "subject \(accepted.state.rawValue), confirmed by \(accepted.changeRequest.confirmation?.rawValue ?? "?")")
         show(try await client.verify(subjectId: subject, pin: "5930271", actor: "demo").result.rawValue, "the new PIN works")
+    }
+
+    /// Records the form's return. A form comes back only after a letter carrying it went out: the
+    /// demo posts what verityd has not printed, as the agency's letter system would.
+    private func receiveForm(_ request: String, of subject: String, client: VerityClient) async throws {
+        var notifierOptions = options
+        notifierOptions.role = "notifier"
+        let letters = try notifierOptions.client()
+        defer { Task { await letters.close() } }
+        for attempt in 1...50 {
+            for letter in try await letters.lease(max: 100, leaseSeconds: 5, channels: [.letter]) {
+                try await letters.ack(deliveryId: letter.deliveryId, leaseToken: letter.leaseToken)
+            }
+            do {
+                _ = try await client.receiveForm(changeRequestId: request, subjectId: subject, actor: "demo")
+                return
+            } catch let error as RPCError where error.details["reason"] == "FORM_NOT_SENT" && attempt < 50 {
+                // verityd's console is printing the letter; its acknowledgement follows at once.
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     /// The code: typed at a terminal, or piped in, when verityd prints it; otherwise taken from

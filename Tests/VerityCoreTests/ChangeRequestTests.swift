@@ -45,7 +45,9 @@ struct ChangeRequestTests {
 
     /// Every delivery the outbox hands out now, settled as sent.
     static func deliveries(_ setup: Setup) async throws -> [LeasedDelivery] {
-        let leased = try await setup.service.leaseDeliveries(max: 100, leaseSeconds: 60, context: .init(caller: "mailroom", role: "notifier"))
+        let leased = try await setup.service.leaseDeliveries(
+            max: 100, leaseSeconds: 60, channels: Set(DeliveryChannel.allCases), context: .init(caller: "mailroom", role: "notifier")
+        )
         for delivery in leased {
             try await setup.service.acknowledgeDelivery(delivery.id, leaseToken: delivery.leaseToken, outcome: .sent, context: .init(caller: "mailroom", role: "notifier"))
         }
@@ -110,7 +112,7 @@ struct ChangeRequestTests {
         let reminded = try #require(try await restarted[0].changeRequest(raised.id))
         #expect(reminded.reminderSentAt == setup.clock.now)
         #expect(reminded.dueAt == setup.clock.now.addingTimeInterval(7 * Self.day), "a late reminder still gives the whole wait")
-        let letters = try await restarted[1].leaseDeliveries(max: 10, leaseSeconds: 60, context: .init(caller: "mailroom", role: "notifier"))
+        let letters = try await restarted[1].leaseDeliveries(max: 10, leaseSeconds: 60, channels: [.letter], context: .init(caller: "mailroom", role: "notifier"))
         // The form was never leased, and expired with the wait it asked an answer within.
         #expect(letters.map(\.content.template) == ["CMSL9801"])
     }
@@ -149,13 +151,50 @@ struct ChangeRequestTests {
         }
     }
 
+    @Test func ofActsRacingOnOneRequestExactlyOneDecides() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.client("cr-race", in: setup, blocked: true)
+        let raised = try await service.raiseChangeRequest(for: subject, source: .phone, reason: .blockedAfterFailedChecks, reportedBy: "A. Person", context: Self.context)
+        _ = try await Self.deliveries(setup)
+        _ = try await service.receiveChangeRequestForm(raised.id, of: subject, context: Self.context)
+        let pins = ["5930271", "6041382", "7152493", "8263504"]
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for pin in pins {
+                group.addTask {
+                    do {
+                        _ = try await service.acceptChangeRequest(raised.id, of: subject, newDetails: SecurityFactors(pin: pin), confirmBySMS: false, context: Self.context)
+                        return pin
+                    } catch { return "refused" }
+                }
+            }
+            group.addTask {
+                do {
+                    _ = try await service.declineChangeRequest(raised.id, of: subject, reason: "racing", context: Self.context)
+                    return "declined"
+                } catch { return "refused" }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let winners = outcomes.filter { $0 != "refused" }
+        #expect(winners.count == 1, "\(outcomes)")
+        let request = try await service.changeRequest(raised.id)
+        if let pin = winners.first, pins.contains(pin) {
+            #expect(request.status == .accepted)
+            #expect(try await service.verify(subject, SecurityFactors(pin: pin), channel: .phone, context: .verifier).outcome == .verified, "the winner's PIN is the one set")
+        } else {
+            #expect(request.status == .declined)
+            #expect(try await service.status(of: subject).state == .blocked, "a declined request lifts no block")
+        }
+    }
+
     @Test func anAcceptThatFailsAtItsLastWriteLeavesEverythingAsItWas() async throws {
         let setup = try Self.setUp()
         let service = setup.service
         let subject = try await Self.client("cr-atomic", in: setup, blocked: true)
         let raised = try await service.raiseChangeRequest(for: subject, source: .phone, reason: .blockedAfterFailedChecks, reportedBy: "A. Person", context: Self.context)
-        _ = try await service.receiveChangeRequestForm(raised.id, of: subject, context: Self.context)
         _ = try await Self.deliveries(setup)
+        _ = try await service.receiveChangeRequestForm(raised.id, of: subject, context: Self.context)
         let before = try await setup.fixture.store.subject(subject)
         let auditBefore = try await service.auditEvents(limit: 1000).count
         // The accept's own audit event is its last write: after the unblock, the new details, the
@@ -183,9 +222,11 @@ struct ChangeRequestTests {
         (Contacts(phones: [Phone(number: "07700 900123", type: .cell)], postalAddresses: [address]), true, DetailsChangeRequest.Confirmation.sms, Optional("SECURITY_DETAILS_UPDATED")),
         (Contacts(phones: [Phone(number: "07700 900123", type: .cell)], postalAddresses: [address]), false, .letter, "CMSL9802"),
         (Contacts(phones: [Phone(number: "0113 496 0000", type: .fax)], postalAddresses: [address]), true, .letter, "CMSL9802"),
-        (Contacts(emails: ["a@example.org"]), false, .none, nil),
+        (Contacts(phones: [Phone(number: "07700 900123", type: .cell)]), false, .sms, "SECURITY_DETAILS_UPDATED"),
+        (Contacts(emails: ["a@example.org"]), false, .email, "SECURITY_DETAILS_UPDATED"),
+        (Contacts(), false, .notSent, nil),
     ])
-    func aChangeIsConfirmedByTextOnlyWhenThePersonAgreedAndAPhoneTakesTexts(
+    func aChangeIsConfirmedByTextWhenAgreedElseByLetterElseByAnyContact(
         contacts: Contacts, agreed: Bool, confirmation: DetailsChangeRequest.Confirmation, template: String?
     ) async throws {
         let setup = try Self.setUp()
@@ -265,7 +306,7 @@ struct ChangeRequestTests {
         let owner = try await Self.client("cr-owner", in: setup, blocked: false)
         let other = try await Self.client("cr-other", in: setup, blocked: false)
         let raised = try await service.raiseChangeRequest(for: owner, source: .letter, reason: .clientRequest, reportedBy: "A. Person", context: Self.context)
-        let notTheirs = CredentialError.missing(field: "changeRequestId", message: "no change request \(raised.id) for subject \(other)")
+        let notTheirs = CredentialError.missing(field: "changeRequestId", message: "no change request \(raised.id)")
         await #expect(throws: notTheirs) { try await service.receiveChangeRequestForm(raised.id, of: other, context: Self.context) }
         await #expect(throws: notTheirs) { try await service.declineChangeRequest(raised.id, of: other, reason: "wrong", context: Self.context) }
         await #expect(throws: notTheirs) {
@@ -322,13 +363,19 @@ struct ChangeRequestTests {
         #expect(audit?.facts.contains("postal address: LS1***") == true, "the trail shows a letter has an address, not the address")
 
         let received = try await service.raiseChangeRequest(for: subject, source: .phone, reason: .clientRequest, reportedBy: "A. Person", context: Self.context)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "FORM_NOT_SENT", message: "no letter of this request has been sent yet (the letter system acknowledges it SENT first)")) {
+            try await service.receiveChangeRequestForm(received.id, of: subject, context: Self.context)
+        }
+        #expect(try await Self.deliveries(setup).map(\.content.template) == ["CMSL9800"])
+        setup.clock.advance(by: 7 * Self.day)
+        #expect(try await service.takeDueSteps() == 1)
         _ = try await service.receiveChangeRequestForm(received.id, of: subject, context: Self.context)
-        #expect(try await Self.deliveries(setup).isEmpty, "the form came back before the letter went: it is not posted")
+        #expect(try await Self.deliveries(setup).isEmpty, "the form came back before the reminder went: the reminder is not posted")
         _ = try await service.closeChangeRequest(received.id, of: subject, reason: "done by phone", context: Self.context)
 
         let declined = try await service.raiseChangeRequest(for: subject, source: .phone, reason: .clientRequest, reportedBy: "A. Person", context: Self.context)
         _ = try await service.declineChangeRequest(declined.id, of: subject, reason: "raised on the wrong case", context: Self.context)
-        #expect(try await Self.deliveries(setup).isEmpty)
+        #expect(try await Self.deliveries(setup).isEmpty, "a declined request's form is not posted")
         #expect(try await setup.fixture.store.sealedContentCount() == 0, "withdrawn letters are erased")
     }
 
@@ -340,7 +387,9 @@ struct ChangeRequestTests {
         _ = try await service.issueCode(to: subject, channel: .email, purpose: .stepUp, context: Self.context)
         let notifier = CallContext(caller: "printer", role: "notifier")
         #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 60, channels: [.sms], context: notifier).isEmpty)
+        #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 5, context: notifier).map(\.content.template) == ["CODE_STEP_UP"], "letters only when asked for")
         #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 60, channels: [.letter], context: notifier).map(\.content.template) == ["CMSL9800"])
+        setup.clock.advance(by: 6)
         #expect(try await service.leaseDeliveries(max: 10, leaseSeconds: 60, channels: [.email, .sms], context: notifier).map(\.content.template) == ["CODE_STEP_UP"])
     }
 
@@ -357,6 +406,7 @@ struct ChangeRequestTests {
             for status in DetailsChangeRequest.Status.allCases {
                 var request = waiting
                 request.status = status
+                request.lettersDelivered = 1
                 let allowed: Set<DetailsChangeRequest.Status> = switch act {
                 case .accept: [.open, .inProgress]
                 case .decline, .close: [.open, .inProgress, .waiting]
@@ -373,7 +423,7 @@ struct ChangeRequestTests {
 
         func apply(to request: inout DetailsChangeRequest, at now: Date, timing: DetailsChangeRequest.Timing) throws {
             switch self {
-            case .accept: try request.accept(confirmation: .none, at: now)
+            case .accept: try request.accept(confirmation: .notSent, at: now)
             case .decline: try request.decline(reason: "r", at: now)
             case .close: try request.close(reason: "r", at: now)
             case .receive: try request.receiveForm(at: now, timing: timing)

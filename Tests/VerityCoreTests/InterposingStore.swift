@@ -72,7 +72,9 @@ final class InterposingStore: CredentialStore, @unchecked Sendable {
         try await base.modifyChangeRequest(id, change)
     }
     func changeRequests(matching query: ChangeRequestQuery) async throws -> [DetailsChangeRequest] { try await base.changeRequests(matching: query) }
-    func dueChangeRequests(at now: Date, limit: Int) async throws -> [String] { try await base.dueChangeRequests(at: now, limit: limit) }
+    func dueChangeRequests(at now: Date, after: PageCursor?, limit: Int) async throws -> [PageCursor] {
+        try await base.dueChangeRequests(at: now, after: after, limit: limit)
+    }
     func insertRegistrationToken(_ token: RegistrationToken, delivery: Delivery, audit: AuditDraft) async throws {
         try await base.insertRegistrationToken(token, delivery: delivery, audit: audit)
     }

@@ -51,14 +51,14 @@ struct ChangeRequestServerTests {
         try await blockedClient("cr-wire-1", agent)
         let raised = try await agent.raiseChangeRequest(subjectId: "cr-wire-1", source: .phone, reason: .blockedAfterFailedChecks, reportedBy: "A. Person (PWC)")
         #expect(raised.status == .waiting && raised.overdue == false && raised.formSentAt != nil)
-        let leased = try await mailer.lease(max: 10, leaseSeconds: 30)
+        let leased = try await mailer.lease(max: 10, leaseSeconds: 30, channels: [.letter])
         #expect(leased.count == 1)
         let form = try #require(leased.first)
         #expect(form.channel == .letter && form.template == "CMSL9800" && form.destination == "Ms A. Person\n1 High Street\nLeeds\nLS1 4AB\nGB")
         try await mailer.ack(deliveryId: form.deliveryId, leaseToken: form.leaseToken)
 
         #expect(try await admin.advanceClock(seconds: 7 * Self.day).stepsTaken == 1)
-        #expect(try await mailer.lease(max: 10, leaseSeconds: 30).map(\.template) == ["CMSL9801"])
+        #expect(try await mailer.lease(max: 10, leaseSeconds: 30, channels: [.letter]).map(\.template) == ["CMSL9801"])
         #expect(try await agent.changeRequest(changeRequestId: raised.changeRequestId).reminderSentAt != nil)
         let overdue = try await agent.listChangeRequests(ListChangeRequestsRequest(overdue: true))
         #expect(overdue.changeRequests.isEmpty, "a request waiting for the person is due, not overdue, until its wait ends")
@@ -67,6 +67,11 @@ struct ChangeRequestServerTests {
         #expect(declined.status == .declined && declined.resolutionReason != nil)
 
         let again = try await agent.raiseChangeRequest(subjectId: "cr-wire-1", source: .letter, reason: .blockedAfterFailedChecks, reportedBy: "A. Person (PWC)")
+        let notYetSent = await failure { _ = try await agent.receiveForm(changeRequestId: again.changeRequestId, subjectId: "cr-wire-1") }
+        #expect(notYetSent?.code == .failedPrecondition && notYetSent?.details["reason"] == "FORM_NOT_SENT", "no form can come back before one went out")
+        for letter in try await mailer.lease(max: 10, leaseSeconds: 30, channels: [.letter]) {
+            try await mailer.ack(deliveryId: letter.deliveryId, leaseToken: letter.leaseToken)
+        }
         let early = await failure {
             _ = try await agent.acceptChangeRequest(changeRequestId: again.changeRequestId, subjectId: "cr-wire-1", newPin: "5930271")
         }

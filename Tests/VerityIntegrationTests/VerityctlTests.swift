@@ -167,7 +167,8 @@ struct VerityctlTests {
     }
 
     @Test func changeRequestsFromTheCommandLine() async throws {
-        let setup = try await Setup(printNotifications: false, devClock: true)
+        // verityd prints and acknowledges the letters, as a letter system would post them.
+        let setup = try await Setup(printNotifications: true, devClock: true)
         let address = ["--address", "Ms A. Person; 1 High Street; Leeds; LS1 4AB; GB"]
         #expect(try await setup.verityctl(["enroll", "cr-cli-1"] + address).status == 0)
         #expect(try await setup.verityctl(["set-details", "cr-cli-1", "--pin"], input: "4829157\n").status == 0)
@@ -179,7 +180,8 @@ struct VerityctlTests {
         #expect(try await setup.verityctl(["dev", "advance-clock", "--days", "7"]).output.contains("steps taken  1"))
         let listed = try await setup.verityctl(["requests", "list", "--status", "WAITING"])
         #expect(listed.output.contains(String(id)) && listed.output.contains("WAITING"), "\(listed.output)")
-        #expect(try await setup.verityctl(["requests", "receive", "cr-cli-1", String(id)]).status == 0)
+        try await setup.verityd.waitForOutput(containing: "CMSL9801")
+        try await waitUntil { try await setup.verityctl(["requests", "receive", "cr-cli-1", String(id)]).status == 0 }
         let accepted = try await setup.verityctl(["requests", "accept", "cr-cli-1", String(id), "--pin"], input: "5930271\n")
         #expect(accepted.status == 0 && accepted.output.contains("ACCEPTED") && accepted.output.contains("LETTER"), "\(accepted.output)")
         #expect(!accepted.output.contains("5930271"), "the new PIN is never echoed")

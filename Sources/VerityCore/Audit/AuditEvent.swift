@@ -143,6 +143,8 @@ package enum AuditAction: String, CaseIterable, Codable, Sendable {
     /// Declined by a caseworker, or by the scheduler when the person never answered.
     case declineChangeRequest = "DECLINE_CHANGE_REQUEST"
     case closeChangeRequest = "CLOSE_CHANGE_REQUEST"
+    /// A development server's clock was moved forward (`Development/AdvanceClock`); never in production.
+    case advanceClock = "ADVANCE_CLOCK"
     /// A caseworker started portal registration: a registration e-mail with a single-use token.
     case startPortalRegistration = "START_PORTAL_REGISTRATION"
     /// The portal redeemed a registration token and set the portal password.

@@ -61,8 +61,10 @@ package struct DetailsChangeRequest: Equatable, Sendable {
     package enum Confirmation: String, CaseIterable, Sendable {
         case sms = "SMS"
         case letter = "LETTER"
-        /// Neither an agreed text nor a postal address was possible.
-        case none = "NONE"
+        /// Confirmed by e-mail: no agreed text, no postal address, but an e-mail address on file.
+        case email = "EMAIL"
+        /// No contact on file could carry a confirmation.
+        case notSent = "NONE"
     }
 
     /// What the scheduler does to a request whose due time has passed.
@@ -103,11 +105,14 @@ package struct DetailsChangeRequest: Equatable, Sendable {
     /// Why it was declined or closed.
     package var resolutionReason: String?
     package var confirmation: Confirmation?
+    /// Letters of this request that the letter system acknowledged as sent: read from the outbox,
+    /// never written with the request.
+    package var lettersDelivered: Int
 
     package init(
         id: String, subjectID: SubjectID, source: Source, reason: Reason, reportedBy: String, status: Status, dueAt: Date?,
         createdAt: Date, updatedAt: Date, formSentAt: Date? = nil, reminderSentAt: Date? = nil, formReceivedAt: Date? = nil,
-        closedAt: Date? = nil, resolutionReason: String? = nil, confirmation: Confirmation? = nil
+        closedAt: Date? = nil, resolutionReason: String? = nil, confirmation: Confirmation? = nil, lettersDelivered: Int = 0
     ) {
         self.id = id
         self.subjectID = subjectID
@@ -124,6 +129,7 @@ package struct DetailsChangeRequest: Equatable, Sendable {
         self.closedAt = closedAt
         self.resolutionReason = resolutionReason
         self.confirmation = confirmation
+        self.lettersDelivered = lettersDelivered
     }
 
     /// A new request and the letter it sends: the form for a phone or letter report, nothing for
@@ -170,9 +176,14 @@ package struct DetailsChangeRequest: Equatable, Sendable {
         }
     }
 
-    /// The form came back: the waits stop, and a caseworker assesses it within a day.
+    /// The form came back: the waits stop, and a caseworker assesses it within a day. A form can
+    /// only come back once a letter carrying it went out: until then, a change could be accepted
+    /// (and a block lifted) with no form at all.
     package mutating func receiveForm(at now: Date, timing: Timing) throws(CredentialError) {
         guard status == .waiting else { throw wrongStatus(for: "receiving the form", allowed: [.waiting]) }
+        guard lettersDelivered > 0 else {
+            throw .failedPrecondition(reason: "FORM_NOT_SENT", message: "no letter of this request has been sent yet (the letter system acknowledges it SENT first)")
+        }
         status = .inProgress
         formReceivedAt = now
         dueAt = now.addingTimeInterval(timing.actionWithin)

@@ -16,15 +16,12 @@ extension CredentialService {
     package func raiseChangeRequest(
         for id: SubjectID, source: DetailsChangeRequest.Source, reason: DetailsChangeRequest.Reason, reportedBy: String, context: CallContext
     ) async throws -> DetailsChangeRequest {
-        let reportedBy = try Self.keptText(
-            reportedBy, field: "reportedBy", called: "reportedBy", maximumLength: Self.maximumReporterLength,
-            whenMissing: "name the person who reported the change, and their role on the case"
-        )
+        let reportedBy = try Self.reporter(reportedBy)
         let time = now()
         let timing = configuration.changeRequestTiming
         let requestID = Self.randomID()
         let request = try await store.insertChangeRequest(for: id) { [self] subject, active in
-            try Self.checkCanRaise(for: subject, reason: reason, active: active)
+            try Self.checkCanRaise(for: subject, source: source, reason: reason, active: active)
             let (request, letter) = DetailsChangeRequest.raise(
                 id: requestID, subjectID: id, source: source, reason: reason, reportedBy: reportedBy, at: time, timing: timing
             )
@@ -46,9 +43,7 @@ extension CredentialService {
 
     /// The request with this id.
     package func changeRequest(_ requestID: String) async throws -> DetailsChangeRequest {
-        guard let request = try await store.changeRequest(requestID) else {
-            throw CredentialError.missing(field: "changeRequestId", message: "no change request \(requestID)")
-        }
+        guard let request = try await store.changeRequest(requestID) else { throw Self.unknownRequest(requestID) }
         return request
     }
 
@@ -92,16 +87,17 @@ extension CredentialService {
     ) async throws -> (request: DetailsChangeRequest, state: SubjectState) {
         try checkPolicies(newDetails, fieldPrefix: "new")
         guard let current = try await store.changeRequest(requestID), current.subjectID == subject else {
-            throw CredentialError.missing(field: "changeRequestId", message: "no change request \(requestID) for subject \(subject)")
+            throw Self.unknownRequest(requestID)
         }
         var preview = current
-        try preview.accept(confirmation: .none, at: now())
+        try preview.accept(confirmation: .notSent, at: now())
         let hashes = try await hash(newDetails)
         let time = now()
         let accepted = try await store.modifyChangeRequest(requestID) { [self] request, person in
             try Self.checkBelongs(request, to: subject)
-            let confirmation = try confirmationDelivery(of: request, contacts: person.contacts, bySMS: confirmBySMS, at: time)
-            try request.accept(confirmation: confirmation.kind, at: time)
+            let route = Self.confirmationRoute(person.contacts, bySMS: confirmBySMS)
+            try request.accept(confirmation: route.kind, at: time)
+            let confirmation = try confirmationDelivery(of: request, by: route, at: time)
             var audit: [AuditDraft] = []
             if person.state == .blocked {
                 person.blockedAt = nil
@@ -114,7 +110,7 @@ extension CredentialService {
             person.updatedAt = time
             audit.append(draft(.setSecurityDetails, "OK", subject: subject, context: context, facts: newDetails.names.map { "\($0) set" }))
             audit.append(draft(.acceptChangeRequest, "ACCEPTED", subject: subject, context: context, facts: [
-                "request \(request.id)", "confirmation: \(confirmation.kind.rawValue)",
+                "request \(request.id)", "confirmation: \(route.kind.rawValue)",
             ] + confirmation.facts))
             return WorkflowWrite((request, person.state), deliveries: confirmation.deliveries, audit: audit, withdrawsPendingLetters: true)
         }
@@ -149,7 +145,17 @@ extension CredentialService {
     /// The longest `reportedBy` kept, in Unicode scalars.
     package static let maximumReporterLength = 200
 
-    private static func checkCanRaise(for subject: Subject, reason: DetailsChangeRequest.Reason, active: DetailsChangeRequest?) throws(CredentialError) {
+    /// Who reported a change, as kept: the rules of a reason, under its own field.
+    package static func reporter(_ reportedBy: String) throws(CredentialError) -> String {
+        try keptText(
+            reportedBy, field: "reportedBy", called: "reportedBy", maximumLength: maximumReporterLength,
+            whenMissing: "name the person who reported the change, and their role on the case"
+        )
+    }
+
+    private static func checkCanRaise(
+        for subject: Subject, source: DetailsChangeRequest.Source, reason: DetailsChangeRequest.Reason, active: DetailsChangeRequest?
+    ) throws(CredentialError) {
         guard subject.kind == .client else {
             throw .failedPrecondition(reason: "REPRESENTATIVE", message: "a representative's security details are maintained with the representative, not by a change request")
         }
@@ -162,12 +168,22 @@ extension CredentialService {
         if let active {
             throw .failedPrecondition(reason: "REQUEST_ACTIVE", message: "change request \(active.id) is still \(active.status.rawValue) for this subject")
         }
+        // A blocked person cannot pass the self-service site's checks: their change goes through
+        // the form, so that an accept never lifts a block without it.
+        if source == .selfService, subject.state == .blocked {
+            throw .failedPrecondition(reason: "BLOCKED", message: "a BLOCKED person's change goes through the form: raise it by PHONE or LETTER")
+        }
     }
 
     private static func checkBelongs(_ request: DetailsChangeRequest, to subject: SubjectID) throws(CredentialError) {
         guard request.subjectID == subject else {
-            throw .missing(field: "changeRequestId", message: "no change request \(request.id) for subject \(subject)")
+            throw unknownRequest(request.id)
         }
+    }
+
+    /// An unknown request, and another subject's, answer alike: a mistyped id reveals nothing.
+    static func unknownRequest(_ id: String) -> CredentialError {
+        .missing(field: "changeRequestId", message: "no change request \(id)")
     }
 
     static func letterFacts(_ letter: DetailsChangeRequest.Letter?) -> [String] {
@@ -184,26 +200,55 @@ extension CredentialService {
         return try sealedDelivery(content, channel: .letter, changeRequestID: request.id, createdAt: time, expiresAt: expiresAt)
     }
 
-    /// How an accepted change is confirmed, and the delivery that does it.
-    private func confirmationDelivery(
-        of request: DetailsChangeRequest, contacts: Contacts, bySMS: Bool, at time: Date
-    ) throws -> (kind: DetailsChangeRequest.Confirmation, deliveries: [Delivery], facts: [String]) {
-        if bySMS, let phone = contacts.phones.first(where: \.type.acceptsTextMessages) {
-            let content = DeliveryContent(
-                destination: phone.number, template: Self.confirmationTextTemplate,
-                variables: ["changeRequestId": request.id, "subjectId": request.subjectID.rawValue]
-            )
-            let delivery = try sealedDelivery(
-                content, channel: .sms, changeRequestID: request.id, createdAt: time, expiresAt: time.addingTimeInterval(configuration.changeRequestTiming.letterWait)
-            )
-            return (.sms, [delivery], ["text to \(Self.mask(phone.number, channel: .sms))"])
-        }
-        if let address = contacts.postalAddresses.first {
-            return (.letter, [try letterDelivery(.confirmation, of: request, to: address, at: time)], Self.letterFacts(.confirmation))
-        }
-        return (.none, [], ["no text agreed and no postal address on file"])
+    /// How an accepted change is confirmed: by text when the person agreed and a phone takes
+    /// texts; else by letter CMSL9802; without a postal address, by any contact that can carry
+    /// it (a text, then an e-mail), so that a change of details never goes unnoticed.
+    static func confirmationRoute(_ contacts: Contacts, bySMS: Bool) -> ConfirmationRoute {
+        let textPhone = contacts.phones.first(where: \.type.acceptsTextMessages)?.number
+        if bySMS, let textPhone { return .text(textPhone) }
+        if let address = contacts.postalAddresses.first { return .letter(address) }
+        if let textPhone { return .text(textPhone) }
+        if let email = contacts.emails.first { return .email(email) }
+        return .none
     }
 
-    /// The template of the text that confirms an accepted change.
-    package static let confirmationTextTemplate = "SECURITY_DETAILS_UPDATED"
+    /// The delivery that confirms an accepted change, and what the audit trail says of it.
+    private func confirmationDelivery(of request: DetailsChangeRequest, by route: ConfirmationRoute, at time: Date) throws -> (deliveries: [Delivery], facts: [String]) {
+        let expiresAt = time.addingTimeInterval(configuration.changeRequestTiming.letterWait)
+        func message(_ channel: DeliveryChannel, to destination: String) throws -> [Delivery] {
+            let variables = ["changeRequestId": request.id, "subjectId": request.subjectID.rawValue]
+            let content = DeliveryContent(destination: destination, template: Self.confirmationMessageTemplate, variables: variables)
+            return [try sealedDelivery(content, channel: channel, changeRequestID: request.id, createdAt: time, expiresAt: expiresAt)]
+        }
+        switch route {
+        case let .text(number):
+            return (try message(.sms, to: number), ["text to \(Self.mask(number, channel: .sms))"])
+        case let .email(address):
+            return (try message(.email, to: address), ["e-mail to \(Self.mask(address, channel: .email))"])
+        case let .letter(address):
+            return ([try letterDelivery(.confirmation, of: request, to: address, at: time)], Self.letterFacts(.confirmation))
+        case .none:
+            return ([], ["no contact on file could carry a confirmation"])
+        }
+    }
+
+    /// The template of the text or e-mail that confirms an accepted change.
+    package static let confirmationMessageTemplate = "SECURITY_DETAILS_UPDATED"
+}
+
+/// Where the confirmation of an accepted change goes.
+enum ConfirmationRoute {
+    case text(String)
+    case letter(PostalAddress)
+    case email(String)
+    case none
+
+    var kind: DetailsChangeRequest.Confirmation {
+        switch self {
+        case .text: .sms
+        case .letter: .letter
+        case .email: .email
+        case .none: .notSent
+        }
+    }
 }

@@ -54,7 +54,7 @@ extension CredentialService {
             .updateContacts, "OK", subject: id, context: context,
             facts: contacts.emails.map { "e-mail: \(Self.mask($0, channel: .email))" }
                 + contacts.phones.map { "phone \($0.type.rawValue): \(Self.mask($0.number, channel: .sms))" }
-                + contacts.postalAddresses.map { "postal address: \($0.postalCode.prefix(3))***" }
+                + contacts.postalAddresses.map { "postal address: \($0.postalCode.prefix($0.postalCode.count / 2))***" }
         )
         let time = now()
         try await store.modify(id) { subject in

@@ -13,7 +13,8 @@ extension CredentialService {
     /// Hands up to `max` deliveries to the agency's mail, SMS or letter system for `leaseSeconds`;
     /// a lease that runs out without an acknowledgement is handed out again (at least once).
     ///
-    /// - Parameter channels: the channels the caller sends; every channel when empty.
+    /// - Parameter channels: the channels the caller sends. When empty, e-mail and texts, as a
+    ///   notifier made before letters existed expects: letters go only to one that asks for them.
     package func leaseDeliveries(max: Int, leaseSeconds: Int, channels: Set<DeliveryChannel> = [], context: CallContext) async throws -> [LeasedDelivery] {
         guard (1...100).contains(max) else {
             throw CredentialError.invalidArgument(field: "max", reason: "OUT_OF_RANGE", message: "max is 1 to 100")
@@ -24,7 +25,7 @@ extension CredentialService {
         let time = now()
         let audit = draft(.leaseDeliveries, "OK", subject: nil, context: context)
         let leased = try await store.leaseDeliveries(
-            max: max, channels: channels, now: time, until: time.addingTimeInterval(TimeInterval(leaseSeconds)), audit: audit
+            max: max, channels: channels.isEmpty ? [.email, .sms] : channels, now: time, until: time.addingTimeInterval(TimeInterval(leaseSeconds)), audit: audit
         )
         return leased.compactMap { delivery in
             do {

@@ -19,26 +19,36 @@ extension CredentialService {
     /// The caller the audit trail names for the scheduler's acts.
     package static let schedulerContext = CallContext(caller: "verityd scheduler", role: "system")
 
-    /// Takes every timed step due now, `batch` requests at a time.
+    /// Takes every timed step due now, `batch` requests at a time, each request once per pass: a
+    /// request whose step cannot be taken now (no postal address for its reminder, a failure)
+    /// stays due for the next pass without holding up the others.
     ///
     /// - Returns: how many steps were taken.
     @discardableResult
     package func takeDueSteps(batch: Int = 100) async throws -> Int {
-        var taken = 0
-        while true {
-            let due = try await store.dueChangeRequests(at: now(), limit: batch)
-            var takenNow = 0
-            for id in due {
+        let time = now()
+        var (taken, after): (Int, PageCursor?) = (0, nil)
+        repeat {
+            let due = try await store.dueChangeRequests(at: time, after: after, limit: batch)
+            for request in due {
+                // A shutdown stops between requests: each step is its own transaction.
+                try Task.checkCancellation()
                 do {
-                    if try await takeDueStep(of: id) { takenNow += 1 }
+                    if try await takeDueStep(of: request.id) { taken += 1 }
                 } catch {
-                    logger.error("a change request's timed step failed; it stays due", metadata: ["change-request": "\(id)", "error": "\(error)"])
+                    logger.error("a change request's timed step failed; it stays due", metadata: ["change-request": "\(request.id)", "error": "\(error)"])
                 }
             }
-            taken += takenNow
-            // A short batch was the last; one where nothing moved would come back the same.
-            if due.count < batch || takenNow == 0 { return taken }
-        }
+            after = due.count == batch ? due.last : nil
+        } while after != nil
+        return taken
+    }
+
+    /// Records that a development server's clock moved forward, before the steps that fall due:
+    /// the trail then says why a request was reminded or declined early.
+    package func recordClockAdvance(by seconds: Int, context: CallContext) async throws {
+        try await store.append([draft(.advanceClock, "OK", subject: nil, context: context, facts: ["advanced by \(seconds) s"])])
+        log("development clock advanced", level: .notice, subject: nil, context: context, ["seconds": "\(seconds)"])
     }
 
     /// Takes the step of one request if it is still due.
@@ -49,16 +59,16 @@ extension CredentialService {
         let context = Self.schedulerContext
         let step = try await store.modifyChangeRequest(requestID) { [self] request, subject -> WorkflowWrite<DetailsChangeRequest.TimedStep?> in
             guard let step = request.dueStep(at: time) else { return WorkflowWrite(nil, audit: []) }
+            // The reminder must go out before the second wait starts: without an address the
+            // request stays due, overdue for a caseworker, and the step is taken once one is on file.
+            let address = subject.contacts.postalAddresses.first
+            if step == .sendReminder, address == nil { return WorkflowWrite(nil, audit: []) }
             let letter = request.take(step, at: time, timing: timing)
             var deliveries: [Delivery] = []
             var facts = ["request \(request.id)"]
-            if let letter {
-                if let address = subject.contacts.postalAddresses.first {
-                    deliveries.append(try letterDelivery(letter, of: request, to: address, at: time))
-                    facts += Self.letterFacts(letter)
-                } else {
-                    facts.append("no postal address on file: letter \(letter.rawValue) not sent")
-                }
+            if let letter, let address {
+                deliveries.append(try letterDelivery(letter, of: request, to: address, at: time))
+                facts += Self.letterFacts(letter)
             }
             let audit: AuditDraft
             switch step {

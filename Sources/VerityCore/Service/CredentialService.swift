@@ -145,6 +145,12 @@ package struct CredentialService: Sendable {
 package struct InvalidConfigurationError: Error, Equatable, CustomStringConvertible, Sendable {
     package var setting: String
     package var rule: String
+
+    package init(setting: String, rule: String) {
+        self.setting = setting
+        self.rule = rule
+    }
+
     package var description: String { "the setting \(setting) must be \(rule)" }
 }
 

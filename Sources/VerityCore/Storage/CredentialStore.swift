@@ -113,9 +113,9 @@ package protocol CredentialStore: Sendable {
     /// The change requests that match, oldest first, from after `query.after`, at most `query.limit`.
     func changeRequests(matching query: ChangeRequestQuery) async throws -> [DetailsChangeRequest]
 
-    /// Ids of requests waiting for the person whose due time is at or before `now`, most overdue
-    /// first, at most `limit`.
-    func dueChangeRequests(at now: Date, limit: Int) async throws -> [String]
+    /// Requests waiting for the person whose due time is at or before `now`, most overdue first,
+    /// after `after`, at most `limit`: each as its due time and id.
+    func dueChangeRequests(at now: Date, after: PageCursor?, limit: Int) async throws -> [PageCursor]
 
     /// Stores a new registration token with its e-mail and audit event; any token still active for
     /// the subject is replaced, and its e-mail, if not yet sent, withdrawn.

@@ -20,6 +20,7 @@ struct ChangeRequestsService: RegistrableService {
             let id = try SubjectID(request.subjectId)
             let source = try WireMapping.enumValue(DetailsChangeRequest.Source.self, request.source, field: "source")
             let reason = try WireMapping.enumValue(DetailsChangeRequest.Reason.self, request.reason, field: "reason")
+            _ = try CredentialService.reporter(request.reportedBy)
             return {
                 let raised = try await service.raiseChangeRequest(for: id, source: source, reason: reason, reportedBy: request.reportedBy, context: call.context)
                 return Self.message(for: raised, at: service.currentTime)
@@ -36,7 +37,7 @@ struct ChangeRequestsService: RegistrableService {
                 return try Self.page(page.requests, next: page.next, at: service.currentTime, maximumFrameBytes: call.maximumFrameBytes)
             }
         }
-        router.register(.receiveForm) { (request: ReceiveFormRequest, call) in
+        router.register(.receiveChangeRequestForm) { (request: ReceiveFormRequest, call) in
             let subject = try Self.target(request.changeRequestId, request.subjectId)
             return {
                 let received = try await service.receiveChangeRequestForm(request.changeRequestId, of: subject, context: call.context)
@@ -102,6 +103,7 @@ struct ChangeRequestsService: RegistrableService {
             query.dueAtOrBefore = date
         }
         query.limit = request.pageSize ?? 25
+        guard (1...100).contains(query.limit) else { throw RPCError.invalidArgument(field: "pageSize", reason: "OUT_OF_RANGE", "pageSize is 1 to 100") }
         query.after = try request.pageToken.map(PageToken.cursor(from:))
         return query
     }

@@ -21,12 +21,13 @@ struct DevelopmentService: RegistrableService {
 
     func registerMethods(with router: inout RPCRouter) {
         let (service, clock) = (self.service, self.clock)
-        router.register(.advanceClock) { (request: AdvanceClockRequest, _) in
+        router.register(.advanceClock) { (request: AdvanceClockRequest, call) in
             guard (1...Self.longestAdvance).contains(request.seconds) else {
                 throw RPCError.invalidArgument(field: "seconds", reason: "OUT_OF_RANGE", "seconds is 1 to \(Self.longestAdvance)")
             }
             return {
                 clock.advance(by: Double(request.seconds))
+                try await service.recordClockAdvance(by: request.seconds, context: call.context)
                 let taken = try await service.takeDueSteps()
                 return AdvanceClockResponse(now: Timestamp.string(from: service.currentTime), stepsTaken: taken)
             }

@@ -322,13 +322,11 @@ class ChangeRequestTests(_Procedure):
         s, _ = self.subject("noaddress", with_address=False, blocked=True)
         self.assert_error(FailedPrecondition, lambda: self.raise_by_phone(s), reason="NO_POSTAL_ADDRESS")
         self.assertEqual(self.agent.list_change_requests(subject_id=s)["changeRequests"], [])  # nothing was kept
-        # Self-service sends no form: it waits for a caseworker, for a day.
-        opened = self.agent.raise_change_request(s, "SELF_SERVICE", "BLOCKED_AFTER_FAILED_CHECKS", "Pat, on the portal", actor=AGENT)
-        self.assertEqual(opened["status"], "OPEN")
-        self.assertNotIn("formSentAt", opened)
-        self.assertEqual(parse_timestamp(opened["dueAt"]) - parse_timestamp(opened["createdAt"]), timedelta(days=1))
+        # A blocked person cannot go through the self-service site: their change needs the form.
+        self.assert_error(FailedPrecondition,
+                          lambda: self.agent.raise_change_request(s, "SELF_SERVICE", "BLOCKED_AFTER_FAILED_CHECKS", "Pat, on the portal", actor=AGENT),
+                          reason="BLOCKED")
         # The address added, a phone report sends its form.
-        self.agent.close_change_request(opened["changeRequestId"], s, "raised again by phone", actor=AGENT)
         address = address_for(s)
         self.agent.update_contacts(s, postal_addresses=[address], actor=AGENT)
         self.assertEqual(self.raise_by_phone(s)["status"], "WAITING")
