@@ -214,6 +214,60 @@ extension VerityClient {
         return try await call(.closeChangeRequest, request, timeout: timeout, metadata: metadata(actor))
     }
 
+    // MARK: verity.v1.Portal
+
+    /// `Portal/StartRegistration`: a registration e-mail, with a single-use token, to the e-mail on file.
+    public func startRegistration(subjectId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> StartRegistrationResponse {
+        try await call(.startRegistration, StartRegistrationRequest(subjectId: subjectId), timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `Portal/CompleteRegistration`: redeems the e-mailed token once and sets the portal password.
+    public func completeRegistration(token: String, password: String, timeout: Duration? = nil) async throws -> CompleteRegistrationResponse {
+        try await call(.completeRegistration, CompleteRegistrationRequest(token: token, password: password), timeout: timeout)
+    }
+
+    /// `Portal/ResetPassword`: a new password on the grant of a PASSWORD_RESET code verified minutes before.
+    public func resetPassword(subjectId: String, challengeId: String, newPassword: String, timeout: Duration? = nil) async throws -> ResetPasswordResponse {
+        try await call(.resetPassword, ResetPasswordRequest(subjectId: subjectId, challengeId: challengeId, newPassword: newPassword), timeout: timeout)
+    }
+
+    // MARK: verity.v1.Links
+
+    /// `Links/SetFacts`: the facts a link is decided on (hashed; only the name and counties in clear).
+    public func setLinkFacts(_ facts: SetLinkFactsRequest, timeout: Duration? = nil, actor: String? = nil) async throws -> SetLinkFactsResponse {
+        try await call(.setLinkFacts, facts, timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `Links/Submit`: links at once on a full match with a verified ACCOUNT_LINK code, else queues.
+    public func submitLink(_ submission: SubmitLinkRequest, timeout: Duration? = nil) async throws -> SubmitLinkResponse {
+        try await call(.submitLink, submission, timeout: timeout)
+    }
+
+    /// `Links/Search`: one page of the counties' queues, oldest first.
+    public func searchLinkRequests(_ filter: SearchLinkRequestsRequest = SearchLinkRequestsRequest(), timeout: Duration? = nil, actor: String? = nil) async throws -> SearchLinkRequestsResponse {
+        try await call(.searchLinkRequests, filter, timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `Links/Show`: a request with the person's cases and link.
+    public func showLinkRequest(linkRequestId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> ShowLinkRequestResponse {
+        try await call(.showLinkRequest, ShowLinkRequestRequest(linkRequestId: linkRequestId), timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `Links/Link`: links the request's account; its submission's other requests are processed too.
+    public func linkAccount(linkRequestId: String, timeout: Duration? = nil, actor: String? = nil) async throws -> LinkAccountResponse {
+        try await call(.linkAccount, LinkAccountRequest(linkRequestId: linkRequestId), timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `Links/Reject`, with the reason; the submission's requests in other counties stay pending.
+    public func rejectLinkRequest(linkRequestId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> RejectLinkResponse {
+        try await call(.rejectLinkRequest, RejectLinkRequest(linkRequestId: linkRequestId, reason: reason), timeout: timeout, metadata: metadata(actor))
+    }
+
+    /// `Links/Unlink` (admin): unlinks the person's account and queues them to be linked again.
+    public func unlinkAccount(subjectId: String, reason: String, timeout: Duration? = nil, actor: String? = nil) async throws -> UnlinkAccountResponse {
+        try await call(.unlinkAccount, UnlinkAccountRequest(subjectId: subjectId, reason: reason), timeout: timeout, metadata: metadata(actor))
+    }
+
     // MARK: verity.v1.Development
 
     /// `Development/AdvanceClock`: moves a development server's clock forward and takes the

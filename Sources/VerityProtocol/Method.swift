@@ -39,6 +39,16 @@ public enum Method: String, CaseIterable, Sendable {
     case acceptChangeRequest = "verity.v1.ChangeRequests/Accept"
     case declineChangeRequest = "verity.v1.ChangeRequests/Decline"
     case closeChangeRequest = "verity.v1.ChangeRequests/Close"
+    case startRegistration = "verity.v1.Portal/StartRegistration"
+    case completeRegistration = "verity.v1.Portal/CompleteRegistration"
+    case resetPassword = "verity.v1.Portal/ResetPassword"
+    case setLinkFacts = "verity.v1.Links/SetFacts"
+    case submitLink = "verity.v1.Links/Submit"
+    case searchLinkRequests = "verity.v1.Links/Search"
+    case showLinkRequest = "verity.v1.Links/Show"
+    case linkAccount = "verity.v1.Links/Link"
+    case rejectLinkRequest = "verity.v1.Links/Reject"
+    case unlinkAccount = "verity.v1.Links/Unlink"
     /// Development mode only: a production server answers `UNIMPLEMENTED`.
     case advanceClock = "verity.v1.Development/AdvanceClock"
 
@@ -50,7 +60,8 @@ public enum Method: String, CaseIterable, Sendable {
     public var requiresActor: Bool {
         switch self {
         case .unblock, .setSecurityDetails, .applyDefaults, .generatePin, .setFacts, .removeFacts, .checkFacts, .removePassword, .openRequest,
-             .confirmDocument, .raiseChangeRequest, .receiveChangeRequestForm, .acceptChangeRequest, .declineChangeRequest, .closeChangeRequest, .advanceClock:
+             .confirmDocument, .raiseChangeRequest, .receiveChangeRequestForm, .acceptChangeRequest, .declineChangeRequest, .closeChangeRequest, .advanceClock,
+             .startRegistration, .setLinkFacts, .linkAccount, .rejectLinkRequest, .unlinkAccount:
             true
         default: false
         }
@@ -60,7 +71,7 @@ public enum Method: String, CaseIterable, Sendable {
     public var isMutating: Bool {
         switch self {
         case .getStatus, .verify, .verifyPin, .verifyCode, .listAudit, .verifyAuditChain, .healthCheck, .checkFacts, .getRequest,
-             .getChangeRequest, .listChangeRequests:
+             .getChangeRequest, .listChangeRequests, .searchLinkRequests, .showLinkRequest:
             false
         default: true
         }

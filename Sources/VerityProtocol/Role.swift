@@ -57,5 +57,16 @@ public enum RoleTable {
         .acceptChangeRequest: [.agent],
         .declineChangeRequest: [.agent],
         .closeChangeRequest: [.agent],
+        .startRegistration: [.agent],
+        .completeRegistration: [.verifier],
+        .resetPassword: [.verifier],
+        .setLinkFacts: [.agent],
+        .submitLink: [.verifier],
+        .searchLinkRequests: [.agent],
+        .showLinkRequest: [.agent],
+        .linkAccount: [.agent],
+        .rejectLinkRequest: [.agent],
+        // Procedure 003: only users with the rights may unlink; here, admin alone.
+        .unlinkAccount: [],
     ]
 }

@@ -208,5 +208,57 @@ public struct ConfirmationName: WireName {
     public init(rawValue: String) { self.rawValue = rawValue }
     public static let sms: Self = "SMS"
     public static let letter: Self = "LETTER"
+    /// No agreed text and no postal address, but an e-mail address on file.
+    public static let email: Self = "EMAIL"
+    /// No contact on file could carry it.
     public static let none: Self = "NONE"
+}
+
+/// `LinkRequest.Status`: where a request in a county's queue stands.
+public struct LinkRequestStatusName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let pending: Self = "PENDING"
+    /// Linked, by this request or by one of the same submission in another county.
+    public static let processed: Self = "PROCESSED"
+    public static let rejected: Self = "REJECTED"
+}
+
+/// `LinkRequest.Origin`: how a request came to be queued.
+public struct LinkRequestOriginName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// The portal submitted it and it could not be linked automatically.
+    public static let portal: Self = "PORTAL"
+    /// A caseworker unlinked the account.
+    public static let unlink: Self = "UNLINK"
+}
+
+/// `LinkRequest.Hold`: why a request was not linked automatically.
+public struct LinkHoldName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let dateOfBirthMismatch: Self = "DATE_OF_BIRTH_MISMATCH"
+    public static let zipCodeMismatch: Self = "ZIP_CODE_MISMATCH"
+    public static let caseMismatch: Self = "CASE_MISMATCH"
+    public static let codeNotVerified: Self = "CODE_NOT_VERIFIED"
+    public static let childrenServices: Self = "CHILDREN_SERVICES"
+    public static let customerPrivacy: Self = "CUSTOMER_PRIVACY"
+    public static let unlinked: Self = "UNLINKED"
+}
+
+/// `PortalLink.Method`: how an account was linked.
+public struct LinkMethodName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let automatic: Self = "AUTOMATIC"
+    public static let manual: Self = "MANUAL"
+}
+
+/// `SubmitLinkResponse.Outcome`: what a submission did.
+public struct LinkOutcomeName: WireName {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public static let linked: Self = "LINKED"
+    public static let queued: Self = "QUEUED"
 }

@@ -207,6 +207,16 @@ struct RoleMatrixTests {
         "verity.v1.ChangeRequests/Decline": ["agent"],
         "verity.v1.ChangeRequests/Close": ["agent"],
         "verity.v1.Development/AdvanceClock": [],
+        "verity.v1.Portal/StartRegistration": ["agent"],
+        "verity.v1.Portal/CompleteRegistration": ["verifier"],
+        "verity.v1.Portal/ResetPassword": ["verifier"],
+        "verity.v1.Links/SetFacts": ["agent"],
+        "verity.v1.Links/Submit": ["verifier"],
+        "verity.v1.Links/Search": ["agent"],
+        "verity.v1.Links/Show": ["agent"],
+        "verity.v1.Links/Link": ["agent"],
+        "verity.v1.Links/Reject": ["agent"],
+        "verity.v1.Links/Unlink": [],
     ]
 
     @Test func theTableCoversEveryMethod() {

@@ -1,0 +1,286 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+// verity.v1.Links: linking a portal account to a person (procedure 003; proto-spec/links.md).
+
+/// One case of the person, as the case system puts it on file.
+public struct LinkCaseMessage: Codable, Equatable, Sendable {
+    public var county: String
+    /// 4 to 20 letters and digits (punctuation and spaces are ignored).
+    public var caseNumber: String
+    public var primaryApplicant: Bool
+    public var permanentlyOutOfHome: Bool?
+    /// An active Children Services program on the case.
+    public var childrenServicesActive: Bool?
+
+    public init(county: String, caseNumber: String, primaryApplicant: Bool, permanentlyOutOfHome: Bool? = nil, childrenServicesActive: Bool? = nil) {
+        self.county = county
+        self.caseNumber = caseNumber
+        self.primaryApplicant = primaryApplicant
+        self.permanentlyOutOfHome = permanentlyOutOfHome
+        self.childrenServicesActive = childrenServicesActive
+    }
+}
+
+/// `Links/SetFacts` request: the facts a link is decided on, replacing those on file.
+public struct SetLinkFactsRequest: Codable, Equatable, Sendable {
+    public var subjectId: String
+    /// The name caseworkers see in the queue.
+    public var registrantName: String
+    /// `YYYY-MM-DD`, `MM/DD/YYYY` or `YYYYMMDD`.
+    public var dateOfBirth: String
+    /// `12345` or `12345-6789`.
+    public var zipCode: String
+    /// An active customer privacy record.
+    public var customerPrivacyActive: Bool?
+    public var cases: [LinkCaseMessage]
+
+    public init(
+        subjectId: String, registrantName: String, dateOfBirth: String, zipCode: String, customerPrivacyActive: Bool? = nil, cases: [LinkCaseMessage]
+    ) {
+        self.subjectId = subjectId
+        self.registrantName = registrantName
+        self.dateOfBirth = dateOfBirth
+        self.zipCode = zipCode
+        self.customerPrivacyActive = customerPrivacyActive
+        self.cases = cases
+    }
+}
+
+/// `Links/SetFacts` response.
+public struct SetLinkFactsResponse: Codable, Equatable, Sendable {
+    public var subjectId: String
+    public var cases: Int
+
+    public init(subjectId: String, cases: Int) {
+        self.subjectId = subjectId
+        self.cases = cases
+    }
+}
+
+/// `Links/Submit` request: what the person typed on the portal, and their verified code.
+public struct SubmitLinkRequest: Codable, Equatable, Sendable {
+    public var subjectId: String
+    /// The portal's GUID of the account.
+    public var portalAccountId: String
+    public var dateOfBirth: String
+    public var zipCode: String
+    public var county: String
+    public var caseNumber: String
+    /// The challenge of an ACCOUNT_LINK code verified with `Mfa/VerifyCode`; without it the
+    /// request goes to the counties' queues.
+    public var challengeId: String?
+
+    public init(
+        subjectId: String, portalAccountId: String, dateOfBirth: String, zipCode: String, county: String, caseNumber: String, challengeId: String? = nil
+    ) {
+        self.subjectId = subjectId
+        self.portalAccountId = portalAccountId
+        self.dateOfBirth = dateOfBirth
+        self.zipCode = zipCode
+        self.county = county
+        self.caseNumber = caseNumber
+        self.challengeId = challengeId
+    }
+}
+
+/// A request in a county's queue.
+public struct LinkRequestMessage: Codable, Equatable, Sendable {
+    public var linkRequestId: String
+    /// Requests made together for the same person share it: processing one processes them all.
+    public var submissionId: String
+    public var portalAccountId: String
+    public var subjectId: String
+    public var county: String
+    public var registrantName: String
+    public var status: LinkRequestStatusName
+    public var origin: LinkRequestOriginName
+    /// Why it was not linked automatically.
+    public var holds: [LinkHoldName]
+    public var requestedAt: String
+    public var decidedAt: String?
+    /// The reason of a rejection, or what a processing did.
+    public var decision: String?
+
+    public init(
+        linkRequestId: String, submissionId: String, portalAccountId: String, subjectId: String, county: String, registrantName: String,
+        status: LinkRequestStatusName, origin: LinkRequestOriginName, holds: [LinkHoldName], requestedAt: String, decidedAt: String?, decision: String?
+    ) {
+        self.linkRequestId = linkRequestId
+        self.submissionId = submissionId
+        self.portalAccountId = portalAccountId
+        self.subjectId = subjectId
+        self.county = county
+        self.registrantName = registrantName
+        self.status = status
+        self.origin = origin
+        self.holds = holds
+        self.requestedAt = requestedAt
+        self.decidedAt = decidedAt
+        self.decision = decision
+    }
+}
+
+/// A portal account linked to a person.
+public struct PortalLinkMessage: Codable, Equatable, Sendable {
+    public var portalAccountId: String
+    public var subjectId: String
+    public var linkedAt: String
+    public var method: LinkMethodName
+
+    public init(portalAccountId: String, subjectId: String, linkedAt: String, method: LinkMethodName) {
+        self.portalAccountId = portalAccountId
+        self.subjectId = subjectId
+        self.linkedAt = linkedAt
+        self.method = method
+    }
+}
+
+/// `Links/Submit` response: linked now, or queued.
+public struct SubmitLinkResponse: Codable, Equatable, Sendable {
+    public var outcome: LinkOutcomeName
+    /// When `LINKED`.
+    public var link: PortalLinkMessage?
+    /// When `QUEUED`: one per county.
+    public var linkRequests: [LinkRequestMessage]
+
+    public init(outcome: LinkOutcomeName, link: PortalLinkMessage?, linkRequests: [LinkRequestMessage]) {
+        self.outcome = outcome
+        self.link = link
+        self.linkRequests = linkRequests
+    }
+}
+
+/// `Links/Search` request: every filter given must hold.
+public struct SearchLinkRequestsRequest: Codable, Equatable, Sendable {
+    /// Any of these; `[PENDING]` when absent.
+    public var statuses: [LinkRequestStatusName]?
+    /// Part of the registrant's name, compared without case.
+    public var registrantName: String?
+    public var county: String?
+    /// Requested at or after (RFC 3339).
+    public var requestedFrom: String?
+    /// Requested at or before (RFC 3339).
+    public var requestedTo: String?
+    /// 1 to 100; 25 when absent.
+    public var pageSize: Int?
+    public var pageToken: String?
+
+    public init(
+        statuses: [LinkRequestStatusName]? = nil, registrantName: String? = nil, county: String? = nil, requestedFrom: String? = nil,
+        requestedTo: String? = nil, pageSize: Int? = nil, pageToken: String? = nil
+    ) {
+        self.statuses = statuses
+        self.registrantName = registrantName
+        self.county = county
+        self.requestedFrom = requestedFrom
+        self.requestedTo = requestedTo
+        self.pageSize = pageSize
+        self.pageToken = pageToken
+    }
+}
+
+/// `Links/Search` response, oldest first.
+public struct SearchLinkRequestsResponse: Codable, Equatable, Sendable {
+    public var linkRequests: [LinkRequestMessage]
+    public var nextPageToken: String?
+
+    public init(linkRequests: [LinkRequestMessage], nextPageToken: String?) {
+        self.linkRequests = linkRequests
+        self.nextPageToken = nextPageToken
+    }
+}
+
+/// A request named by its id: `Links/Show` and `Links/Link`.
+public struct LinkRequestReference: Codable, Equatable, Sendable {
+    public var linkRequestId: String
+
+    public init(linkRequestId: String) {
+        self.linkRequestId = linkRequestId
+    }
+}
+
+/// `Links/Show` request.
+public typealias ShowLinkRequestRequest = LinkRequestReference
+/// `Links/Link` request.
+public typealias LinkAccountRequest = LinkRequestReference
+
+/// One case of the person as a caseworker sees it: never the full case number.
+public struct LinkCaseSummary: Codable, Equatable, Sendable {
+    public var county: String
+    /// The last three characters of the case number.
+    public var caseNumberEnding: String
+    public var primaryApplicant: Bool
+    public var permanentlyOutOfHome: Bool
+    public var childrenServicesActive: Bool
+
+    public init(county: String, caseNumberEnding: String, primaryApplicant: Bool, permanentlyOutOfHome: Bool, childrenServicesActive: Bool) {
+        self.county = county
+        self.caseNumberEnding = caseNumberEnding
+        self.primaryApplicant = primaryApplicant
+        self.permanentlyOutOfHome = permanentlyOutOfHome
+        self.childrenServicesActive = childrenServicesActive
+    }
+}
+
+/// `Links/Show` response: the request, the person's cases, and their link.
+public struct ShowLinkRequestResponse: Codable, Equatable, Sendable {
+    public var linkRequest: LinkRequestMessage
+    public var cases: [LinkCaseSummary]
+    public var customerPrivacyActive: Bool
+    /// The person's current link, if any.
+    public var link: PortalLinkMessage?
+
+    public init(linkRequest: LinkRequestMessage, cases: [LinkCaseSummary], customerPrivacyActive: Bool, link: PortalLinkMessage?) {
+        self.linkRequest = linkRequest
+        self.cases = cases
+        self.customerPrivacyActive = customerPrivacyActive
+        self.link = link
+    }
+}
+
+/// `Links/Link` and `Links/Unlink` response: the requests the act processed or queued.
+public struct LinkRequestsResponse: Codable, Equatable, Sendable {
+    public var linkRequests: [LinkRequestMessage]
+
+    public init(linkRequests: [LinkRequestMessage]) {
+        self.linkRequests = linkRequests
+    }
+}
+
+/// `Links/Link` response.
+public typealias LinkAccountResponse = LinkRequestsResponse
+/// `Links/Unlink` response.
+public typealias UnlinkAccountResponse = LinkRequestsResponse
+
+/// `Links/Reject` request.
+public struct RejectLinkRequest: Codable, Equatable, Sendable {
+    public var linkRequestId: String
+    /// Why, for the audit trail and the request.
+    public var reason: String
+
+    public init(linkRequestId: String, reason: String) {
+        self.linkRequestId = linkRequestId
+        self.reason = reason
+    }
+}
+
+/// `Links/Reject` response.
+public typealias RejectLinkResponse = LinkRequestMessage
+
+/// `Links/Unlink` request.
+public struct UnlinkAccountRequest: Codable, Equatable, Sendable {
+    public var subjectId: String
+    /// Why, for the audit trail.
+    public var reason: String
+
+    public init(subjectId: String, reason: String) {
+        self.subjectId = subjectId
+        self.reason = reason
+    }
+}

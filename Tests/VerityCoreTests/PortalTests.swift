@@ -1,0 +1,149 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Testing
+import VerityCore
+import VerityTestSupport
+
+/// Procedure 001: portal registration by an e-mailed single-use token, and a password reset
+/// granted by a verified e-mailed code.
+@Suite("Portal registration and password reset")
+struct PortalTests {
+    static let notifier = CallContext(caller: "mailer", role: "notifier")
+    static let password = "Copper Meadow 5521"
+
+    struct Setup {
+        let fixture: ServiceFixture
+        let clock: TestClock
+        var service: CredentialService { fixture.service }
+    }
+
+    static func setUp() throws -> Setup {
+        let clock = TestClock()
+        return Setup(fixture: try ServiceFixture(now: clock.closure), clock: clock)
+    }
+
+    static func enrolled(_ id: String, in setup: Setup, email: String? = "pat@example.org") async throws -> SubjectID {
+        let subject = try SubjectID(id)
+        _ = try await setup.service.enroll(subject, kind: .client, contacts: Contacts(emails: email.map { [$0] } ?? []), context: .agent)
+        return subject
+    }
+
+    /// The variables of the e-mails in the outbox now, settled as sent.
+    static func mail(_ setup: Setup) async throws -> [[String: String]] {
+        let leased = try await setup.service.leaseDeliveries(max: 100, leaseSeconds: 60, context: notifier)
+        for delivery in leased { try await setup.service.acknowledgeDelivery(delivery.id, leaseToken: delivery.leaseToken, outcome: .sent, context: notifier) }
+        return leased.map(\.content.variables)
+    }
+
+    @Test func aRegistrationTokenWorksOnceAndSetsThePortalPassword() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let nobody = try await Self.enrolled("portal-no-mail", in: setup, email: nil)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "NO_EMAIL", message: "portal registration goes by e-mail: put an e-mail address on file first")) {
+            try await service.startPortalRegistration(for: nobody, context: .agent)
+        }
+        let subject = try await Self.enrolled("portal-1", in: setup)
+        let started = try await service.startPortalRegistration(for: subject, context: .agent)
+        #expect(started.maskedDestination == "p***@example.org")
+        let token = try #require(try await Self.mail(setup).only?["token"])
+        #expect(token.count == 32 + 1 + 43)
+
+        let completed = try await service.completePortalRegistration(token: token, password: Self.password, context: .verifier)
+        #expect(completed.subject == subject && completed.state == .active)
+        #expect(try await service.verify(subject, SecurityFactors(password: Self.password), channel: .portal, context: .verifier).outcome == .verified)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "TOKEN_USED", message: "the registration token was already used")) {
+            try await service.completePortalRegistration(token: token, password: "Another Meadow 7731", context: .verifier)
+        }
+        let forged = String(token.dropLast()) + (token.last == "A" ? "B" : "A")
+        await #expect(throws: CredentialError.missing(field: "token", message: "no registration token matches")) {
+            try await service.completePortalRegistration(token: forged, password: Self.password, context: .verifier)
+        }
+        await #expect(throws: CredentialError.self) {
+            try await service.completePortalRegistration(token: "not-a-token", password: Self.password, context: .verifier)
+        }
+        let trail = try await service.auditEvents(for: subject).map(\.action)
+        #expect(trail.contains(.startPortalRegistration) && trail.contains(.completePortalRegistration))
+    }
+
+    @Test func aNewRegistrationReplacesTheOldTokenAndATokenExpires() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.enrolled("portal-2", in: setup)
+        _ = try await service.startPortalRegistration(for: subject, context: .agent)
+        let first = try #require(try await Self.mail(setup).only?["token"])
+        _ = try await service.startPortalRegistration(for: subject, context: .agent)
+        _ = try await service.startPortalRegistration(for: subject, context: .agent)
+        let latest = try #require(try await Self.mail(setup).only?["token"], "the replaced e-mail, not yet sent, is withdrawn")
+        await #expect(throws: CredentialError.failedPrecondition(reason: "TOKEN_REPLACED", message: "a newer registration e-mail replaced this token")) {
+            try await service.completePortalRegistration(token: first, password: Self.password, context: .verifier)
+        }
+        setup.clock.advance(by: 72 * 3600)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "TOKEN_EXPIRED", message: "the registration token expired; ask the caseworker to start the registration again")) {
+            try await service.completePortalRegistration(token: latest, password: Self.password, context: .verifier)
+        }
+        #expect(try await service.status(of: subject).state == .notSetUp, "no refused redemption set anything")
+    }
+
+    @Test func ofTenParallelRedemptionsOfATokenExactlyOneSucceeds() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.enrolled("portal-3", in: setup)
+        _ = try await service.startPortalRegistration(for: subject, context: .agent)
+        let token = try #require(try await Self.mail(setup).only?["token"])
+        let successes = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<10 {
+                group.addTask { (try? await service.completePortalRegistration(token: token, password: "Copper Meadow 55\(10 + index)", context: .verifier)) != nil }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(successes == 1)
+    }
+
+    /// The code verified, then one password change on its grant: for that subject and purpose, once.
+    @Test func aVerifiedResetCodeGrantsExactlyOnePasswordChange() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.enrolled("portal-4", in: setup)
+        let other = try await Self.enrolled("portal-5", in: setup, email: "sam@example.org")
+        let issued = try await service.issueCode(to: subject, channel: .email, purpose: .passwordReset, context: .verifier)
+        let code = try #require(try await Self.mail(setup).only?["code"])
+        await #expect(throws: CredentialError.failedPrecondition(reason: "CODE_NOT_VERIFIED", message: "the one-time code of this challenge has not been verified (Mfa/VerifyCode)")) {
+            try await service.resetPortalPassword(subject, challenge: issued.challengeID, newPassword: Self.password, context: .verifier)
+        }
+        #expect(try await service.verifyCode(challenge: issued.challengeID, code: code, subject: subject, purpose: .passwordReset, context: .verifier).outcome == .verified)
+        await #expect(throws: CredentialError.missing(field: "challengeId", message: "no PASSWORD_RESET challenge with this id for this subject")) {
+            try await service.resetPortalPassword(other, challenge: issued.challengeID, newPassword: Self.password, context: .verifier)
+        }
+        let successes = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<10 {
+                group.addTask {
+                    (try? await service.resetPortalPassword(subject, challenge: issued.challengeID, newPassword: "Copper Meadow 55\(10 + index)", context: .verifier)) != nil
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(successes == 1, "a grant is single use, however many try at once")
+        await #expect(throws: CredentialError.failedPrecondition(reason: "GRANT_USED", message: "the verified code was already used for its act; issue a new code")) {
+            try await service.resetPortalPassword(subject, challenge: issued.challengeID, newPassword: Self.password, context: .verifier)
+        }
+
+        let late = try await service.issueCode(to: subject, channel: .email, purpose: .passwordReset, context: .verifier)
+        let lateCode = try #require(try await Self.mail(setup).only?["code"])
+        _ = try await service.verifyCode(challenge: late.challengeID, code: lateCode, subject: subject, purpose: .passwordReset, context: .verifier)
+        setup.clock.advance(by: 600)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "GRANT_EXPIRED", message: "the verified code may be used within 10 minutes of its verification; issue a new code")) {
+            try await service.resetPortalPassword(subject, challenge: late.challengeID, newPassword: Self.password, context: .verifier)
+        }
+        let stepUp = try await service.issueCode(to: subject, channel: .email, purpose: .stepUp, context: .verifier)
+        await #expect(throws: CredentialError.missing(field: "challengeId", message: "no PASSWORD_RESET challenge with this id for this subject")) {
+            try await service.resetPortalPassword(subject, challenge: stepUp.challengeID, newPassword: Self.password, context: .verifier)
+        }
+    }
+}
