@@ -34,7 +34,7 @@ struct Verityctl: AsyncParsableCommand {
         subcommands: [
             StatusCommand.self, EnrollCommand.self, ContactsCommand.self, SetDetailsCommand.self, ApplyDefaultsCommand.self,
             VerifyCommand.self, UnblockCommand.self, IVRCommand.self, MFACommand.self, FactsCommand.self, RecoveryCommand.self,
-            RequestsCommand.self, AuditCommand.self, HealthCommand.self, DemoCommand.self, DevCommand.self,
+            RequestsCommand.self, PortalCommand.self, LinksCommand.self, AuditCommand.self, HealthCommand.self, DemoCommand.self, DevCommand.self,
         ]
     )
 }

@@ -47,3 +47,7 @@ extension ChangeRequestReasonName: ExpressibleByArgument {
 extension ChangeRequestStatusName: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
 }
+
+extension LinkRequestStatusName: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+}

@@ -255,6 +255,11 @@ struct ChangeRequestTests {
         await #expect(throws: CredentialError.failedPrecondition(reason: "WRONG_STATUS", message: "receiving the form needs a request that is WAITING; this one is OPEN")) {
             try await service.receiveChangeRequestForm(raised.id, of: subject, context: Self.context)
         }
+        for _ in 0..<3 { _ = try await service.verify(subject, SecurityFactors(pin: "1111112"), channel: .phone, context: .verifier) }
+        await #expect(throws: CredentialError.failedPrecondition(reason: "BLOCKED", message: "the person was blocked after this self-service request was raised: close it and raise one by PHONE or LETTER")) {
+            try await service.acceptChangeRequest(raised.id, of: subject, newDetails: SecurityFactors(pin: "5930271"), confirmBySMS: false, context: Self.context)
+        }
+        #expect(try await service.status(of: subject).state == .blocked, "no block is lifted without a form")
         let declined = try await service.declineChangeRequest(raised.id, of: subject, reason: "the caller could not be confirmed", context: Self.context)
         #expect(declined.status == .declined)
         #expect(try await service.changeRequests(matching: ChangeRequestQuery(), overdueOnly: true).requests.isEmpty, "an ended request is never overdue")
