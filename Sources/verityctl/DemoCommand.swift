@@ -15,7 +15,7 @@ import VerityProtocol
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Walk through Verity's story against a development verityd: enrol, three wrong PINs, unblock, an IVR PIN, a one-time code, a forgotten password, a change request by letter.",
+        abstract: "Walk through Verity's story against a development verityd: enrol, three wrong PINs, unblock, an IVR PIN, a one-time code, a forgotten password, a change request by letter, a portal account registered and linked.",
         discussion: """
             Run `swift run verityd` in one terminal and `swift run verityctl demo` next to it. \
             When verityd runs with --print-notifications, it prints the one-time code: type it when \
@@ -59,11 +59,15 @@ struct DemoCommand: AsyncParsableCommand {
             step("A one-time code goes to the e-mail address on file, through the notification outbox")
             let issued = try await client.issueCode(subjectId: subject, channel: .email, purpose: .passwordReset, actor: "demo")
             show("sent to", issued.maskedDestination)
-            let code = try await oneTimeCode(sentTo: address)
+            let code = try await fromOutbox("code", sentTo: address)
             show(try await client.verifyCode(challengeId: issued.challengeId, code: code, subjectId: subject, purpose: .passwordReset, actor: "demo").result.rawValue, "")
+            step("The verified code grants the portal one password change, within 10 minutes")
+            let reset = try await client.resetPassword(subjectId: subject, challengeId: issued.challengeId, newPassword: "Amber Lantern 3318")
+            show("password set", "state \(reset.state.rawValue); the same code grants nothing more")
 
             try await forgottenPassword(of: subject, client: client)
             try await changeRequestByLetter(client: client)
+            try await portalAccount(client: client)
 
             step("Every act is in the audit trail, hash-chained")
             let chain = try await client.verifyAuditChain()
@@ -153,16 +157,67 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    /// The code: typed at a terminal, or piped in, when verityd prints it; otherwise taken from
-    /// the outbox, as the agency's mail system would.
-    private func oneTimeCode(sentTo address: String) async throws -> String {
+    /// The fourth story (procedures 001 and 003): a person registers on the portal with the
+    /// e-mailed token and links the account at once on a full match with a verified code; another
+    /// types a wrong ZIP code, and a caseworker links the queued request by hand.
+    private func portalAccount(client: VerityClient) async throws {
+        let subject = "demo-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let address = "\(subject)@example.org"
+        step("\(subject) is invited to the self-service portal: a registration e-mail with a single-use token")
+        _ = try await client.enroll(subjectId: subject, contacts: ContactsMessage(emails: [address]), actor: "demo")
+        let cases = [
+            LinkCaseMessage(county: "Los Angeles", caseNumber: "LA-100200", primaryApplicant: true),
+            LinkCaseMessage(county: "Orange", caseNumber: "OC-300400", primaryApplicant: true),
+        ]
+        _ = try await client.setLinkFacts(
+            SetLinkFactsRequest(subjectId: subject, registrantName: "Pat Demo", dateOfBirth: "1985-04-12", zipCode: "90210", cases: cases), actor: "demo"
+        )
+        show("sent to", try await client.startRegistration(subjectId: subject, actor: "demo").maskedDestination)
+        let token = try await fromOutbox("token", sentTo: address)
+        let registered = try await client.completeRegistration(token: token, password: "Copper Meadow 5521")
+        show("registered", "state \(registered.state.rawValue); the token works once, and is kept only as a MAC")
+
+        step("On the portal, the person proves the e-mail with a code and links the account: every fact matches")
+        let issued = try await client.issueCode(subjectId: subject, channel: .email, purpose: .accountLink, actor: "demo")
+        let code = try await fromOutbox("code", sentTo: address)
+        _ = try await client.verifyCode(challengeId: issued.challengeId, code: code, subjectId: subject, purpose: .accountLink)
+        let account = UUID().uuidString.lowercased()
+        let claim = SubmitLinkRequest(
+            subjectId: subject, portalAccountId: account, dateOfBirth: "04/12/1985", zipCode: "90210", county: "Los Angeles", caseNumber: "LA100200",
+            challengeId: issued.challengeId
+        )
+        let linked = try await client.submitLink(claim)
+        show(linked.outcome.rawValue, linked.link.map { "\($0.method.rawValue), portal account \($0.portalAccountId)" } ?? "")
+
+        let other = "demo-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        step("\(other) types a wrong ZIP code on the portal: the request waits in both counties' queues")
+        _ = try await client.enroll(subjectId: other, contacts: ContactsMessage(emails: ["\(other)@example.org"]), actor: "demo")
+        _ = try await client.setLinkFacts(
+            SetLinkFactsRequest(subjectId: other, registrantName: "Sam Demo", dateOfBirth: "1990-01-31", zipCode: "90210", cases: cases), actor: "demo"
+        )
+        let mismatch = SubmitLinkRequest(
+            subjectId: other, portalAccountId: UUID().uuidString.lowercased(), dateOfBirth: "1990-01-31", zipCode: "90211", county: "Orange", caseNumber: "OC300400"
+        )
+        let queued = try await client.submitLink(mismatch)
+        show(queued.outcome.rawValue, queued.linkRequests.map { "\($0.county): \($0.holds.map(\.rawValue).joined(separator: ", "))" }.joined(separator: "; "))
+        let pending = try await client.searchLinkRequests(SearchLinkRequestsRequest(registrantName: "sam demo", county: "orange"), actor: "demo")
+        guard let request = pending.linkRequests.first(where: { $0.subjectId == other }) else { return }
+        step("Orange County confirms who the person is and links it by hand: Los Angeles's request is processed with it")
+        let processed = try await client.linkAccount(linkRequestId: request.linkRequestId, actor: "demo")
+        show("processed", processed.linkRequests.map { "\($0.county) \($0.status.rawValue)" }.joined(separator: ", "))
+    }
+
+    /// A value a message carries (a one-time code, a registration token): typed at a terminal, or
+    /// piped in, when verityd prints it; otherwise taken from the outbox, as the agency's mail
+    /// system would.
+    private func fromOutbox(_ variable: String, sentTo address: String) async throws -> String {
         if isatty(STDIN_FILENO) == 1 {
-            print("    verityd's console shows the message when it runs with --print-notifications.")
+            print("    verityd's console shows the message when it runs with --print-notifications: type the \(variable).")
             print("    Otherwise press return, and the demo reads it from the outbox as a mail system would.")
             if let typed = readLine()?.trimmingCharacters(in: .whitespaces), !typed.isEmpty { return typed }
         } else {
-            // The prompt goes to standard error, so that it shows when the code is piped in.
-            FileHandle.standardError.write(Data("    Type the code shown there (or close standard input, and the outbox is read): ".utf8))
+            // The prompt goes to standard error, so that it shows when the value is piped in.
+            FileHandle.standardError.write(Data("    Type the \(variable) shown there (or close standard input, and the outbox is read): ".utf8))
             if let piped = readLine()?.trimmingCharacters(in: .whitespaces), !piped.isEmpty { return piped }
         }
         var notifierOptions = options
@@ -171,14 +226,14 @@ struct DemoCommand: AsyncParsableCommand {
         defer { Task { await notifier.close() } }
         for delivery in try await notifier.lease(max: 100, leaseSeconds: 5) where delivery.destination == address {
             try await notifier.ack(deliveryId: delivery.deliveryId, leaseToken: delivery.leaseToken)
-            if let code = delivery.variables["code"] {
+            if let value = delivery.variables[variable] {
                 show("from the outbox", "the mail system would send it now")
-                return code
+                return value
             }
         }
         throw ValidationError("""
-            The code is no longer in the outbox: verityd printed it (it runs with --print-notifications). \
-            Run the demo in a terminal and type the code, or pipe it to standard input.
+            The \(variable) is no longer in the outbox: verityd printed it (it runs with --print-notifications). \
+            Run the demo in a terminal and type the \(variable), or pipe it to standard input.
             """)
     }
 

@@ -69,7 +69,7 @@ struct VerityctlTests {
         #expect((try JSONSerialization.jsonObject(with: Data(pin.output.utf8)) as? [String: Any])?["pin"] is String)
         let issued = try await setup.verityctl(["mfa", "issue", "pat-1", "--channel", "SMS", "--json"])
         let challenge = try #require((try JSONSerialization.jsonObject(with: Data(issued.output.utf8)) as? [String: Any])?["challengeId"] as? String)
-        let code = try await Self.code(from: setup.verityd)
+        let code = try await Self.value("code", occurrence: 1, from: setup.verityd)
         #expect(try await setup.verityctl(["mfa", "verify", challenge, "--subject", "pat-1", "--purpose", "STEP_UP"], input: "\(code)\n").status == 0)
         let verified = try await setup.verityctl(["audit", "verify"])
         #expect(verified.output.contains("intact"))
@@ -140,14 +140,18 @@ struct VerityctlTests {
     @Test func theDemoTellsTheWholeStory() async throws {
         let setup = try await Setup(devClock: true)
         let demo = try ChildProcess(Self.binaries.appendingPathComponent("verityctl"), ["demo", "--server", "127.0.0.1:\(setup.port)", "--data-dir", setup.directory.path(".verity")])
-        try await demo.waitForOutput(containing: "Type the code")
-        demo.send("\(try await Self.code(from: setup.verityd))\n")
+        // verityd prints each message; the demo asks for what it carries, in this order.
+        for (index, (variable, occurrence)) in [("code", 1), ("token", 1), ("code", 2)].enumerated() {
+            try await waitUntil(timeout: .seconds(60)) { demo.text.components(separatedBy: "Type the ").count > index + 1 }
+            demo.send("\(try await Self.value(variable, occurrence: occurrence, from: setup.verityd))\n")
+        }
         try demo.closeInput()
         let exit = try await demo.waitForExit()
         #expect(exit.status == 0, "\(demo.text)")
         for line in [
             "attempts left: 0", "BLOCKED", "state  ACTIVE", "IVR PIN", "VERIFIED", "PLACE_OF_BIRTH, CHILDREN", "password removed",
-            "letter CMSL9800", "reminder CMSL9801", "subject ACTIVE, confirmed by SMS", "the new PIN works", "chain  intact",
+            "letter CMSL9800", "reminder CMSL9801", "subject ACTIVE, confirmed by SMS", "the new PIN works", "registered  state ACTIVE",
+            "LINKED  AUTOMATIC", "QUEUED", "ORANGE PROCESSED, LOS ANGELES PROCESSED", "chain  intact",
         ] {
             #expect(demo.text.contains(line), "the demo did not show \(line)")
         }
@@ -190,10 +194,11 @@ struct VerityctlTests {
         try await setup.stop()
     }
 
-    /// The code the development console sink printed most recently.
-    static func code(from verityd: ChildProcess) async throws -> String {
-        let output = try await verityd.waitForOutput(containing: "│   code: ")
-        let line = try #require(output.split(separator: "\n").last { $0.contains("│   code: ") })
-        return String(line.split(separator: " ").last!)
+    /// The `occurrence`-th value of `variable` the development console sink printed.
+    static func value(_ variable: String, occurrence: Int, from verityd: ChildProcess) async throws -> String {
+        let marker = "│   \(variable): "
+        try await waitUntil(timeout: .seconds(30)) { verityd.text.components(separatedBy: marker).count > occurrence }
+        let lines = verityd.text.split(separator: "\n").filter { $0.contains(marker) }
+        return String(lines[occurrence - 1].split(separator: " ").last!)
     }
 }
