@@ -137,6 +137,31 @@ struct ChangeRequestServerTests {
         try await server.stop()
     }
 
+    /// A page never outgrows a frame: fewer requests than asked for, and a token to go on.
+    @Test func aPageThatWouldNotFitAFrameIsCutAndGoesOn() async throws {
+        let server = try await TestServer.start { $0.maximumFrameBytes = 4096 }
+        let agent = client(server, role: "agent")
+        var raised: [String] = []
+        for index in 0..<8 {
+            let subject = "cr-page-\(index)"
+            _ = try await agent.enroll(subjectId: subject, contacts: ContactsMessage(postalAddresses: [Self.address]))
+            _ = try await agent.setSecurityDetails(subjectId: subject, pin: "4829157")
+            let reporter = String(repeating: "A. Person of a long name ", count: 8)
+            raised.append(try await agent.raiseChangeRequest(subjectId: subject, source: .letter, reason: .clientRequest, reportedBy: reporter).changeRequestId)
+        }
+        var (seen, pages): ([String], [Int]) = ([], [])
+        var token: String?
+        repeat {
+            let page = try await agent.listChangeRequests(ListChangeRequestsRequest(pageSize: 100, pageToken: token))
+            (seen, pages) = (seen + page.changeRequests.map(\.changeRequestId), pages + [page.changeRequests.count])
+            token = page.nextPageToken
+        } while token != nil
+        #expect(pages.count > 1, "a 4 KiB frame does not hold eight: \(pages)")
+        #expect(seen == raised, "every request once, in order")
+        await agent.close()
+        try await server.stop()
+    }
+
     @Test func badInputIsRefusedWithTheFieldItConcerns() async throws {
         let server = try await TestServer.start()
         let agent = client(server, role: "agent")

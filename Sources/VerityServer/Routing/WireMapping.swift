@@ -43,6 +43,20 @@ enum WireMapping {
         try ResponseEnvelope.ok(id: RequestEnvelope.maximumID, response).encode(allocator: ByteBufferAllocator()).readableBytes
     }
 
+    /// A page that fits in one frame: the items, halved until the answer fits, and the cursor
+    /// after the last one kept whenever any were left out.
+    static func fittingPage<Item, Response: Encodable & Sendable>(
+        _ items: [Item], next: PageCursor?, maximumFrameBytes: Int, cursor: (Item) -> PageCursor,
+        _ response: ([Item], PageCursor?) -> Response
+    ) throws -> Response {
+        var (kept, next) = (items, next)
+        while kept.count > 1, try encodedSize(response(kept, next)) > maximumFrameBytes - 256 {
+            kept.removeLast(kept.count / 2)
+            next = kept.last.map(cursor)
+        }
+        return response(kept, next)
+    }
+
     /// The answer to a security check; a check that locked its subject is counted.
     static func response(_ result: VerificationResult, call: ServerCall) -> VerificationResponse {
         if result.lockedNow { call.recordLock() }

@@ -108,18 +108,9 @@ struct ChangeRequestsService: RegistrableService {
         return query
     }
 
-    /// A page that fits in one frame: fewer requests than asked for, and where to go on, when
-    /// they do not all fit.
     private static func page(_ requests: [DetailsChangeRequest], next: PageCursor?, at now: Date, maximumFrameBytes: Int) throws -> ListChangeRequestsResponse {
-        var kept = requests
-        var next = next
-        func response() -> ListChangeRequestsResponse {
+        try WireMapping.fittingPage(requests, next: next, maximumFrameBytes: maximumFrameBytes, cursor: { PageCursor(time: $0.createdAt, id: $0.id) }) { kept, next in
             ListChangeRequestsResponse(changeRequests: kept.map { message(for: $0, at: now) }, nextPageToken: next.map(PageToken.string(for:)))
         }
-        while kept.count > 1, try WireMapping.encodedSize(response()) > maximumFrameBytes - 256 {
-            kept.removeLast(kept.count / 2)
-            next = kept.last.map { PageCursor(time: $0.createdAt, id: $0.id) }
-        }
-        return response()
     }
 }

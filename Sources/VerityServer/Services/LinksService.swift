@@ -125,16 +125,9 @@ struct LinksService: RegistrableService {
         return date
     }
 
-    /// A page that fits in one frame.
     private static func page(_ requests: [LinkRequest], next: PageCursor?, maximumFrameBytes: Int) throws -> SearchLinkRequestsResponse {
-        var (kept, next) = (requests, next)
-        func response() -> SearchLinkRequestsResponse {
+        try WireMapping.fittingPage(requests, next: next, maximumFrameBytes: maximumFrameBytes, cursor: { PageCursor(time: $0.requestedAt, id: $0.id) }) { kept, next in
             SearchLinkRequestsResponse(linkRequests: kept.map(message(for:)), nextPageToken: next.map(PageToken.string(for:)))
         }
-        while kept.count > 1, try WireMapping.encodedSize(response()) > maximumFrameBytes - 256 {
-            kept.removeLast(kept.count / 2)
-            next = kept.last.map { PageCursor(time: $0.requestedAt, id: $0.id) }
-        }
-        return response()
     }
 }
