@@ -70,6 +70,18 @@ struct PortalTests {
         }
         let trail = try await service.auditEvents(for: subject).map(\.action)
         #expect(trail.contains(.startPortalRegistration) && trail.contains(.completePortalRegistration))
+
+        // Neither half of the token's secret nor the password is anywhere at rest or in a log line.
+        let secret = String(token.split(separator: ".")[1])
+        let audit = try await service.auditEvents(limit: 1000).flatMap(\.facts).joined(separator: "\n")
+        let places = [("the logs", setup.fixture.logs.text), ("the audit trail", audit)]
+            + (try setup.fixture.directory.allFileContents()).map { ($0.name, String(decoding: $0.bytes, as: UTF8.self)) }
+        for (place, text) in places {
+            for (name, value) in [("the token's secret", secret), ("the password", Self.password)] {
+                let leaked = text.contains(value)
+                #expect(!leaked, "\(name) reached \(place)")
+            }
+        }
     }
 
     @Test func aNewRegistrationReplacesTheOldTokenAndATokenExpires() async throws {
