@@ -11,7 +11,7 @@ Standard library only. Example::
 """
 
 from . import client, errors, types
-from .client import Client, PhoneLike, PostalAddressLike
+from .client import Client, LinkCaseLike, PhoneLike, PostalAddressLike
 from .errors import (
     ERROR_CLASSES,
     STATUS_NAMES,
@@ -56,6 +56,12 @@ from .types import (
     FactCheck,
     GeneratedPin,
     IssuedCode,
+    LinkCase,
+    LinkHold,
+    LinkMethod,
+    LinkOutcome,
+    LinkRequestOrigin,
+    LinkRequestStatus,
     Phone,
     PhoneType,
     PostalAddress,

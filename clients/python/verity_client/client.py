@@ -24,19 +24,23 @@ from .types import (
     FactCheck,
     GeneratedPin,
     IssuedCode,
+    LinkCase,
     Phone,
     PostalAddress,
     SubjectStatus,
     Verification,
 )
 
-__all__ = ["Client", "PhoneLike", "PostalAddressLike"]
+__all__ = ["Client", "LinkCaseLike", "PhoneLike", "PostalAddressLike"]
 
 #: A phone: ``("602 555 0100", "CELL")``, ``{"number": ..., "type": ...}`` or a :class:`Phone`.
 PhoneLike = Union[Phone, Tuple[str, str], Mapping[str, Any]]
 #: A postal address: a :class:`PostalAddress` or ``{"lines": [...], "postalCode": ..., "country": ...}``
 #: (``country`` optional).
 PostalAddressLike = Union[PostalAddress, Mapping[str, Any]]
+#: A case on file for linking: a :class:`LinkCase` or ``{"county", "caseNumber",
+#: "primaryApplicant", "permanentlyOutOfHome", "childrenServicesActive"}`` (the last two optional).
+LinkCaseLike = Union[LinkCase, Mapping[str, Any]]
 
 #: The server's deadline for a request that names none (framing.md section 7).
 SERVER_DEFAULT_DEADLINE_MS = 10000
@@ -67,6 +71,19 @@ def _postal_address_json(address: PostalAddressLike) -> Dict[str, Any]:
     if "lines" in message and not isinstance(message["lines"], str):
         message["lines"] = list(message["lines"])
     return message
+
+
+def _link_case_json(case: LinkCaseLike) -> Dict[str, Any]:
+    if isinstance(case, LinkCase):
+        return case.to_json()
+    return {key: _wire(value) for key, value in case.items() if value is not None}
+
+
+def _names(values: Optional[Union[str, Sequence[str]]]) -> Optional[List[str]]:
+    """A list filter as the wire has it: a list, or one value given as a string."""
+    if values is None:
+        return None
+    return [_wire(values)] if isinstance(values, str) else [_wire(v) for v in values]
 
 
 def _contacts_json(
@@ -976,6 +993,281 @@ class Client:
         return self.call("verity.v1.ChangeRequests/Close",
                          _message(changeRequestId=change_request_id, subjectId=subject_id, reason=reason),
                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Portal (procedure 001: registration on the self-service portal, password reset)
+
+    def start_registration(
+        self,
+        subject_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Portal/StartRegistration: sends a registration e-mail with a single-use token to the
+        first e-mail address on file (EMAIL delivery, template ``PORTAL_REGISTRATION``,
+        variables ``token``, ``subjectId``, ``expiresAt``); a token sent before for the subject
+        stops working (``TOKEN_REPLACED``). Returns ``{"subjectId", "maskedDestination",
+        "expiresAt"}``, never the token; the token lasts 72 hours.
+
+        :class:`FailedPrecondition` with reason ``NO_EMAIL`` when no e-mail address is on file.
+        Role agent; requires the metadata ``actor``."""
+        return self.call("verity.v1.Portal/StartRegistration", _message(subjectId=subject_id),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def complete_registration(
+        self,
+        token: str,
+        password: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Portal/CompleteRegistration: redeems the e-mailed ``token`` (``ID.SECRET`` as the e-mail
+        gave it) and sets ``password`` as the portal password (the password policy applies:
+        :class:`InvalidArgument` on ``password``). Returns ``{"subjectId", "state"}``; the state
+        is ``"ACTIVE"``.
+
+        A token works once: of simultaneous redemptions exactly one succeeds. Refusals:
+        :class:`FailedPrecondition` with reason ``TOKEN_USED``, ``TOKEN_REPLACED`` (a newer
+        registration e-mail was sent), ``TOKEN_EXPIRED`` or ``BLOCKED``; :class:`NotFound`, field
+        ``token``, for a token that matches none (a wrong secret included); :class:`InvalidArgument`,
+        field ``token``, for one that is not ``ID.SECRET``. Role verifier."""
+        return self.call("verity.v1.Portal/CompleteRegistration", _message(token=token, password=password),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def reset_password(
+        self,
+        subject_id: str,
+        challenge_id: str,
+        new_password: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> str:
+        """Portal/ResetPassword: sets a new portal password on the grant of a PASSWORD_RESET
+        code: :meth:`issue_code` (purpose ``"PASSWORD_RESET"``), the code from the outbox,
+        :meth:`verify_code`, then this call with the challenge's id within 10 minutes of the
+        verification, once. Returns the subject's state (``"ACTIVE"``).
+
+        :class:`FailedPrecondition` with reason ``CODE_NOT_VERIFIED``, ``GRANT_USED``,
+        ``GRANT_EXPIRED`` or ``BLOCKED``; :class:`NotFound`, field ``challengeId``, for a
+        challenge of another subject or purpose, as for an unknown one; :class:`InvalidArgument`
+        on ``newPassword`` under the password policy. Role verifier."""
+        reply = self.call("verity.v1.Portal/ResetPassword",
+                          _message(subjectId=subject_id, challengeId=challenge_id, newPassword=new_password),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        return str(reply.get("state", ""))
+
+    # ----------------------------------------------------------------------------------------
+    # verity.v1.Links (procedure 003: linking a portal account to a person)
+
+    def set_link_facts(
+        self,
+        subject_id: str,
+        registrant_name: str,
+        date_of_birth: str,
+        zip_code: str,
+        cases: Sequence[LinkCaseLike],
+        customer_privacy_active: Optional[bool] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Links/SetFacts: puts on file the facts a link is decided on, replacing any before.
+        ``registrant_name`` is the name the counties' queues show; ``date_of_birth``
+        ``YYYY-MM-DD``, ``MM/DD/YYYY`` or ``YYYYMMDD``; ``zip_code`` ``12345`` or ``12345-6789``;
+        ``cases`` 1 to 20 :class:`LinkCase` objects or ``{"county", "caseNumber",
+        "primaryApplicant", "permanentlyOutOfHome", "childrenServicesActive"}`` dicts. The date of
+        birth, the ZIP code and the case numbers are kept only as keyed MACs. Requests go to
+        the counties where the person is the primary applicant and not permanently out of the
+        home. Returns ``{"subjectId", "cases"}`` (the number of cases on file).
+
+        Role agent; requires the metadata ``actor``."""
+        return self.call("verity.v1.Links/SetFacts",
+                         _message(subjectId=subject_id, registrantName=registrant_name, dateOfBirth=date_of_birth,
+                                  zipCode=zip_code, customerPrivacyActive=customer_privacy_active,
+                                  cases=[_link_case_json(c) for c in cases]),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def submit_link(
+        self,
+        subject_id: str,
+        portal_account_id: str,
+        date_of_birth: str,
+        zip_code: str,
+        county: str,
+        case_number: str,
+        challenge_id: Optional[str] = None,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Links/Submit: the portal asks to link account ``portal_account_id`` (a GUID) to the
+        person, with what they typed and ``challenge_id``, the challenge of an ACCOUNT_LINK code
+        verified with :meth:`verify_code` (used up either way). Returns ``{"outcome": "LINKED",
+        "link": {"portalAccountId", "subjectId", "linkedAt", "method"}, "linkRequests": []}`` when
+        every fact matched, the code was verified and no county policy holds it; else
+        ``{"outcome": "QUEUED", "linkRequests": [...]}``, one LinkRequest per county where the
+        person is the primary applicant, each with the same ``holds``.
+
+        :class:`FailedPrecondition` with reason ``ACCOUNT_LINKED_TO_ANOTHER_PERSON``,
+        ``ALREADY_LINKED``, ``NO_LINK_FACTS``, ``NOT_PRIMARY_APPLICANT`` or
+        ``NO_VERIFIABLE_CONTACT`` (nothing is queued); :class:`NotFound`, field
+        ``challengeId``, for a challenge not of this subject's ACCOUNT_LINK codes. Role verifier."""
+        reply = self.call("verity.v1.Links/Submit",
+                          _message(subjectId=subject_id, portalAccountId=portal_account_id, dateOfBirth=date_of_birth,
+                                   zipCode=zip_code, county=county, caseNumber=case_number, challengeId=challenge_id),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        if not isinstance(reply.get("linkRequests"), list):
+            reply["linkRequests"] = []
+        return reply
+
+    def search_link_requests(
+        self,
+        *,
+        statuses: Optional[Union[str, Sequence[str]]] = None,
+        registrant_name: Optional[str] = None,
+        county: Optional[str] = None,
+        requested_from: Optional[Union[str, _dt.datetime]] = None,
+        requested_to: Optional[Union[str, _dt.datetime]] = None,
+        page_size: Optional[int] = None,
+        page_token: Optional[str] = None,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Links/Search: one page of the counties' queues, oldest first, of the requests that
+        match every filter given. ``statuses``: a list (or one status as a string), any of which
+        matches; only ``PENDING`` ones when absent. ``registrant_name``: part of the name,
+        compared without case; ``requested_from``/``requested_to``: RFC 3339 strings or aware
+        datetimes, both ends included; ``page_size`` 1 to 100 (server default 25). Returns
+        ``{"linkRequests": [...], "nextPageToken": ...}``; pass ``nextPageToken`` as
+        ``page_token`` for the next page (absent: the end). :meth:`iter_link_requests` does it.
+        Role agent."""
+        reply = self.call("verity.v1.Links/Search",
+                          _message(statuses=_names(statuses), registrantName=registrant_name, county=county,
+                                   requestedFrom=None if requested_from is None else _timestamp(requested_from),
+                                   requestedTo=None if requested_to is None else _timestamp(requested_to),
+                                   pageSize=page_size, pageToken=page_token),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        if not isinstance(reply.get("linkRequests"), list):
+            reply["linkRequests"] = []
+        return reply
+
+    def iter_link_requests(
+        self,
+        *,
+        statuses: Optional[Union[str, Sequence[str]]] = None,
+        registrant_name: Optional[str] = None,
+        county: Optional[str] = None,
+        requested_from: Optional[Union[str, _dt.datetime]] = None,
+        requested_to: Optional[Union[str, _dt.datetime]] = None,
+        page_size: Optional[int] = None,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+    ) -> Iterator[Dict[str, Any]]:
+        """Every matching link request, page after page (Links/Search, following
+        ``nextPageToken``)."""
+        page_token: Optional[str] = None
+        while True:
+            page = self.search_link_requests(statuses=statuses, registrant_name=registrant_name, county=county,
+                                             requested_from=requested_from, requested_to=requested_to,
+                                             page_size=page_size, page_token=page_token, timeout_ms=timeout_ms,
+                                             actor=actor)
+            yield from (r for r in page["linkRequests"] if isinstance(r, dict))
+            token = page.get("nextPageToken")
+            if not isinstance(token, str) or not token:
+                return
+            page_token = token
+
+    def show_link_request(
+        self,
+        link_request_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Links/Show: ``{"linkRequest": {...}, "cases": [...], "customerPrivacyActive": ...,
+        "link": {...}}``: the request, the person's cases as a caseworker sees them (``county``,
+        ``caseNumberEnding``, the last three characters, never the whole number;
+        ``primaryApplicant``, ``permanentlyOutOfHome``, ``childrenServicesActive``), and the
+        person's current link, if any. :class:`NotFound`, field ``linkRequestId``. Role agent."""
+        return self.call("verity.v1.Links/Show", _message(linkRequestId=link_request_id),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def link_account(
+        self,
+        link_request_id: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Links/Link: a caseworker links the request's account to its person (method
+        ``MANUAL``); the request and every pending request of the same submission in other
+        counties become ``PROCESSED``. Returns ``{"linkRequests": [...]}``, those it processed.
+
+        :class:`FailedPrecondition` with reason ``REQUEST_CLOSED`` (not PENDING),
+        ``ALREADY_LINKED``, ``ACCOUNT_LINKED_TO_ANOTHER_PERSON``, ``NO_LINK_FACTS`` or
+        ``NOT_PRIMARY_APPLICANT``. Role agent; requires the metadata ``actor``."""
+        reply = self.call("verity.v1.Links/Link", _message(linkRequestId=link_request_id),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        if not isinstance(reply.get("linkRequests"), list):
+            reply["linkRequests"] = []
+        return reply
+
+    def reject_link_request(
+        self,
+        link_request_id: str,
+        reason: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Links/Reject: ``REJECTED``, with ``reason`` as its ``decision`` and in the audit trail;
+        the submission's requests in other counties stay pending. Returns the LinkRequest
+        message. :class:`FailedPrecondition` with reason ``REQUEST_CLOSED`` when it is not
+        PENDING. Role agent; requires the metadata ``actor``."""
+        return self.call("verity.v1.Links/Reject", _message(linkRequestId=link_request_id, reason=reason),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+
+    def unlink_account(
+        self,
+        subject_id: str,
+        reason: str,
+        *,
+        timeout_ms: Optional[int] = None,
+        actor: Optional[str] = None,
+        request_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Any]:
+        """Links/Unlink: removes the person's portal link and queues them to be linked again: a
+        new PENDING request (origin ``UNLINK``, hold ``UNLINKED``) in each county where they are
+        the primary applicant. Returns ``{"linkRequests": [...]}``, the new requests.
+        :class:`FailedPrecondition` with reason ``NOT_LINKED``. Role admin only; requires the
+        metadata ``actor``."""
+        reply = self.call("verity.v1.Links/Unlink", _message(subjectId=subject_id, reason=reason),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        if not isinstance(reply.get("linkRequests"), list):
+            reply["linkRequests"] = []
+        return reply
 
     # ----------------------------------------------------------------------------------------
     # verity.v1.Development (a development server started with --dev-clock only)

@@ -30,6 +30,12 @@ __all__ = [
     "ChangeRequestSource",
     "ChangeRequestReason",
     "ChangeRequestStatus",
+    "LinkRequestStatus",
+    "LinkRequestOrigin",
+    "LinkHold",
+    "LinkMethod",
+    "LinkOutcome",
+    "LinkCase",
     "Phone",
     "PostalAddress",
     "EnrollResult",
@@ -147,6 +153,55 @@ class ChangeRequestStatus(_Name):
     CLOSED = "CLOSED"
 
 
+class LinkRequestStatus(_Name):
+    """Where a request in a county's queue stands (verity.v1.Links)."""
+
+    PENDING = "PENDING"
+    #: Linked, by this request or by one of the same submission in another county.
+    PROCESSED = "PROCESSED"
+    REJECTED = "REJECTED"
+
+
+class LinkRequestOrigin(_Name):
+    """How a link request came to be queued."""
+
+    #: The portal submitted it and it could not be linked automatically.
+    PORTAL = "PORTAL"
+    #: A caseworker unlinked the account; the person is queued to be linked again.
+    UNLINK = "UNLINK"
+
+
+class LinkHold(_Name):
+    """Why a link request was not linked automatically; shown to the caseworker."""
+
+    DATE_OF_BIRTH_MISMATCH = "DATE_OF_BIRTH_MISMATCH"
+    ZIP_CODE_MISMATCH = "ZIP_CODE_MISMATCH"
+    #: The county and case number match no case where the person is the primary applicant.
+    CASE_MISMATCH = "CASE_MISMATCH"
+    #: No verified ACCOUNT_LINK code came with the submission.
+    CODE_NOT_VERIFIED = "CODE_NOT_VERIFIED"
+    #: A case has an active Children Services program.
+    CHILDREN_SERVICES = "CHILDREN_SERVICES"
+    #: The person has an active customer privacy record.
+    CUSTOMER_PRIVACY = "CUSTOMER_PRIVACY"
+    #: The account was unlinked by a caseworker.
+    UNLINKED = "UNLINKED"
+
+
+class LinkMethod(_Name):
+    """How a portal account was linked."""
+
+    AUTOMATIC = "AUTOMATIC"
+    MANUAL = "MANUAL"
+
+
+class LinkOutcome(_Name):
+    """What a Links/Submit did."""
+
+    LINKED = "LINKED"
+    QUEUED = "QUEUED"
+
+
 def parse_timestamp(value: str) -> _dt.datetime:
     """An RFC 3339 UTC timestamp such as ``"2026-11-22T16:04:29.123Z"`` as an aware datetime."""
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
@@ -208,6 +263,30 @@ class PostalAddress:
         message: Dict[str, Any] = {"lines": list(self.lines), "postalCode": self.postal_code}
         if self.country is not None:
             message["country"] = self.country
+        return message
+
+
+@dataclass(frozen=True)
+class LinkCase:
+    """One case of a person as the case system puts it on file for linking (Links/SetFacts):
+    the ``county``, the ``case_number`` (4 to 20 letters and digits; punctuation and spaces are
+    ignored), whether the person is its ``primary_applicant``, and, when known, whether they are
+    ``permanently_out_of_home`` and whether the case has an active Children Services program
+    (``children_services_active``; None leaves the field out: false on the server)."""
+
+    county: str
+    case_number: str
+    primary_applicant: bool
+    permanently_out_of_home: Optional[bool] = None
+    children_services_active: Optional[bool] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        message: Dict[str, Any] = {"county": self.county, "caseNumber": self.case_number,
+                                   "primaryApplicant": self.primary_applicant}
+        if self.permanently_out_of_home is not None:
+            message["permanentlyOutOfHome"] = self.permanently_out_of_home
+        if self.children_services_active is not None:
+            message["childrenServicesActive"] = self.children_services_active
         return message
 
 
