@@ -61,7 +61,7 @@ public enum Method: String, CaseIterable, Sendable {
         switch self {
         case .unblock, .setSecurityDetails, .applyDefaults, .generatePin, .setFacts, .removeFacts, .checkFacts, .removePassword, .openRequest,
              .confirmDocument, .raiseChangeRequest, .receiveChangeRequestForm, .acceptChangeRequest, .declineChangeRequest, .closeChangeRequest, .advanceClock,
-             .startRegistration, .setLinkFacts, .linkAccount, .rejectLinkRequest, .unlinkAccount:
+             .startRegistration, .setLinkFacts, .linkAccount, .rejectLinkRequest, .unlinkAccount, .searchLinkRequests, .showLinkRequest:
             true
         default: false
         }

@@ -241,7 +241,6 @@ public struct LinkHoldName: WireName {
     public static let dateOfBirthMismatch: Self = "DATE_OF_BIRTH_MISMATCH"
     public static let zipCodeMismatch: Self = "ZIP_CODE_MISMATCH"
     public static let caseMismatch: Self = "CASE_MISMATCH"
-    public static let codeNotVerified: Self = "CODE_NOT_VERIFIED"
     public static let childrenServices: Self = "CHILDREN_SERVICES"
     public static let customerPrivacy: Self = "CUSTOMER_PRIVACY"
     public static let unlinked: Self = "UNLINKED"

@@ -63,6 +63,10 @@ extension SQLiteCredentialStore {
             conditions.append("instr(lower(registrant_name), lower(?)) > 0")
             arguments += [name]
         }
+        if let subjectID = query.subjectID {
+            conditions.append("subject_id = ?")
+            arguments += [subjectID.rawValue]
+        }
         if let county = query.county {
             conditions.append("county = ?")
             arguments += [county]
@@ -102,9 +106,10 @@ enum LinkRows {
         case let .submission(subject, account, challengeID):
             (subjectID, accountID) = (subject, account)
             if let challengeID { challenge = try CodeRow.fetch(challengeID, subjectID: subject, purpose: .accountLink, db) }
+            requests = try Self.requests(where: "subject_id = ? AND status = 'PENDING' ORDER BY requested_at_ms, id", [subject.rawValue], db)
         case let .request(id):
             guard let request = try Self.requests(where: "id = ?", [id], db).first else {
-                throw CredentialError.missing(field: "linkRequestId", message: "no link request \(id)")
+                throw CredentialService.unknownLinkRequest(id)
             }
             (subjectID, accountID) = (request.subjectID, request.portalAccountID)
             requests = [request] + (try Self.requests(where: "submission_id = ? AND id <> ? ORDER BY requested_at_ms, id", [request.submissionID, id], db))

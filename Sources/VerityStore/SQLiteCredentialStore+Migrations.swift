@@ -218,7 +218,8 @@ extension SQLiteCredentialStore {
                     state TEXT NOT NULL CHECK (state IN ('ACTIVE', 'USED', 'REPLACED')),
                     created_at_ms INTEGER NOT NULL,
                     expires_at_ms INTEGER NOT NULL,
-                    used_at_ms INTEGER
+                    used_at_ms INTEGER,
+                    destination_key TEXT NOT NULL
                 ) STRICT;
                 CREATE INDEX registration_token_by_subject ON registration_token(subject_id, state);
 

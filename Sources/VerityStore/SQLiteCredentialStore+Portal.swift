@@ -31,6 +31,14 @@ extension SQLiteCredentialStore {
         }
     }
 
+    package func registrationToken(_ id: String) async throws -> RegistrationToken? {
+        try await read { db in try RegistrationTokenRow.fetch(id, db) }
+    }
+
+    package func codeChallenge(_ id: String, subjectID: SubjectID, purpose: CodePurpose) async throws -> CodeChallenge? {
+        try await read { db in try CodeRow.fetch(id, subjectID: subjectID, purpose: purpose, db) }
+    }
+
     package func redeemRegistrationToken<Value: Sendable>(
         _ id: String, _ redeem: @escaping @Sendable (inout RegistrationToken, inout Subject) throws -> WorkflowWrite<Value>
     ) async throws -> Value? {
@@ -86,26 +94,32 @@ extension CodeRow {
 enum RegistrationTokenRow {
     static func fetch(_ id: String, _ db: Database) throws -> RegistrationToken? {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT id, subject_id, secret_mac, pepper_key_id, state, created_at_ms, expires_at_ms, used_at_ms FROM registration_token WHERE id = ?",
+            db,
+            sql: """
+                SELECT id, subject_id, secret_mac, pepper_key_id, state, created_at_ms, expires_at_ms, used_at_ms, destination_key
+                FROM registration_token WHERE id = ?
+                """,
             arguments: [id]
         ) else { return nil }
         guard let state = RegistrationToken.State(rawValue: row[4]) else { throw StoreCorruptionError(table: "registration_token", id: id) }
         return RegistrationToken(
             id: row[0], subjectID: try SubjectID(row[1]), secretMAC: row[2], pepperKeyID: row[3], state: state,
             createdAt: Timestamp.date(milliseconds: row[5]), expiresAt: Timestamp.date(milliseconds: row[6]),
-            usedAt: (row[7] as Int64?).map(Timestamp.date(milliseconds:))
+            usedAt: (row[7] as Int64?).map(Timestamp.date(milliseconds:)), destinationKey: row[8]
         )
     }
 
     static func insert(_ token: RegistrationToken, _ db: Database) throws {
         try db.execute(
             sql: """
-                INSERT INTO registration_token (id, subject_id, secret_mac, pepper_key_id, state, created_at_ms, expires_at_ms, used_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO registration_token (id, subject_id, secret_mac, pepper_key_id, state, created_at_ms, expires_at_ms, used_at_ms,
+                    destination_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 token.id, token.subjectID.rawValue, token.secretMAC, token.pepperKeyID, token.state.rawValue,
                 Timestamp.milliseconds(of: token.createdAt), Timestamp.milliseconds(of: token.expiresAt), token.usedAt.map(Timestamp.milliseconds(of:)),
+                token.destinationKey,
             ]
         )
     }

@@ -61,9 +61,6 @@ struct DemoCommand: AsyncParsableCommand {
             show("sent to", issued.maskedDestination)
             let code = try await fromOutbox("code", sentTo: address)
             show(try await client.verifyCode(challengeId: issued.challengeId, code: code, subjectId: subject, purpose: .passwordReset, actor: "demo").result.rawValue, "")
-            step("The verified code grants the portal one password change, within 10 minutes")
-            let reset = try await client.resetPassword(subjectId: subject, challengeId: issued.challengeId, newPassword: "Amber Lantern 3318")
-            show("password set", "state \(reset.state.rawValue); the same code grants nothing more")
 
             try await forgottenPassword(of: subject, client: client)
             try await changeRequestByLetter(client: client)
@@ -177,6 +174,12 @@ struct DemoCommand: AsyncParsableCommand {
         let registered = try await client.completeRegistration(token: token, password: "Copper Meadow 5521")
         show("registered", "state \(registered.state.rawValue); the token works once, and is kept only as a MAC")
 
+        step("The person forgets the portal password: a code to the e-mail on file grants one change, within 10 minutes")
+        let reset = try await client.issueCode(subjectId: subject, channel: .email, purpose: .passwordReset, actor: "demo")
+        _ = try await client.verifyCode(challengeId: reset.challengeId, code: try await fromOutbox("code", sentTo: address), subjectId: subject, purpose: .passwordReset)
+        let changed = try await client.resetPassword(subjectId: subject, challengeId: reset.challengeId, newPassword: "Amber Lantern 3318")
+        show("password set", "state \(changed.state.rawValue); the same code grants nothing more")
+
         step("On the portal, the person proves the e-mail with a code and links the account: every fact matches")
         let issued = try await client.issueCode(subjectId: subject, channel: .email, purpose: .accountLink, actor: "demo")
         let code = try await fromOutbox("code", sentTo: address)
@@ -195,13 +198,18 @@ struct DemoCommand: AsyncParsableCommand {
         _ = try await client.setLinkFacts(
             SetLinkFactsRequest(subjectId: other, registrantName: "Sam Demo", dateOfBirth: "1990-01-31", zipCode: "90210", cases: cases), actor: "demo"
         )
-        let mismatch = SubmitLinkRequest(
-            subjectId: other, portalAccountId: UUID().uuidString.lowercased(), dateOfBirth: "1990-01-31", zipCode: "90211", county: "Orange", caseNumber: "OC300400"
+        let otherCode = try await client.issueCode(subjectId: other, channel: .email, purpose: .accountLink, actor: "demo")
+        _ = try await client.verifyCode(
+            challengeId: otherCode.challengeId, code: try await fromOutbox("code", sentTo: "\(other)@example.org"), subjectId: other, purpose: .accountLink
         )
-        let queued = try await client.submitLink(mismatch)
-        show(queued.outcome.rawValue, queued.linkRequests.map { "\($0.county): \($0.holds.map(\.rawValue).joined(separator: ", "))" }.joined(separator: "; "))
-        let pending = try await client.searchLinkRequests(SearchLinkRequestsRequest(registrantName: "sam demo", county: "orange"), actor: "demo")
-        guard let request = pending.linkRequests.first(where: { $0.subjectId == other }) else { return }
+        let mismatch = SubmitLinkRequest(
+            subjectId: other, portalAccountId: UUID().uuidString.lowercased(), dateOfBirth: "1990-01-31", zipCode: "90211", county: "Orange",
+            caseNumber: "OC300400", challengeId: otherCode.challengeId
+        )
+        show(try await client.submitLink(mismatch).outcome.rawValue, "the portal is not told which fact was wrong; the caseworker is")
+        let pending = try await client.searchLinkRequests(SearchLinkRequestsRequest(registrantName: "sam demo"), actor: "demo")
+        show("queued in", pending.linkRequests.map { "\($0.county) (\($0.holds.map(\.rawValue).joined(separator: ", ")))" }.joined(separator: ", "))
+        guard let request = pending.linkRequests.first(where: { $0.subjectId == other && $0.county == "ORANGE" }) else { return }
         step("Orange County confirms who the person is and links it by hand: Los Angeles's request is processed with it")
         let processed = try await client.linkAccount(linkRequestId: request.linkRequestId, actor: "demo")
         show("processed", processed.linkRequests.map { "\($0.county) \($0.status.rawValue)" }.joined(separator: ", "))

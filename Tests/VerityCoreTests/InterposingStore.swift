@@ -75,6 +75,10 @@ final class InterposingStore: CredentialStore, @unchecked Sendable {
     func dueChangeRequests(at now: Date, after: PageCursor?, limit: Int) async throws -> [PageCursor] {
         try await base.dueChangeRequests(at: now, after: after, limit: limit)
     }
+    func registrationToken(_ id: String) async throws -> RegistrationToken? { try await base.registrationToken(id) }
+    func codeChallenge(_ id: String, subjectID: SubjectID, purpose: CodePurpose) async throws -> CodeChallenge? {
+        try await base.codeChallenge(id, subjectID: subjectID, purpose: purpose)
+    }
     func insertRegistrationToken(_ token: RegistrationToken, delivery: Delivery, audit: AuditDraft) async throws {
         try await base.insertRegistrationToken(token, delivery: delivery, audit: audit)
     }

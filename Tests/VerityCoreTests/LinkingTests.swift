@@ -73,12 +73,14 @@ struct LinkingTests {
         let decision = try await service.submitLink(subject, Self.claim(), challenge: challenge, context: .verifier)
         guard case let .link(link) = decision else { Issue.record("not linked: \(decision)"); return }
         #expect(link.method == .automatic && link.portalAccountID == Self.account)
+        let again = try await Self.verifiedChallenge(subject, in: setup)
         await #expect(throws: CredentialError.failedPrecondition(reason: "ALREADY_LINKED", message: "this person is already linked to a portal account")) {
-            try await service.submitLink(subject, Self.claim(account: Self.otherAccount), challenge: nil, context: .verifier)
+            try await service.submitLink(subject, Self.claim(account: Self.otherAccount), challenge: again, context: .verifier)
         }
         let someoneElse = try await Self.person("link-2", in: setup)
+        let theirs = try await Self.verifiedChallenge(someoneElse, in: setup)
         await #expect(throws: CredentialError.failedPrecondition(reason: "ACCOUNT_LINKED_TO_ANOTHER_PERSON", message: "this portal account is already linked to another person")) {
-            try await service.submitLink(someoneElse, Self.claim(), challenge: nil, context: .verifier)
+            try await service.submitLink(someoneElse, Self.claim(), challenge: theirs, context: .verifier)
         }
         #expect(try await service.auditEvents(for: subject).last { $0.action == .submitLink }?.outcome == "LINKED")
     }
@@ -87,6 +89,7 @@ struct LinkingTests {
         (claim(zip: "90211"), [LinkRequest.Hold.zipCodeMismatch]),
         (claim(caseNumber: "LA100201"), [.caseMismatch]),
         (claim(county: "San Diego", caseNumber: "SD500600"), [.caseMismatch]),
+        (claim(county: "Kern", caseNumber: "KE700800"), [.caseMismatch]),
         (LinkClaimInput(portalAccountID: account, dateOfBirth: "1985-12-04", zipCode: "90210", county: "Los Angeles", caseNumber: "LA100200"), [.dateOfBirthMismatch]),
     ])
     func anyMismatchQueuesTheRequestInEveryCountyWhereThePersonIsPrimary(claim: LinkClaimInput, holds: [LinkRequest.Hold]) async throws {
@@ -96,73 +99,94 @@ struct LinkingTests {
         let requests = Self.queued(try await setup.service.submitLink(subject, claim, challenge: challenge, context: .verifier))
         #expect(requests.map(\.county) == ["LOS ANGELES", "ORANGE"], "not San Diego (out of the home), not Kern (not primary)")
         #expect(requests.allSatisfy { $0.holds == holds && $0.status == .pending && $0.submissionID == requests[0].submissionID })
-        // The code was used by this submission: it cannot make a later one automatic.
-        let again = Self.queued(try await setup.service.submitLink(subject, Self.claim(), challenge: challenge, context: .verifier))
-        #expect(again.first?.holds == [.codeNotVerified])
-        #expect(again.first?.submissionID != requests[0].submissionID, "made at another time, a separate submission")
+        // The code was used by this submission: it proves nothing more.
+        await #expect(throws: CredentialError.failedPrecondition(reason: "GRANT_USED", message: "the verified code was already used for its act; issue a new code")) {
+            try await setup.service.submitLink(subject, Self.claim(account: Self.otherAccount), challenge: challenge, context: .verifier)
+        }
     }
 
-    @Test func withoutAVerifiedCodeOrWithAPolicyHoldNothingIsLinkedAutomatically() async throws {
+    @Test func withoutAVerifiedCodeNothingIsSubmittedAndAPolicyHoldIsQueued() async throws {
         let setup = try Self.setUp()
         let service = setup.service
         let plain = try await Self.person("link-4", in: setup)
-        #expect(Self.queued(try await service.submitLink(plain, Self.claim(), challenge: nil, context: .verifier)).first?.holds == [.codeNotVerified])
-        let protected = try await Self.person("link-5", in: setup, childrenServices: true)
-        let challenge = try await Self.verifiedChallenge(protected, in: setup)
-        let held = Self.queued(try await service.submitLink(protected, Self.claim(account: Self.otherAccount), challenge: challenge, context: .verifier))
-        #expect(held.first?.holds == [.childrenServices])
         let unverified = try await service.issueCode(to: plain, channel: .email, purpose: .accountLink, context: .verifier)
-        #expect(Self.queued(try await service.submitLink(plain, Self.claim(), challenge: unverified.challengeID, context: .verifier)).first?.holds == [.codeNotVerified])
+        await #expect(throws: CredentialError.failedPrecondition(reason: "CODE_NOT_VERIFIED", message: "the one-time code of this challenge has not been verified (Mfa/VerifyCode)")) {
+            try await service.submitLink(plain, Self.claim(), challenge: unverified.challengeID, context: .verifier)
+        }
         let stepUp = try await service.issueCode(to: plain, channel: .email, purpose: .stepUp, context: .verifier)
         await #expect(throws: CredentialError.missing(field: "challengeId", message: "no ACCOUNT_LINK challenge with this id for this subject")) {
             try await service.submitLink(plain, Self.claim(), challenge: stepUp.challengeID, context: .verifier)
         }
+        let protected = try await Self.person("link-5", in: setup, childrenServices: true)
+        let challenge = try await Self.verifiedChallenge(protected, in: setup)
+        let held = Self.queued(try await service.submitLink(protected, Self.claim(account: Self.otherAccount), challenge: challenge, context: .verifier))
+        #expect(held.first?.holds == [.childrenServices], "a full match with a verified code still waits for the county")
+        let again = try await Self.verifiedChallenge(protected, in: setup)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "REQUEST_PENDING", message: "a request to link this account is already waiting for the county")) {
+            try await service.submitLink(protected, Self.claim(account: Self.otherAccount), challenge: again, context: .verifier)
+        }
+        var none = LinkRequestQuery()
+        none.subjectID = plain
+        #expect(try await service.linkRequests(matching: none).requests.isEmpty, "nothing was queued without proof")
     }
 
     @Test func eachRefusalHasItsOwnReasonAndWritesNothing() async throws {
         let setup = try Self.setUp()
         let service = setup.service
         let subject = try await Self.person("link-6", in: setup)
-        await #expect(throws: CredentialError.failedPrecondition(reason: "NOT_PRIMARY_APPLICANT", message: "the person is not the primary applicant on this case")) {
-            try await service.submitLink(subject, Self.claim(county: "Kern", caseNumber: "KE700800"), challenge: nil, context: .verifier)
-        }
-        let unreachable = try await Self.person("link-7", in: setup, contacts: Contacts(phones: [Phone(number: "602-555-0100", type: .fax)]))
-        await #expect(throws: CredentialError.failedPrecondition(reason: "NO_VERIFIABLE_CONTACT", message: "the person has no e-mail address and no phone that takes texts on file, so cannot prove who they are; the county adds one first")) {
-            try await service.submitLink(unreachable, Self.claim(account: Self.otherAccount), challenge: nil, context: .verifier)
-        }
         let bare = try SubjectID("link-8")
         _ = try await service.enroll(bare, kind: .client, contacts: Contacts(emails: ["a@example.org"]), context: .agent)
+        let bareChallenge = try await Self.verifiedChallenge(bare, in: setup)
         await #expect(throws: CredentialError.failedPrecondition(reason: "NO_LINK_FACTS", message: "the case system has put no facts on file for linking this person (Links/SetFacts)")) {
-            try await service.submitLink(bare, Self.claim(), challenge: nil, context: .verifier)
+            try await service.submitLink(bare, Self.claim(), challenge: bareChallenge, context: .verifier)
         }
+        let secondary = try SubjectID("link-9")
+        _ = try await service.enroll(secondary, kind: .client, contacts: Contacts(emails: ["b@example.org"]), context: .agent)
+        _ = try await service.setLinkFacts(secondary, LinkFactsInput(registrantName: "Sam", dateOfBirth: "1985-04-12", zipCode: "90210", cases: [
+            .init(county: "Kern", caseNumber: "KE700800", primaryApplicant: false),
+        ]), context: .agent)
+        let secondaryChallenge = try await Self.verifiedChallenge(secondary, in: setup)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "NOT_PRIMARY_APPLICANT", message: "the person is not the primary applicant on this case")) {
+            try await service.submitLink(secondary, Self.claim(county: "Kern", caseNumber: "KE700800"), challenge: secondaryChallenge, context: .verifier)
+        }
+        let challenge = try await Self.verifiedChallenge(subject, in: setup)
         await #expect(throws: CredentialError.invalidArgument(field: "portalAccountId", reason: "INVALID_VALUE", message: "portalAccountId is a GUID, such as 0f8fad5b-d9cb-469f-a165-70867728950e")) {
-            try await service.submitLink(subject, Self.claim(account: "not-a-guid"), challenge: nil, context: .verifier)
+            try await service.submitLink(subject, Self.claim(account: "not-a-guid"), challenge: challenge, context: .verifier)
         }
-        await #expect(throws: CredentialError.invalidArgument(field: "zipCode", reason: "INVALID_VALUE", message: "a ZIP code is 5 digits, or 5 and 4 (ZIP+4)")) {
-            try await service.submitLink(subject, Self.claim(zip: "9021"), challenge: nil, context: .verifier)
+        for zip in ["9021", "1-2-3-4-5", "90210-12"] {
+            await #expect(throws: CredentialError.invalidArgument(field: "zipCode", reason: "INVALID_VALUE", message: "a ZIP code is 5 digits, or 5 and 4 (ZIP+4)")) {
+                try await service.submitLink(subject, Self.claim(zip: zip), challenge: challenge, context: .verifier)
+            }
         }
         var query = LinkRequestQuery()
         query.statuses = []
         #expect(try await service.linkRequests(matching: query).requests.isEmpty)
+        // The refused submissions left the grant unused: it still links.
+        let decision = try await service.submitLink(subject, Self.claim(), challenge: challenge, context: .verifier)
+        guard case .link = decision else { Issue.record("not linked: \(decision)"); return }
     }
 
     @Test func processingOneCountysRequestProcessesItsSubmissionOnly() async throws {
         let setup = try Self.setUp()
         let service = setup.service
         let subject = try await Self.person("link-9", in: setup)
-        let first = Self.queued(try await service.submitLink(subject, Self.claim(), challenge: nil, context: .verifier))
+        let first = Self.queued(try await service.submitLink(subject, Self.claim(zip: "90211"), challenge: try await Self.verifiedChallenge(subject, in: setup), context: .verifier))
         setup.clock.advance(by: 3600)
-        let later = Self.queued(try await service.submitLink(subject, Self.claim(zip: "90211"), challenge: nil, context: .verifier))
+        let later = Self.queued(try await service.submitLink(
+            subject, Self.claim(zip: "90211", account: Self.otherAccount), challenge: try await Self.verifiedChallenge(subject, in: setup), context: .verifier
+        ))
         let processed = try await service.processLinkRequest(first[1].id, context: .agent)
         #expect(Set(processed.map(\.id)) == Set(first.map(\.id)), "the same submission, in both counties")
-        #expect(try await service.linkRequestDetails(first[0].id).request.status == .processed)
-        #expect(try await service.linkRequestDetails(first[0].id).link?.method == .manual)
-        #expect(try await service.linkRequestDetails(later[0].id).request.status == .pending, "submitted at another time: processed separately")
+        #expect(try await service.linkRequestDetails(first[0].id, context: .agent).request.status == .processed)
+        #expect(try await service.linkRequestDetails(first[0].id, context: .agent).link?.method == .manual)
+        let laterDetails = try await service.linkRequestDetails(later[0].id, context: .agent)
+        #expect(laterDetails.request.status == .pending, "submitted at another time: processed separately")
+        #expect(laterDetails.otherPending.isEmpty, "the first submission's requests are processed")
         await #expect(throws: CredentialError.failedPrecondition(reason: "ALREADY_LINKED", message: "this person is already linked to a portal account")) {
             try await service.processLinkRequest(later[0].id, context: .agent)
         }
         _ = try await service.rejectLinkRequest(later[0].id, reason: "duplicate of the linked request", context: .agent)
-        #expect(try await service.linkRequestDetails(later[1].id).request.status == .pending, "a rejection leaves the other counties' requests pending")
+        #expect(try await service.linkRequestDetails(later[1].id, context: .agent).request.status == .pending, "a rejection leaves the other counties' requests pending")
     }
 
     @Test func unlinkingQueuesThePersonAgainInEveryCounty() async throws {
@@ -186,13 +210,44 @@ struct LinkingTests {
         #expect(try await service.processLinkRequest(requeued[1].id, context: .agent).count == 1, "the rejected one stays rejected")
     }
 
+    @Test func ofTenParallelSubmissionsOnOneGrantExactlyOneIsDecided() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.person("link-parallel", in: setup)
+        let challenge = try await Self.verifiedChallenge(subject, in: setup)
+        let linked = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<10 {
+                group.addTask {
+                    let account = "0f8fad5b-d9cb-469f-a165-7086772895\(10 + index)"
+                    return (try? await service.submitLink(subject, Self.claim(account: account), challenge: challenge, context: .verifier)) != nil
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(linked == 1)
+        #expect(try await setup.fixture.store.portalLink(of: subject) != nil)
+    }
+
+    @Test func twoCountiesLinkingOneSubmissionAtOnceLinkItOnce() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.person("link-race", in: setup)
+        let requests = Self.queued(try await service.submitLink(subject, Self.claim(zip: "90211"), challenge: try await Self.verifiedChallenge(subject, in: setup), context: .verifier))
+        async let losAngeles = try? service.processLinkRequest(requests[0].id, context: .agent)
+        async let orange = try? service.processLinkRequest(requests[1].id, context: .agent)
+        let outcomes = await [losAngeles, orange]
+        #expect(outcomes.compactMap { $0 }.count == 1, "one county links; the other finds its request processed")
+        #expect(outcomes.compactMap { $0 }.first?.count == 2)
+    }
+
     @Test func theQueueIsSearchedByStatusNameCountyAndDatePageByPage() async throws {
         let setup = try Self.setUp()
         let service = setup.service
         var all: [LinkRequest] = []
         for index in 0..<3 {
             let subject = try await Self.person("link-search-\(index)", in: setup)
-            all += Self.queued(try await service.submitLink(subject, Self.claim(account: "0f8fad5b-d9cb-469f-a165-7086772895\(10 + index)"), challenge: nil, context: .verifier))
+            let challenge = try await Self.verifiedChallenge(subject, in: setup)
+            all += Self.queued(try await service.submitLink(subject, Self.claim(zip: "90211", account: "0f8fad5b-d9cb-469f-a165-7086772895\(10 + index)"), challenge: challenge, context: .verifier))
             setup.clock.advance(by: 86400)
         }
         var query = LinkRequestQuery()
@@ -216,7 +271,7 @@ struct LinkingTests {
     @Test func noLinkFactReachesTheDatabaseTheLogsOrTheAuditTrail() async throws {
         let setup = try Self.setUp()
         let subject = try await Self.person("link-hygiene", in: setup)
-        _ = try await setup.service.submitLink(subject, Self.claim(zip: "90211"), challenge: nil, context: .verifier)
+        _ = try await setup.service.submitLink(subject, Self.claim(zip: "90211"), challenge: try await Self.verifiedChallenge(subject, in: setup), context: .verifier)
         let audit = try await setup.service.auditEvents(limit: 1000).flatMap(\.facts).joined(separator: "\n")
         let places = [("the logs", setup.fixture.logs.text), ("the audit trail", audit)]
             + (try setup.fixture.directory.allFileContents()).map { ($0.name, String(decoding: $0.bytes, as: UTF8.self)) }

@@ -103,6 +103,18 @@ struct PortalTests {
         #expect(try await service.status(of: subject).state == .notSetUp, "no refused redemption set anything")
     }
 
+    @Test func aTokenStopsWorkingOnceItsAddressIsNoLongerOnFile() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.enrolled("portal-moved", in: setup)
+        _ = try await service.startPortalRegistration(for: subject, context: .agent)
+        let token = try #require(try await Self.mail(setup).only?["token"])
+        try await service.updateContacts(subject, to: Contacts(emails: ["pat.new@example.org"]), context: .agent)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "TOKEN_REPLACED", message: "the e-mail address the token was sent to is no longer on file")) {
+            try await service.completePortalRegistration(token: token, password: Self.password, context: .verifier)
+        }
+    }
+
     @Test func ofTenParallelRedemptionsOfATokenExactlyOneSucceeds() async throws {
         let setup = try Self.setUp()
         let service = setup.service
@@ -124,6 +136,14 @@ struct PortalTests {
         let service = setup.service
         let subject = try await Self.enrolled("portal-4", in: setup)
         let other = try await Self.enrolled("portal-5", in: setup, email: "sam@example.org")
+        let unregistered = try await service.issueCode(to: subject, channel: .email, purpose: .passwordReset, context: .verifier)
+        let firstCode = try #require(try await Self.mail(setup).only?["code"])
+        _ = try await service.verifyCode(challenge: unregistered.challengeID, code: firstCode, subject: subject, purpose: .passwordReset, context: .verifier)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "NO_PASSWORD", message: "the person has no portal password to reset: a caseworker starts their registration")) {
+            try await service.resetPortalPassword(subject, challenge: unregistered.challengeID, newPassword: Self.password, context: .verifier)
+        }
+        _ = try await service.setSecurityDetails(subject, SecurityFactors(pin: "4829157", password: "Old Orchard 1234"), context: .agent)
+        for _ in 0..<2 { _ = try await service.verify(subject, SecurityFactors(pin: "1111112"), channel: .phone, context: .verifier) }
         let issued = try await service.issueCode(to: subject, channel: .email, purpose: .passwordReset, context: .verifier)
         let code = try #require(try await Self.mail(setup).only?["code"])
         await #expect(throws: CredentialError.failedPrecondition(reason: "CODE_NOT_VERIFIED", message: "the one-time code of this challenge has not been verified (Mfa/VerifyCode)")) {
@@ -142,6 +162,7 @@ struct PortalTests {
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         #expect(successes == 1, "a grant is single use, however many try at once")
+        #expect(try await service.status(of: subject).consecutiveFailures == 2, "a portal reset clears no failure count of the lock")
         await #expect(throws: CredentialError.failedPrecondition(reason: "GRANT_USED", message: "the verified code was already used for its act; issue a new code")) {
             try await service.resetPortalPassword(subject, challenge: issued.challengeID, newPassword: Self.password, context: .verifier)
         }
@@ -156,6 +177,13 @@ struct PortalTests {
         let stepUp = try await service.issueCode(to: subject, channel: .email, purpose: .stepUp, context: .verifier)
         await #expect(throws: CredentialError.missing(field: "challengeId", message: "no PASSWORD_RESET challenge with this id for this subject")) {
             try await service.resetPortalPassword(subject, challenge: stepUp.challengeID, newPassword: Self.password, context: .verifier)
+        }
+        try await service.updateContacts(subject, to: Contacts(emails: ["pat@example.org"], phones: [Phone(number: "602-555-0100", type: .cell)]), context: .agent)
+        let texted = try await service.issueCode(to: subject, channel: .sms, purpose: .passwordReset, context: .verifier)
+        let textedCode = try #require(try await Self.mail(setup).last?["code"])
+        _ = try await service.verifyCode(challenge: texted.challengeID, code: textedCode, subject: subject, purpose: .passwordReset, context: .verifier)
+        await #expect(throws: CredentialError.failedPrecondition(reason: "CODE_NOT_BY_EMAIL", message: "a password reset is granted by a code sent to the e-mail address on file")) {
+            try await service.resetPortalPassword(subject, challenge: texted.challengeID, newPassword: Self.password, context: .verifier)
         }
     }
 }

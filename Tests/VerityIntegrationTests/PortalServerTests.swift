@@ -65,11 +65,19 @@ struct PortalServerTests {
             cases: [LinkCaseMessage(county: "Orange", caseNumber: "OC-300400", primaryApplicant: true), LinkCaseMessage(county: "Kern", caseNumber: "KE-1234", primaryApplicant: true)]
         ))
         let account = "0f8fad5b-d9cb-469f-a165-70867728950e"
+        let linkCode = try await portal.issueCode(subjectId: "portal-w1", channel: .email, purpose: .accountLink)
+        _ = try await portal.verifyCode(challengeId: linkCode.challengeId, code: try await fromOutbox("code", mailer), subjectId: "portal-w1", purpose: .accountLink)
         let queued = try await portal.submitLink(SubmitLinkRequest(
-            subjectId: "portal-w1", portalAccountId: account, dateOfBirth: "1985-04-12", zipCode: "90210", county: "Orange", caseNumber: "OC300400"
+            subjectId: "portal-w1", portalAccountId: account, dateOfBirth: "1985-04-12", zipCode: "90211", county: "Orange", caseNumber: "OC300400",
+            challengeId: linkCode.challengeId
         ))
-        #expect(queued.outcome == .queued && queued.linkRequests.map(\.holds) == [[.codeNotVerified], [.codeNotVerified]])
+        #expect(queued.outcome == .queued && queued.link == nil && queued.submissionId != nil)
+        let answer = String(decoding: try JSONEncoder().encode(queued), as: UTF8.self)
+        for leak in ["ZIP", "MISMATCH", "ORANGE", "KERN", "Pat Wire"] {
+            #expect(!answer.contains(leak), "the portal is told nothing of \(leak)")
+        }
         let page = try await agent.searchLinkRequests(SearchLinkRequestsRequest(county: "kern", pageSize: 1))
+        #expect(page.linkRequests.first?.holds == [.zipCodeMismatch], "the caseworker sees which fact was wrong")
         let kern = try #require(page.linkRequests.first)
         let shown = try await agent.showLinkRequest(linkRequestId: kern.linkRequestId)
         #expect(shown.cases.map(\.caseNumberEnding) == ["400", "234"] && shown.link == nil)
@@ -85,7 +93,10 @@ struct PortalServerTests {
     @Test func badInputIsRefusedWithTheFieldItConcerns() async throws {
         let server = try await TestServer.start()
         let (agent, portal) = (client(server, role: "agent"), client(server, role: "verifier"))
-        let claim = SubmitLinkRequest(subjectId: "portal-w2", portalAccountId: "nope", dateOfBirth: "1985-04-12", zipCode: "90210", county: "Orange", caseNumber: "OC1")
+        let claim = SubmitLinkRequest(
+            subjectId: "portal-w2", portalAccountId: "nope", dateOfBirth: "1985-04-12", zipCode: "90210", county: "Orange", caseNumber: "OC1",
+            challengeId: String(repeating: "a", count: 32)
+        )
         let cases: [(String, () async throws -> Void, String, String)] = [
             ("token", { _ = try await portal.completeRegistration(token: "abc", password: "Copper Meadow 5521") }, "token", "INVALID_VALUE"),
             ("account", { _ = try await portal.submitLink(claim) }, "portalAccountId", "INVALID_VALUE"),

@@ -141,7 +141,7 @@ struct VerityctlTests {
         let setup = try await Setup(devClock: true)
         let demo = try ChildProcess(Self.binaries.appendingPathComponent("verityctl"), ["demo", "--server", "127.0.0.1:\(setup.port)", "--data-dir", setup.directory.path(".verity")])
         // verityd prints each message; the demo asks for what it carries, in this order.
-        for (index, (variable, occurrence)) in [("code", 1), ("token", 1), ("code", 2)].enumerated() {
+        for (index, (variable, occurrence)) in [("code", 1), ("token", 1), ("code", 2), ("code", 3), ("code", 4)].enumerated() {
             try await waitUntil(timeout: .seconds(60)) { demo.text.components(separatedBy: "Type the ").count > index + 1 }
             demo.send("\(try await Self.value(variable, occurrence: occurrence, from: setup.verityd))\n")
         }

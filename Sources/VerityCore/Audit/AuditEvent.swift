@@ -158,6 +158,8 @@ package enum AuditAction: String, CaseIterable, Codable, Sendable {
     /// A caseworker linked an account by processing a link request.
     case linkAccount = "LINK_ACCOUNT"
     case rejectLink = "REJECT_LINK"
+    /// A caseworker looked at a link request: the person's cases and policy flags.
+    case showLinkRequest = "SHOW_LINK_REQUEST"
     /// A caseworker unlinked an account; the person is queued to be linked again.
     case unlinkAccount = "UNLINK_ACCOUNT"
     /// The chain is keyed from this event on: written once, when a store whose trail was not

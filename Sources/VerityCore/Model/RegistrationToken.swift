@@ -29,10 +29,13 @@ package struct RegistrationToken: Equatable, Sendable {
     package var createdAt: Date
     package var expiresAt: Date
     package var usedAt: Date?
+    /// The keyed digest of the e-mail address it was sent to (as one-time codes count
+    /// destinations): a token stops working once that address is no longer on file.
+    package var destinationKey: String
 
     package init(
         id: String, subjectID: SubjectID, secretMAC: String, pepperKeyID: String, state: State = .active, createdAt: Date, expiresAt: Date,
-        usedAt: Date? = nil
+        usedAt: Date? = nil, destinationKey: String
     ) {
         self.id = id
         self.subjectID = subjectID
@@ -42,6 +45,7 @@ package struct RegistrationToken: Equatable, Sendable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.usedAt = usedAt
+        self.destinationKey = destinationKey
     }
 
     /// Uses the token, or says why it cannot be used. Only a caller who proved the secret gets

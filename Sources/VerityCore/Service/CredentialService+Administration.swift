@@ -63,7 +63,7 @@ extension CredentialService {
 
     /// Free text a caseworker gives (a reason, a name), trimmed: present, at most `maximumLength`
     /// Unicode scalars, and without characters that could forge a line or hide what it says.
-    static func keptText(_ text: String, field: String, called noun: String, maximumLength: Int, whenMissing: String) throws(CredentialError) -> String {
+    package static func keptText(_ text: String, field: String, called noun: String, maximumLength: Int, whenMissing: String) throws(CredentialError) -> String {
         let kept = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !kept.isEmpty else { throw .invalidArgument(field: field, reason: "REQUIRED", message: whenMissing) }
         guard kept.unicodeScalars.count <= maximumLength, kept.utf8.count <= 4 * maximumLength else {

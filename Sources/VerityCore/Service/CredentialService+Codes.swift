@@ -99,19 +99,23 @@ extension CredentialService {
 
     /// HMAC-SHA256 (hex) of `challenge id | purpose | code` under the code key derived from pepper key `keyID`.
     func codeMAC(_ code: String, challengeID: String, purpose: CodePurpose, keyID: String) throws -> String {
-        guard var key = keyring.derivedKey(id: keyID, for: .oneTimeCode) else { throw UnknownPepperKeyError(keyID: keyID) }
-        defer { SecureMemory.cleanse(&key) }
-        var message = Array("\(challengeID)|\(purpose.rawValue)|\(code)".utf8)
-        defer { SecureMemory.cleanse(&message) }
-        return HMACSHA256.authenticate(message, key: key).map { String(format: "%02x", $0) }.joined()
+        try keyedMAC("\(challengeID)|\(purpose.rawValue)|\(code)", use: .oneTimeCode, keyID: keyID)
     }
 
     /// The keyed digest of a destination, normalised (an address in lower case, a phone's digits).
     func destinationKey(_ destination: String, channel: CodeChannel, keyID: String) throws -> String {
-        guard var key = keyring.derivedKey(id: keyID, for: .codeDestination) else { throw UnknownPepperKeyError(keyID: keyID) }
-        defer { SecureMemory.cleanse(&key) }
         let normalised = channel == .email ? destination.lowercased() : String(destination.filter(\.isASCIIDigit))
-        return HMACSHA256.authenticate(Array("\(channel.rawValue)|\(normalised)".utf8), key: key).map { String(format: "%02x", $0) }.joined()
+        return try keyedMAC("\(channel.rawValue)|\(normalised)", use: .codeDestination, keyID: keyID)
+    }
+
+    /// HMAC-SHA256 (hex) of `message` under the key of `use` derived from pepper key `keyID`;
+    /// the message's bytes are wiped afterwards.
+    func keyedMAC(_ message: String, use: KeyUse, keyID: String) throws -> String {
+        guard var key = keyring.derivedKey(id: keyID, for: use) else { throw UnknownPepperKeyError(keyID: keyID) }
+        defer { SecureMemory.cleanse(&key) }
+        var bytes = Array(message.utf8)
+        defer { SecureMemory.cleanse(&bytes) }
+        return HMACSHA256.authenticate(bytes, key: key).map { String(format: "%02x", $0) }.joined()
     }
 
     static func destination(_ channel: CodeChannel, chosen: String?, contacts: Contacts) throws(CredentialError) -> String {

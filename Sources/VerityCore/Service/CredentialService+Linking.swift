@@ -18,7 +18,7 @@ extension CredentialService {
     /// - Returns: the number of cases on file.
     package func setLinkFacts(_ id: SubjectID, _ input: LinkFactsInput, context: CallContext) async throws -> Int {
         let keyID = keyring.currentKeyID
-        let facts = try linkFacts(from: input, keyID: keyID)
+        let facts = try linkFacts(from: input, of: id, keyID: keyID)
         let audit = draft(.setLinkFacts, "OK", subject: id, context: context, facts: [
             "cases: \(facts.cases.count)", "counties receiving requests: \(facts.queueCounties.joined(separator: ", "))",
         ])
@@ -27,30 +27,34 @@ extension CredentialService {
         return facts.cases.count
     }
 
-    /// The portal asks to link an account to the person: linked now when every fact matches, a
-    /// verified ACCOUNT_LINK code of the same person comes with it and no county policy holds it;
-    /// otherwise queued in the counties. The code, once verified, is used up either way.
-    package func submitLink(_ id: SubjectID, _ claim: LinkClaimInput, challenge challengeID: String?, context: CallContext) async throws -> LinkDecision {
+    /// The portal asks to link an account to the person, who proved who they are with a verified
+    /// ACCOUNT_LINK code: linked now when every fact matches and no county policy holds it;
+    /// otherwise queued in the counties. The code's grant is used up either way.
+    ///
+    /// The proof comes first: without it the portal learns nothing, not even whether the person
+    /// is linked. The answer never says which fact was wrong: that is for the caseworker.
+    package func submitLink(_ id: SubjectID, _ claim: LinkClaimInput, challenge challengeID: String, context: CallContext) async throws -> LinkDecision {
         let claim = try claim.canonical()
         let (time, window) = (now(), configuration.codeGrantWindow)
         let decision = try await store.modifyLinks(.submission(subject: id, portalAccountID: claim.portalAccountID, challengeID: challengeID)) { [self] ledger in
-            if challengeID != nil, ledger.challenge == nil {
+            guard var challenge = ledger.challenge else {
                 throw CredentialError.missing(field: "challengeId", message: "no ACCOUNT_LINK challenge with this id for this subject")
             }
-            let codeVerified = (try? ledger.challenge?.redeem(within: window, at: time)) != nil
+            try challenge.redeem(within: window, at: time)
+            ledger.challenge = challenge
             let situation = LinkDecision.Situation(
                 subjectID: id, facts: ledger.facts, contacts: ledger.subject.contacts,
                 linkOfSubject: ledger.links.first { $0.subjectID == id }, linkOfAccount: ledger.links.first { $0.portalAccountID == claim.portalAccountID },
-                codeVerified: codeVerified
+                pending: ledger.requests
             )
             let keyID = ledger.facts?.keyID ?? keyring.currentKeyID
             let macs = LinkClaim(
-                portalAccountID: claim.portalAccountID, dateOfBirthMAC: try linkMAC("dob|\(claim.dateOfBirth)", keyID: keyID),
-                zipCodeMAC: try linkMAC("zip|\(claim.zipCode)", keyID: keyID), county: claim.county,
-                caseNumberMAC: try linkMAC("case|\(claim.county)|\(claim.caseNumber)", keyID: keyID)
+                portalAccountID: claim.portalAccountID, dateOfBirthMAC: try linkMAC("dob|\(claim.dateOfBirth)", of: id, keyID: keyID),
+                zipCodeMAC: try linkMAC("zip|\(claim.zipCode)", of: id, keyID: keyID), county: claim.county,
+                caseNumberMAC: try linkMAC("case|\(claim.county)|\(claim.caseNumber)", of: id, keyID: keyID)
             )
             let decision = try LinkDecision.decide(macs, in: situation, at: time, newID: Self.randomID)
-            var facts = ["portal account \(claim.portalAccountID)", "code verified: \(codeVerified ? "yes" : "no")"]
+            var facts = ["portal account \(claim.portalAccountID)", "grant: challenge \(challengeID)"]
             switch decision {
             case let .link(link):
                 ledger.links.append(link)
@@ -65,12 +69,25 @@ extension CredentialService {
         return decision
     }
 
-    /// A link request, the facts of its person, and the person's link, if any.
-    package func linkRequestDetails(_ requestID: String) async throws -> (request: LinkRequest, facts: LinkFacts?, link: PortalLink?) {
-        guard let request = try await store.linkRequest(requestID) else {
-            throw CredentialError.missing(field: "linkRequestId", message: "no link request \(requestID)")
-        }
-        return (request, try await store.linkFacts(of: request.subjectID), try await store.portalLink(of: request.subjectID))
+    /// A link request, the facts of its person, the person's link, if any, and their other
+    /// pending requests (from other accounts too: the caseworker sees who else asks). Audited: it
+    /// shows a caseworker a person's cases and policy flags.
+    package func linkRequestDetails(_ requestID: String, context: CallContext) async throws -> LinkRequestDetails {
+        guard let request = try await store.linkRequest(requestID) else { throw Self.unknownLinkRequest(requestID) }
+        var others = LinkRequestQuery()
+        others.subjectID = request.subjectID
+        others.limit = 100
+        let pending = try await store.linkRequests(matching: others).filter { $0.submissionID != request.submissionID }
+        try await store.append([draft(.showLinkRequest, "OK", subject: request.subjectID, context: context, facts: ["request \(request.id)"])])
+        return LinkRequestDetails(
+            request: request, facts: try await store.linkFacts(of: request.subjectID), link: try await store.portalLink(of: request.subjectID),
+            otherPending: pending
+        )
+    }
+
+    /// A link request that names none answers alike wherever it is looked up.
+    package static func unknownLinkRequest(_ id: String) -> CredentialError {
+        .missing(field: "linkRequestId", message: "no link request \(id)")
     }
 
     /// A page of the queue, oldest first, and where the next page starts.
@@ -80,6 +97,9 @@ extension CredentialService {
         }
         var query = query
         query.county = try query.county.map { county throws(CredentialError) in try LinkText.county(county) }
+        if let from = query.requestedFrom, let to = query.requestedTo, from > to {
+            throw CredentialError.invalidArgument(field: "requestedTo", reason: "OUT_OF_RANGE", message: "requestedTo comes before requestedFrom")
+        }
         let limit = query.limit
         query.limit += 1
         let found = try await store.linkRequests(matching: query)
@@ -104,11 +124,12 @@ extension CredentialService {
                 throw CredentialError.failedPrecondition(reason: "NOT_PRIMARY_APPLICANT", message: "the person is no longer the primary applicant on a case in \(request.county)")
             }
             ledger.links.append(PortalLink(portalAccountID: request.portalAccountID, subjectID: request.subjectID, linkedAt: time, method: .manual))
-            for index in ledger.requests.indices where ledger.requests[index].status == .pending {
+            let pending = ledger.requests.indices.filter { ledger.requests[$0].status == .pending }
+            for index in pending {
                 let decision = index == 0 ? "linked" : "linked with request \(request.id) in \(request.county)"
                 try ledger.requests[index].process(at: time, decision: decision)
             }
-            let processed = ledger.requests.filter { $0.status == .processed && $0.decidedAt == time }
+            let processed = pending.map { ledger.requests[$0] }
             let audit = draft(.linkAccount, "PROCESSED", subject: request.subjectID, context: context, facts: [
                 "request \(request.id)", "portal account \(request.portalAccountID)", "requests processed: \(processed.count)",
             ])
@@ -150,7 +171,7 @@ extension CredentialService {
         }
     }
 
-    private func linkFacts(from input: LinkFactsInput, keyID: String) throws -> LinkFacts {
+    private func linkFacts(from input: LinkFactsInput, of subject: SubjectID, keyID: String) throws -> LinkFacts {
         guard (1...LinkText.maximumCases).contains(input.cases.count) else {
             throw CredentialError.invalidArgument(field: "cases", reason: "INVALID_VALUE", message: "give 1 to \(LinkText.maximumCases) cases")
         }
@@ -166,23 +187,31 @@ extension CredentialService {
                 throw CredentialError.invalidArgument(field: "cases[\(index)]", reason: "INVALID_VALUE", message: "the same county and case number are given twice")
             }
             cases.append(LinkCase(
-                county: county, caseNumberMAC: try linkMAC("case|\(county)|\(number)", keyID: keyID), caseNumberHint: String(number.suffix(3)),
+                county: county, caseNumberMAC: try linkMAC("case|\(county)|\(number)", of: subject, keyID: keyID), caseNumberHint: String(number.suffix(3)),
                 primaryApplicant: given.primaryApplicant, permanentlyOutOfHome: given.permanentlyOutOfHome, childrenServicesActive: given.childrenServicesActive
             ))
         }
         return LinkFacts(
-            registrantName: name, dateOfBirthMAC: try linkMAC("dob|\(try LinkText.dateOfBirth(input.dateOfBirth))", keyID: keyID),
-            zipCodeMAC: try linkMAC("zip|\(try LinkText.zipCode(input.zipCode))", keyID: keyID), customerPrivacyActive: input.customerPrivacyActive,
+            registrantName: name, dateOfBirthMAC: try linkMAC("dob|\(try LinkText.dateOfBirth(input.dateOfBirth))", of: subject, keyID: keyID),
+            zipCodeMAC: try linkMAC("zip|\(try LinkText.zipCode(input.zipCode))", of: subject, keyID: keyID), customerPrivacyActive: input.customerPrivacyActive,
             cases: cases, keyID: keyID
         )
     }
 
-    /// HMAC-SHA256 (hex) of a canonical fact under the link-facts key of `keyID`.
-    private func linkMAC(_ canonical: String, keyID: String) throws -> String {
-        guard var key = keyring.derivedKey(id: keyID, for: .linkFacts) else { throw UnknownPepperKeyError(keyID: keyID) }
-        defer { SecureMemory.cleanse(&key) }
-        return HMACSHA256.authenticate(Array(canonical.utf8), key: key).map { String(format: "%02x", $0) }.joined()
+    /// HMAC-SHA256 (hex) of a canonical fact of `subject`, under the link-facts key of `keyID`:
+    /// bound to the person, so that two people's equal facts do not show as equal MACs.
+    private func linkMAC(_ canonical: String, of subject: SubjectID, keyID: String) throws -> String {
+        try keyedMAC("\(subject)|\(canonical)", use: .linkFacts, keyID: keyID)
     }
+}
+
+/// What a caseworker sees of a request: the person's facts as far as they are kept, their link,
+/// and their other pending requests.
+package struct LinkRequestDetails: Sendable {
+    package var request: LinkRequest
+    package var facts: LinkFacts?
+    package var link: PortalLink?
+    package var otherPending: [LinkRequest]
 }
 
 /// The facts for linking as the case system gives them, in clear.
@@ -265,10 +294,13 @@ package enum LinkText {
         return date
     }
 
-    /// The five digits of a ZIP code, from `12345` or `12345-6789`.
+    /// The five digits of a ZIP code, from `12345`, `12345-6789` or `123456789`.
     static func zipCode(_ text: String, field: String = "zipCode") throws(CredentialError) -> String {
-        let digits = text.filter { $0 != "-" && $0 != " " }
-        guard digits.allSatisfy(\.isASCIIDigit), digits.count == 5 || digits.count == 9 else {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let parts = trimmed.split(separator: "-", omittingEmptySubsequences: false)
+        let digits = parts.joined()
+        let shaped = parts.count == 1 ? [5, 9].contains(parts[0].count) : parts.map(\.count) == [5, 4]
+        guard shaped, digits.allSatisfy(\.isASCIIDigit) else {
             throw .invalidArgument(field: field, reason: "INVALID_VALUE", message: "a ZIP code is 5 digits, or 5 and 4 (ZIP+4)")
         }
         return String(digits.prefix(5))

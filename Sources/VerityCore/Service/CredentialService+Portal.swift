@@ -16,6 +16,7 @@ extension CredentialService {
     /// e-mail address on file. A token sent before for the subject stops working.
     package func startPortalRegistration(for id: SubjectID, context: CallContext) async throws -> StartedRegistration {
         guard let subject = try await store.subject(id) else { throw CredentialError.notFound(id) }
+        guard subject.state != .blocked else { throw CredentialError.blockedSubject }
         guard let address = subject.contacts.emails.first else {
             throw CredentialError.failedPrecondition(reason: "NO_EMAIL", message: "portal registration goes by e-mail: put an e-mail address on file first")
         }
@@ -25,7 +26,7 @@ extension CredentialService {
         let keyID = keyring.currentKeyID
         let token = RegistrationToken(
             id: tokenID, subjectID: id, secretMAC: try tokenMAC(id: tokenID, secret: secret, keyID: keyID), pepperKeyID: keyID,
-            createdAt: time, expiresAt: expiresAt
+            createdAt: time, expiresAt: expiresAt, destinationKey: try destinationKey(address, channel: .email, keyID: keyID)
         )
         let content = DeliveryContent(
             destination: address, template: Self.registrationTemplate,
@@ -41,18 +42,29 @@ extension CredentialService {
 
     /// Redeems a registration token: sets the portal password (under the password policy) and
     /// records the registration. A token works once: of parallel redemptions, one succeeds.
+    ///
+    /// The token is checked before the password is hashed, so that made-up tokens cost no
+    /// hashing, and again in the transaction that uses it.
     package func completePortalRegistration(token: String, password: String, context: CallContext) async throws -> (subject: SubjectID, state: SubjectState) {
         let (tokenID, secret) = try Self.tokenParts(token)
         let details = SecurityFactors(password: password)
         try checkPolicies(details)
+        guard var preview = try await store.registrationToken(tokenID) else { throw Self.unknownToken }
+        try checkSecret(secret, of: preview)
+        try preview.redeem(at: now())
         let hashes = try await hash(details)
         let time = now()
         let redeemed = try await store.redeemRegistrationToken(tokenID) { [self] stored, subject in
-            // A wrong secret answers as an unknown token: the id alone reveals nothing.
-            let expected = try tokenMAC(id: tokenID, secret: secret, keyID: stored.pepperKeyID)
-            guard ConstantTime.equals(Array(expected.utf8), Array(stored.secretMAC.utf8)) else { throw Self.unknownToken }
+            try checkSecret(secret, of: stored)
             try stored.redeem(at: time)
-            try Self.setPassword(hashes, on: &subject, at: time)
+            guard try subject.contacts.emails.contains(where: { try destinationKey($0, channel: .email, keyID: stored.pepperKeyID) == stored.destinationKey }) else {
+                throw CredentialError.failedPrecondition(reason: "TOKEN_REPLACED", message: "the e-mail address the token was sent to is no longer on file")
+            }
+            guard subject.state != .blocked else { throw CredentialError.blockedSubject }
+            hashes.apply(to: &subject.credentials)
+            // The first secret set makes a person ACTIVE; a failure count is never cleared here.
+            if subject.state != .active { subject.state = .active }
+            subject.updatedAt = time
             let audit = [
                 draft(.completePortalRegistration, "OK", subject: subject.id, context: context),
                 draft(.setSecurityDetails, "OK", subject: subject.id, context: context, facts: ["password set"]),
@@ -64,20 +76,29 @@ extension CredentialService {
         return redeemed
     }
 
-    /// Sets a new portal password on the grant of a verified PASSWORD_RESET code of the same
-    /// subject: one change, within ``Configuration/codeGrantWindow`` of the verification.
+    /// Sets a new portal password on the grant of a PASSWORD_RESET code of the same subject, sent
+    /// by e-mail and verified: one change, within ``Configuration/codeGrantWindow`` of the
+    /// verification. The person must have a password already: a reset registers no one.
     package func resetPortalPassword(_ id: SubjectID, challenge challengeID: String, newPassword: String, context: CallContext) async throws -> SubjectState {
         let details = SecurityFactors(password: newPassword)
         try checkPolicies(details, fieldPrefix: "new")
+        let window = configuration.codeGrantWindow
+        guard var preview = try await store.codeChallenge(challengeID, subjectID: id, purpose: .passwordReset) else { throw Self.unknownResetChallenge }
+        try Self.checkResetGrant(&preview, within: window, at: now())
         let hashes = try await hash(details)
-        let (time, window) = (now(), configuration.codeGrantWindow)
+        let time = now()
         let state = try await store.redeemCode(challengeID, subjectID: id, purpose: .passwordReset) { [self] challenge, subject in
-            try challenge.redeem(within: window, at: time)
-            try Self.setPassword(hashes, on: &subject, at: time)
+            try Self.checkResetGrant(&challenge, within: window, at: time)
+            guard subject.state != .blocked else { throw CredentialError.blockedSubject }
+            guard subject.credentials.passwordHash != nil else {
+                throw CredentialError.failedPrecondition(reason: "NO_PASSWORD", message: "the person has no portal password to reset: a caseworker starts their registration")
+            }
+            hashes.apply(to: &subject.credentials)
+            subject.updatedAt = time
             let audit = draft(.resetPassword, "OK", subject: id, context: context, facts: ["password set", "grant: challenge \(challengeID)"])
             return WorkflowWrite(subject.state, audit: [audit])
         }
-        guard let state else { throw CredentialError.missing(field: "challengeId", message: "no PASSWORD_RESET challenge with this id for this subject") }
+        guard let state else { throw Self.unknownResetChallenge }
         log("portal password reset", level: .notice, subject: id, context: context)
         return state
     }
@@ -86,13 +107,20 @@ extension CredentialService {
     package static let registrationTemplate = "PORTAL_REGISTRATION"
 
     private static let unknownToken = CredentialError.missing(field: "token", message: "no registration token matches")
+    private static let unknownResetChallenge = CredentialError.missing(field: "challengeId", message: "no PASSWORD_RESET challenge with this id for this subject")
 
-    private static func setPassword(_ hashes: NewCredentialHashes, on subject: inout Subject, at time: Date) throws(CredentialError) {
-        guard subject.state != .blocked else { throw CredentialError.blockedSubject }
-        hashes.apply(to: &subject.credentials)
-        subject.state = .active
-        CheckLock.reset(&subject)
-        subject.updatedAt = time
+    /// A wrong secret answers as an unknown token: the id alone reveals nothing.
+    private func checkSecret(_ secret: String, of token: RegistrationToken) throws {
+        let expected = try tokenMAC(id: token.id, secret: secret, keyID: token.pepperKeyID)
+        guard ConstantTime.equals(Array(expected.utf8), Array(token.secretMAC.utf8)) else { throw Self.unknownToken }
+    }
+
+    /// Uses a PASSWORD_RESET code's grant: it must have gone by e-mail (procedure 001).
+    private static func checkResetGrant(_ challenge: inout CodeChallenge, within window: TimeInterval, at time: Date) throws(CredentialError) {
+        guard challenge.channel == .email else {
+            throw .failedPrecondition(reason: "CODE_NOT_BY_EMAIL", message: "a password reset is granted by a code sent to the e-mail address on file")
+        }
+        try challenge.redeem(within: window, at: time)
     }
 
     /// 256 random bits, base64url without padding: 43 characters.
@@ -113,9 +141,7 @@ extension CredentialService {
     }
 
     private func tokenMAC(id: String, secret: String, keyID: String) throws -> String {
-        guard var key = keyring.derivedKey(id: keyID, for: .portalToken) else { throw UnknownPepperKeyError(keyID: keyID) }
-        defer { SecureMemory.cleanse(&key) }
-        return HMACSHA256.authenticate(Array("\(id)|\(secret)".utf8), key: key).map { String(format: "%02x", $0) }.joined()
+        try keyedMAC("\(id)|\(secret)", use: .portalToken, keyID: keyID)
     }
 }
 

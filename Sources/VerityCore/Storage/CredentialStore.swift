@@ -121,6 +121,12 @@ package protocol CredentialStore: Sendable {
     /// the subject is replaced, and its e-mail, if not yet sent, withdrawn.
     func insertRegistrationToken(_ token: RegistrationToken, delivery: Delivery, audit: AuditDraft) async throws
 
+    /// The registration token with this id, if any.
+    func registrationToken(_ id: String) async throws -> RegistrationToken?
+
+    /// The challenge `id`, only if it is `subjectID`'s and for `purpose`.
+    func codeChallenge(_ id: String, subjectID: SubjectID, purpose: CodePurpose) async throws -> CodeChallenge?
+
     /// Reads the registration token `id` and its subject, lets `redeem` edit both, and writes back
     /// what changed with its audit events, in one transaction: of parallel redemptions, one wins.
     ///
@@ -260,8 +266,8 @@ package struct LinkLedger: Sendable {
     package var facts: LinkFacts?
     /// The links of the subject and of the portal account in scope (at most one each).
     package var links: [PortalLink]
-    /// For a request in scope: every request of its submission, the named one first. Requests
-    /// appended by the act are inserted.
+    /// For a request in scope: every request of its submission, the named one first; for a
+    /// submission: the person's pending requests. Requests appended by the act are inserted.
     package var requests: [LinkRequest]
     /// The account-link challenge of a submission, if one was named and found.
     package var challenge: CodeChallenge?
@@ -281,6 +287,7 @@ package struct LinkRequestQuery: Equatable, Sendable {
     package var statuses: Set<LinkRequest.Status> = [.pending]
     /// Part of the registrant's name, compared without case.
     package var registrantName: String?
+    package var subjectID: SubjectID?
     package var county: String?
     package var requestedFrom: Date?
     package var requestedTo: Date?

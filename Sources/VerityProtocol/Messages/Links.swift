@@ -63,21 +63,26 @@ public struct SetLinkFactsResponse: Codable, Equatable, Sendable {
     }
 }
 
-/// `Links/Submit` request: what the person typed on the portal, and their verified code.
+/// `Links/Submit` request: what the person typed on the portal, and the code that proved them.
 public struct SubmitLinkRequest: Codable, Equatable, Sendable {
+    /// The person the portal account is to be linked to.
     public var subjectId: String
     /// The portal's GUID of the account.
     public var portalAccountId: String
+    /// As typed: `YYYY-MM-DD`, `MM/DD/YYYY` or `YYYYMMDD`.
     public var dateOfBirth: String
+    /// As typed: `12345`, `12345-6789` or `123456789`.
     public var zipCode: String
+    /// As typed; compared in capitals, words separated by one space.
     public var county: String
+    /// As typed; compared on its letters and digits.
     public var caseNumber: String
-    /// The challenge of an ACCOUNT_LINK code verified with `Mfa/VerifyCode`; without it the
-    /// request goes to the counties' queues.
-    public var challengeId: String?
+    /// The challenge of an ACCOUNT_LINK code of this person, verified with `Mfa/VerifyCode`
+    /// within the last 10 minutes and not used before: the proof every submission needs.
+    public var challengeId: String
 
     public init(
-        subjectId: String, portalAccountId: String, dateOfBirth: String, zipCode: String, county: String, caseNumber: String, challengeId: String? = nil
+        subjectId: String, portalAccountId: String, dateOfBirth: String, zipCode: String, county: String, caseNumber: String, challengeId: String
     ) {
         self.subjectId = subjectId
         self.portalAccountId = portalAccountId
@@ -141,18 +146,19 @@ public struct PortalLinkMessage: Codable, Equatable, Sendable {
     }
 }
 
-/// `Links/Submit` response: linked now, or queued.
+/// `Links/Submit` response: linked now, or queued. Never which fact was wrong, nor the person's
+/// name, counties or policy flags: those are for the caseworker.
 public struct SubmitLinkResponse: Codable, Equatable, Sendable {
     public var outcome: LinkOutcomeName
     /// When `LINKED`.
     public var link: PortalLinkMessage?
-    /// When `QUEUED`: one per county.
-    public var linkRequests: [LinkRequestMessage]
+    /// When `QUEUED`: the submission the counties' requests share, for the portal to quote.
+    public var submissionId: String?
 
-    public init(outcome: LinkOutcomeName, link: PortalLinkMessage?, linkRequests: [LinkRequestMessage]) {
+    public init(outcome: LinkOutcomeName, link: PortalLinkMessage?, submissionId: String?) {
         self.outcome = outcome
         self.link = link
-        self.linkRequests = linkRequests
+        self.submissionId = submissionId
     }
 }
 
@@ -235,12 +241,18 @@ public struct ShowLinkRequestResponse: Codable, Equatable, Sendable {
     public var customerPrivacyActive: Bool
     /// The person's current link, if any.
     public var link: PortalLinkMessage?
+    /// The person's other pending requests (other submissions, other accounts), oldest first.
+    public var otherPendingRequests: [LinkRequestMessage]
 
-    public init(linkRequest: LinkRequestMessage, cases: [LinkCaseSummary], customerPrivacyActive: Bool, link: PortalLinkMessage?) {
+    public init(
+        linkRequest: LinkRequestMessage, cases: [LinkCaseSummary], customerPrivacyActive: Bool, link: PortalLinkMessage?,
+        otherPendingRequests: [LinkRequestMessage]
+    ) {
         self.linkRequest = linkRequest
         self.cases = cases
         self.customerPrivacyActive = customerPrivacyActive
         self.link = link
+        self.otherPendingRequests = otherPendingRequests
     }
 }
 

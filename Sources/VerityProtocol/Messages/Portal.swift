@@ -31,6 +31,7 @@ public struct StartRegistrationResponse: Codable, Equatable, Sendable {
 public struct CompleteRegistrationRequest: Codable, Equatable, Sendable {
     /// `ID.SECRET` as the e-mail gave it: 32 hexadecimal digits, a dot, 43 base64url characters.
     public var token: String
+    /// The portal password the person chose; the password policy applies.
     public var password: String
 
     public init(token: String, password: String) {

@@ -32,7 +32,7 @@ struct LinksService: RegistrableService {
         }
         router.register(.submitLink) { (request: SubmitLinkRequest, call) in
             let id = try SubjectID(request.subjectId)
-            try request.challengeId.map { challenge throws(RPCError) in try WireMapping.checkID(challenge, field: "challengeId") }
+            try WireMapping.checkID(request.challengeId, field: "challengeId")
             let claim = LinkClaimInput(
                 portalAccountID: request.portalAccountId, dateOfBirth: request.dateOfBirth, zipCode: request.zipCode, county: request.county,
                 caseNumber: request.caseNumber
@@ -40,9 +40,9 @@ struct LinksService: RegistrableService {
             return {
                 switch try await service.submitLink(id, claim, challenge: request.challengeId, context: call.context) {
                 case let .link(link):
-                    return SubmitLinkResponse(outcome: .linked, link: Self.message(for: link), linkRequests: [])
+                    return SubmitLinkResponse(outcome: .linked, link: Self.message(for: link), submissionId: nil)
                 case let .queue(requests):
-                    return SubmitLinkResponse(outcome: .queued, link: nil, linkRequests: requests.map(Self.message(for:)))
+                    return SubmitLinkResponse(outcome: .queued, link: nil, submissionId: requests.first?.submissionID)
                 }
             }
         }
@@ -53,10 +53,10 @@ struct LinksService: RegistrableService {
                 return try Self.page(page.requests, next: page.next, maximumFrameBytes: call.maximumFrameBytes)
             }
         }
-        router.register(.showLinkRequest) { (request: ShowLinkRequestRequest, _) in
+        router.register(.showLinkRequest) { (request: ShowLinkRequestRequest, call) in
             try WireMapping.checkID(request.linkRequestId, field: "linkRequestId")
             return {
-                let details = try await service.linkRequestDetails(request.linkRequestId)
+                let details = try await service.linkRequestDetails(request.linkRequestId, context: call.context)
                 return ShowLinkRequestResponse(
                     linkRequest: Self.message(for: details.request),
                     cases: (details.facts?.cases ?? []).map {
@@ -65,7 +65,8 @@ struct LinksService: RegistrableService {
                             permanentlyOutOfHome: $0.permanentlyOutOfHome, childrenServicesActive: $0.childrenServicesActive
                         )
                     },
-                    customerPrivacyActive: details.facts?.customerPrivacyActive ?? false, link: details.link.map(Self.message(for:))
+                    customerPrivacyActive: details.facts?.customerPrivacyActive ?? false, link: details.link.map(Self.message(for:)),
+                    otherPendingRequests: details.otherPending.map(Self.message(for:))
                 )
             }
         }
@@ -108,8 +109,12 @@ struct LinksService: RegistrableService {
                 query.statuses.insert(try WireMapping.enumValue(LinkRequest.Status.self, status, field: "statuses[\(index)]"))
             }
         }
-        if let name = request.registrantName?.trimmingCharacters(in: .whitespaces), !name.isEmpty { query.registrantName = name }
-        query.county = request.county
+        if let name = request.registrantName?.trimmingCharacters(in: .whitespaces), !name.isEmpty {
+            query.registrantName = try CredentialService.keptText(
+                name, field: "registrantName", called: "registrantName", maximumLength: 200, whenMissing: "name part of the registrant's name"
+            )
+        }
+        if let county = request.county?.trimmingCharacters(in: .whitespaces), !county.isEmpty { query.county = county }
         query.requestedFrom = try request.requestedFrom.map { try Self.time($0, field: "requestedFrom") }
         query.requestedTo = try request.requestedTo.map { try Self.time($0, field: "requestedTo") }
         query.limit = request.pageSize ?? 25

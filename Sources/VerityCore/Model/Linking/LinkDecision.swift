@@ -34,25 +34,24 @@ package enum LinkDecision: Equatable, Sendable {
     /// A request in the queue of each county where the person is the primary applicant.
     case queue([LinkRequest])
 
-    /// The state of a submission, everything the rules look at.
+    /// The state of a submission, everything the rules look at. The person proved who they are
+    /// with a verified code before any of it is looked at.
     package struct Situation: Sendable {
         package var subjectID: SubjectID
         package var facts: LinkFacts?
         package var contacts: Contacts
         package var linkOfSubject: PortalLink?
         package var linkOfAccount: PortalLink?
-        /// A one-time code for account linking, sent to a contact on file, was verified and not used before.
-        package var codeVerified: Bool
+        /// The person's requests still pending, from any account.
+        package var pending: [LinkRequest]
 
-        package init(
-            subjectID: SubjectID, facts: LinkFacts?, contacts: Contacts, linkOfSubject: PortalLink?, linkOfAccount: PortalLink?, codeVerified: Bool
-        ) {
+        package init(subjectID: SubjectID, facts: LinkFacts?, contacts: Contacts, linkOfSubject: PortalLink?, linkOfAccount: PortalLink?, pending: [LinkRequest]) {
             self.subjectID = subjectID
             self.facts = facts
             self.contacts = contacts
             self.linkOfSubject = linkOfSubject
             self.linkOfAccount = linkOfAccount
-            self.codeVerified = codeVerified
+            self.pending = pending
         }
     }
 
@@ -65,15 +64,17 @@ package enum LinkDecision: Equatable, Sendable {
         guard situation.contacts.canReceiveCodes else {
             throw .failedPrecondition(reason: "NO_VERIFIABLE_CONTACT", message: "the person has no e-mail address and no phone that takes texts on file, so cannot prove who they are; the county adds one first")
         }
-        let claimedCase = facts.cases.first { $0.county == claim.county && $0.caseNumberMAC == claim.caseNumberMAC }
-        if let claimedCase, !claimedCase.primaryApplicant {
-            throw notPrimary
+        // One submission at a time per account: a second would only queue the same person again.
+        guard !situation.pending.contains(where: { $0.portalAccountID == claim.portalAccountID }) else {
+            throw .failedPrecondition(reason: "REQUEST_PENDING", message: "a request to link this account is already waiting for the county")
         }
+        // A case typed that is the person's but not one where they are the primary applicant is a
+        // mismatch like any other: a caseworker sees it, the portal learns nothing from it.
+        let claimedCase = facts.cases.first { $0.county == claim.county && $0.caseNumberMAC == claim.caseNumberMAC && $0.receivesRequests }
         var holds: [LinkRequest.Hold] = []
         if claim.dateOfBirthMAC != facts.dateOfBirthMAC { holds.append(.dateOfBirthMismatch) }
         if claim.zipCodeMAC != facts.zipCodeMAC { holds.append(.zipCodeMismatch) }
-        if claimedCase?.receivesRequests != true { holds.append(.caseMismatch) }
-        if !situation.codeVerified { holds.append(.codeNotVerified) }
+        if claimedCase == nil { holds.append(.caseMismatch) }
         holds += facts.policyHolds
         guard !holds.isEmpty else {
             return .link(PortalLink(portalAccountID: claim.portalAccountID, subjectID: situation.subjectID, linkedAt: now, method: .automatic))

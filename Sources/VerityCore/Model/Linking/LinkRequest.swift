@@ -33,10 +33,9 @@ package struct LinkRequest: Equatable, Sendable {
     package enum Hold: String, CaseIterable, Codable, Sendable {
         case dateOfBirthMismatch = "DATE_OF_BIRTH_MISMATCH"
         case zipCodeMismatch = "ZIP_CODE_MISMATCH"
-        /// The county and case number given match no case where the person is the primary applicant.
+        /// The county and case number given match no case where the person is the primary
+        /// applicant and not permanently out of the home.
         case caseMismatch = "CASE_MISMATCH"
-        /// No verified one-time code for account linking came with the request.
-        case codeNotVerified = "CODE_NOT_VERIFIED"
         /// An associated case has an active Children Services program.
         case childrenServices = "CHILDREN_SERVICES"
         /// The person has an active customer privacy record.
