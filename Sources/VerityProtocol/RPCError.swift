@@ -12,10 +12,16 @@
 /// Messages and details never hold a secret. Errors of any other type leave the server as
 /// `UNKNOWN` with an empty message, so nothing internal leaks.
 public struct RPCError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The status; never OK.
     public var code: StatusCode
+    /// For a person: plain English, never a secret. Its wording may change, so programs switch on
+    /// `code` and `details` instead.
     public var message: String
+    /// For machines, such as `{"field": "pin", "reason": "ALL_ZEROES"}`; empty when there are
+    /// none, and then absent on the wire.
     public var details: [String: JSONValue]
 
+    /// Creates an error; `code` must not be OK.
     public init(_ code: StatusCode, _ message: String, details: [String: JSONValue] = [:]) {
         precondition(code != .ok, "an RPCError is never OK")
         self.code = code
@@ -28,14 +34,17 @@ public struct RPCError: Error, Equatable, Sendable, CustomStringConvertible {
         RPCError(.invalidArgument, message, details: ["field": .string(field), "reason": .string(reason)])
     }
 
+    /// The code's name and the message, such as `NOT_FOUND: no subject case-1`.
     public var description: String { "\(code.name): \(message)" }
 }
 
 /// Domain errors that know which status they travel as.
 public protocol RPCErrorConvertible: Error {
+    /// The status, message and details this error is answered with.
     var rpcError: RPCError { get }
 }
 
 extension RPCError: RPCErrorConvertible {
+    /// The error itself.
     public var rpcError: RPCError { self }
 }

@@ -24,6 +24,7 @@ public enum Role: String, CaseIterable, Sendable {
 ///
 /// Deny by default: a method not listed for a role is refused, and `admin` may call everything.
 public enum RoleTable {
+    /// Whether a caller of `role` may call `method`; a refusal is PERMISSION_DENIED, and audited.
     public static func allows(_ role: Role, _ method: Method) -> Bool {
         role == .admin || allowed[method, default: []].contains(role)
     }

@@ -18,9 +18,17 @@ public struct RequestEnvelope: Equatable, Sendable {
     /// The largest id a client may use: 2^53 - 1, so that every JSON library reads it exactly.
     public static let maximumID: Int64 = (1 << 53) - 1
 
+    /// The client's id for the request, 1 to 2^53-1, unique among its requests in flight on the
+    /// connection; the response carries it back.
     public var id: Int64
+    /// The method path, such as `verity.v1.Credentials/Verify`; not yet checked against
+    /// ``Method`` (an unknown one is answered UNIMPLEMENTED).
     public var method: String
+    /// The deadline in milliseconds, counted from when the whole frame was read; positive.
+    /// Absent: the server's default.
     public var timeoutMs: Int64?
+    /// Call metadata, such as `actor` (the person the system acts for) and `requestId`; keys of
+    /// 1 to 64 ASCII letters, digits or '-'. Empty when absent.
     public var metadata: [String: String]
     /// The frame's body, from which ``decodeMessage(as:)`` reads the message.
     private let body: Data
@@ -86,7 +94,9 @@ public struct RequestEnvelope: Equatable, Sendable {
 
 /// A request whose envelope has an id but is otherwise wrong: it is answered, and the connection stays open.
 public struct RejectedRequest: Error, Sendable {
+    /// The request's id, under which the error is answered.
     public var id: Int64
+    /// What is wrong with the envelope: the first fault in the order of `proto-spec/errors.md`.
     public var error: RPCError
 }
 

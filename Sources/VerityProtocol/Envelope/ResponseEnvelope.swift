@@ -11,15 +11,23 @@ import NIOCore
 
 /// One response: the request's id, a final status, and the method's message when OK.
 public struct ResponseEnvelope<Message: Encodable & Sendable>: Encodable, Sendable {
+    /// The call's final status, as the envelope's `status` member.
     public struct StatusBody: Codable, Equatable, Sendable {
+        /// The ``StatusCode`` number, a JSON number; 0 for OK.
         public var code: Int
+        /// The code's name, such as `PERMISSION_DENIED`.
         public var name: String
+        /// For a person; never a secret. Absent with OK.
         public var message: String?
+        /// For machines, such as `{"field": "pin", "reason": "ALL_ZEROES"}`; absent when none.
         public var details: [String: JSONValue]?
     }
 
+    /// The id of the request answered, or 0 for a connection-level error frame.
     public var id: Int64
+    /// The outcome of the call.
     public var status: StatusBody
+    /// The method's response message: present exactly when the status is OK.
     public var message: Message?
 
     /// An OK response carrying `message`.
@@ -49,6 +57,7 @@ extension ResponseEnvelope where Message == EmptyMessage {
 
 /// The message of methods that return nothing: `{}` on the wire.
 public struct EmptyMessage: Codable, Equatable, Sendable {
+    /// Creates the empty message.
     public init() {}
 }
 

@@ -11,12 +11,16 @@
 
 /// `ChangeRequests/Raise` request.
 public struct RaiseChangeRequestRequest: Codable, Equatable, Sendable {
+    /// Required: the subject whose details are to change.
     public var subjectId: String
+    /// Required: how the change was reported: `PHONE`, `LETTER` or `SELF_SERVICE`.
     public var source: ChangeRequestSourceName
+    /// Required: why: `BLOCKED_AFTER_FAILED_CHECKS` or `CLIENT_REQUEST`.
     public var reason: ChangeRequestReasonName
     /// The person who reported the change: their name and role on the case.
     public var reportedBy: String
 
+    /// Creates a request; see the properties.
     public init(subjectId: String, source: ChangeRequestSourceName, reason: ChangeRequestReasonName, reportedBy: String) {
         self.subjectId = subjectId
         self.source = source
@@ -30,28 +34,38 @@ public struct RaiseChangeRequestRequest: Codable, Equatable, Sendable {
 public struct ChangeRequestMessage: Codable, Equatable, Sendable {
     /// 32 lower-case hexadecimal digits.
     public var changeRequestId: String
+    /// The subject whose details are to change.
     public var subjectId: String
+    /// How the change was reported.
     public var source: ChangeRequestSourceName
+    /// Why the details are to change.
     public var reason: ChangeRequestReasonName
+    /// As given to `Raise`, trimmed.
     public var reportedBy: String
+    /// `OPEN`, `IN_PROGRESS` and `WAITING` are active; the others are final and never change.
     public var status: ChangeRequestStatusName
     /// When the next step is due; absent once the request has ended.
     public var dueAt: String?
     /// Whether `dueAt` has passed while the request still waits for someone.
     public var overdue: Bool
+    /// When it was raised.
     public var createdAt: String
+    /// When it last changed.
     public var updatedAt: String
     /// When letter CMSL9800, the form, went out.
     public var formSentAt: String?
     /// When letter CMSL9801, the reminder, went out.
     public var reminderSentAt: String?
+    /// When a caseworker recorded the form's return (`ReceiveForm`).
     public var formReceivedAt: String?
+    /// When it ended (`ACCEPTED`, `DECLINED` or `CLOSED`).
     public var closedAt: String?
     /// Why it was declined or closed.
     public var resolutionReason: String?
     /// How an accepted change was confirmed.
     public var confirmation: ConfirmationName?
 
+    /// Creates a change request; see the properties.
     public init(
         changeRequestId: String, subjectId: String, source: ChangeRequestSourceName, reason: ChangeRequestReasonName, reportedBy: String,
         status: ChangeRequestStatusName, dueAt: String?, overdue: Bool, createdAt: String, updatedAt: String, formSentAt: String?,
@@ -81,8 +95,10 @@ public typealias RaiseChangeRequestResponse = ChangeRequestMessage
 
 /// `ChangeRequests/Get` request.
 public struct GetChangeRequestRequest: Codable, Equatable, Sendable {
+    /// Required: 32 lower-case hexadecimal digits.
     public var changeRequestId: String
 
+    /// Creates a request; see the properties.
     public init(changeRequestId: String) {
         self.changeRequestId = changeRequestId
     }
@@ -90,9 +106,12 @@ public struct GetChangeRequestRequest: Codable, Equatable, Sendable {
 
 /// `ChangeRequests/ReceiveForm` request: the request, and the subject it must be for.
 public struct ReceiveFormRequest: Codable, Equatable, Sendable {
+    /// Required: the id `Raise` answered, 32 lower-case hexadecimal digits.
     public var changeRequestId: String
+    /// Required: the subject the request is for; a request of another subject is NOT_FOUND.
     public var subjectId: String
 
+    /// Creates a request; see the properties.
     public init(changeRequestId: String, subjectId: String) {
         self.changeRequestId = changeRequestId
         self.subjectId = subjectId
@@ -101,14 +120,20 @@ public struct ReceiveFormRequest: Codable, Equatable, Sendable {
 
 /// `ChangeRequests/Accept` request: the new details, one or both.
 public struct AcceptChangeRequestRequest: Codable, Equatable, Sendable {
+    /// Required: the request to accept, `OPEN` or `IN_PROGRESS`.
     public var changeRequestId: String
+    /// Required: the subject the request is for, as in ``ReceiveFormRequest``.
     public var subjectId: String
+    /// The new PIN, under the rules of `SetSecurityDetails`. At least one of `newPin` and
+    /// `newPassword` is required; a factor not given stays as it is.
     public var newPin: String?
+    /// The new password, under the rules of `SetSecurityDetails`.
     public var newPassword: String?
     /// The person agreed to a text: confirm by SMS to a phone that takes texts, when one is on
     /// file; otherwise by letter CMSL9802.
     public var confirmBySms: Bool?
 
+    /// Creates a request; see the properties.
     public init(changeRequestId: String, subjectId: String, newPin: String? = nil, newPassword: String? = nil, confirmBySms: Bool? = nil) {
         self.changeRequestId = changeRequestId
         self.subjectId = subjectId
@@ -120,10 +145,12 @@ public struct AcceptChangeRequestRequest: Codable, Equatable, Sendable {
 
 /// `ChangeRequests/Accept` response.
 public struct AcceptChangeRequestResponse: Codable, Equatable, Sendable {
+    /// The request, now `ACCEPTED`, with its confirmation.
     public var changeRequest: ChangeRequestMessage
     /// The subject's state now: `ACTIVE`.
     public var state: SubjectStateName
 
+    /// Creates a response; see the properties.
     public init(changeRequest: ChangeRequestMessage, state: SubjectStateName) {
         self.changeRequest = changeRequest
         self.state = state
@@ -132,11 +159,14 @@ public struct AcceptChangeRequestResponse: Codable, Equatable, Sendable {
 
 /// `ChangeRequests/Decline` and `ChangeRequests/Close` request.
 public struct EndChangeRequestRequest: Codable, Equatable, Sendable {
+    /// Required: the request to end, `OPEN`, `IN_PROGRESS` or `WAITING`.
     public var changeRequestId: String
+    /// Required: the subject the request is for, as in ``ReceiveFormRequest``.
     public var subjectId: String
     /// Why, for the audit trail and the request.
     public var reason: String
 
+    /// Creates a request; see the properties.
     public init(changeRequestId: String, subjectId: String, reason: String) {
         self.changeRequestId = changeRequestId
         self.subjectId = subjectId
@@ -153,6 +183,7 @@ public typealias CloseChangeRequestRequest = EndChangeRequestRequest
 public struct ListChangeRequestsRequest: Codable, Equatable, Sendable {
     /// Any of these statuses; every status when absent or empty.
     public var statuses: [ChangeRequestStatusName]?
+    /// Only this subject's requests; an id that names no subject gives an empty list.
     public var subjectId: String?
     /// Only requests due at or before this time (RFC 3339).
     public var dueBefore: String?
@@ -163,6 +194,7 @@ public struct ListChangeRequestsRequest: Codable, Equatable, Sendable {
     /// `nextPageToken` of the previous page.
     public var pageToken: String?
 
+    /// Creates a request; see the properties.
     public init(
         statuses: [ChangeRequestStatusName]? = nil, subjectId: String? = nil, dueBefore: String? = nil, overdue: Bool? = nil,
         pageSize: Int? = nil, pageToken: String? = nil
@@ -178,10 +210,13 @@ public struct ListChangeRequestsRequest: Codable, Equatable, Sendable {
 
 /// `ChangeRequests/List` response, oldest first.
 public struct ListChangeRequestsResponse: Codable, Equatable, Sendable {
+    /// Oldest first, by `createdAt` then id; fewer than `pageSize` at the end, or when more would
+    /// not fit in one frame.
     public var changeRequests: [ChangeRequestMessage]
     /// Present when more requests match: pass it as `pageToken`.
     public var nextPageToken: String?
 
+    /// Creates a response; see the properties.
     public init(changeRequests: [ChangeRequestMessage], nextPageToken: String?) {
         self.changeRequests = changeRequests
         self.nextPageToken = nextPageToken
@@ -193,6 +228,7 @@ public struct AdvanceClockRequest: Codable, Equatable, Sendable {
     /// 1 to 31,536,000 (a year).
     public var seconds: Int
 
+    /// Creates a request; see the properties.
     public init(seconds: Int) {
         self.seconds = seconds
     }
@@ -205,6 +241,7 @@ public struct AdvanceClockResponse: Codable, Equatable, Sendable {
     /// The timed steps that fell due and were taken.
     public var stepsTaken: Int
 
+    /// Creates a response; see the properties.
     public init(now: String, stepsTaken: Int) {
         self.now = now
         self.stepsTaken = stepsTaken
