@@ -40,7 +40,7 @@ public struct SetLinkFactsRequest: Codable, Equatable, Sendable {
     public var registrantName: String
     /// `YYYY-MM-DD`, `MM/DD/YYYY` or `YYYYMMDD`.
     public var dateOfBirth: String
-    /// `12345` or `12345-6789`.
+    /// `12345`, `12345-6789` or `123456789`.
     public var zipCode: String
     /// An active customer privacy record.
     public var customerPrivacyActive: Bool?
