@@ -175,7 +175,8 @@ package final class SQLiteCredentialStore: CredentialStore {
                 SELECT pepper_key_id, 'one-time code', count(*) FROM code_challenge WHERE state = 'ACTIVE' GROUP BY 1
                 UNION ALL SELECT pepper_key_id, 'outbox delivery', count(*) FROM outbox WHERE state = 'PENDING' GROUP BY 1
                 UNION ALL SELECT key_id, 'audit event', count(*) FROM audit_event WHERE key_id IS NOT NULL GROUP BY 1
-                UNION ALL SELECT pepper_key_id, 'registration token', count(*) FROM registration_token WHERE state = 'ACTIVE' GROUP BY 1
+                UNION ALL SELECT pepper_key_id, 'registration token', count(*) FROM registration_token
+                    WHERE state = 'ACTIVE' AND expires_at_ms > CAST(strftime('%s', 'now') AS INTEGER) * 1000 GROUP BY 1
                 UNION ALL SELECT json_extract(facts, '$.keyID'), 'link facts', count(*) FROM link_facts GROUP BY 1
                 """)
             for row in others { inventory.add(keyID: row[0], item: row[1], count: row[2]) }

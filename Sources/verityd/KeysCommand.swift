@@ -52,7 +52,7 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct Inventory: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Count the stored hashes, codes, deliveries and audit events per pepper key and KDF parameters; exits 1 when the keyring lacks a key they need."
+            abstract: "Count the stored hashes, codes, deliveries, audit events, registration tokens and link facts per pepper key and KDF parameters; exits 1 when the keyring lacks a key they need."
         )
 
         @ParentCommand var verityd: Verityd

@@ -43,6 +43,7 @@ struct LinkingTests {
             .init(county: "Kern", caseNumber: "KE700800", primaryApplicant: false),
         ])
         #expect(try await setup.service.setLinkFacts(subject, facts, context: .agent) == 4)
+        #expect(try await setup.service.keyInventory().counts.keys.contains { $0.item == "link facts" })
         return subject
     }
 
@@ -146,7 +147,7 @@ struct LinkingTests {
             .init(county: "Kern", caseNumber: "KE700800", primaryApplicant: false),
         ]), context: .agent)
         let secondaryChallenge = try await Self.verifiedChallenge(secondary, in: setup)
-        await #expect(throws: CredentialError.failedPrecondition(reason: "NOT_PRIMARY_APPLICANT", message: "the person is not the primary applicant on this case")) {
+        await #expect(throws: CredentialError.failedPrecondition(reason: "NOT_PRIMARY_APPLICANT", message: "the person is not the primary applicant on any case whose county takes link requests")) {
             try await service.submitLink(secondary, Self.claim(county: "Kern", caseNumber: "KE700800"), challenge: secondaryChallenge, context: .verifier)
         }
         let challenge = try await Self.verifiedChallenge(subject, in: setup)

@@ -54,6 +54,8 @@ struct PortalTests {
         #expect(started.maskedDestination == "p***@example.org")
         let token = try #require(try await Self.mail(setup).only?["token"])
         #expect(token.count == 32 + 1 + 43)
+        let usages = try await service.keyInventory().counts.keys.map(\.item)
+        #expect(usages.contains("registration token"), "a key that seals a usable token is one the keyring must keep")
 
         let completed = try await service.completePortalRegistration(token: token, password: Self.password, context: .verifier)
         #expect(completed.subject == subject && completed.state == .active)

@@ -158,6 +158,8 @@ package enum AuditAction: String, CaseIterable, Codable, Sendable {
     /// A caseworker linked an account by processing a link request.
     case linkAccount = "LINK_ACCOUNT"
     case rejectLink = "REJECT_LINK"
+    /// A caseworker searched the counties' queues.
+    case searchLinkRequests = "SEARCH_LINK_REQUESTS"
     /// A caseworker looked at a link request: the person's cases and policy flags.
     case showLinkRequest = "SHOW_LINK_REQUEST"
     /// A caseworker unlinked an account; the person is queued to be linked again.

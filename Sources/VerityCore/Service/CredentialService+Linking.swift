@@ -90,8 +90,9 @@ extension CredentialService {
         .missing(field: "linkRequestId", message: "no link request \(id)")
     }
 
-    /// A page of the queue, oldest first, and where the next page starts.
-    package func linkRequests(matching query: LinkRequestQuery) async throws -> (requests: [LinkRequest], next: PageCursor?) {
+    /// A page of the queue, oldest first, and where the next page starts; audited when a
+    /// caseworker's call names the caseworker (`context`).
+    package func linkRequests(matching query: LinkRequestQuery, context: CallContext? = nil) async throws -> (requests: [LinkRequest], next: PageCursor?) {
         guard (1...100).contains(query.limit) else {
             throw CredentialError.invalidArgument(field: "pageSize", reason: "OUT_OF_RANGE", message: "pageSize is 1 to 100")
         }
@@ -104,6 +105,10 @@ extension CredentialService {
         query.limit += 1
         let found = try await store.linkRequests(matching: query)
         let page = Array(found.prefix(limit))
+        if let context {
+            let facts = ["results: \(page.count)"] + (query.county.map { ["county: \($0)"] } ?? [])
+            try await store.append([draft(.searchLinkRequests, "OK", subject: nil, context: context, facts: facts)])
+        }
         return (page, found.count > limit ? page.last.map { PageCursor(time: $0.requestedAt, id: $0.id) } : nil)
     }
 

@@ -52,15 +52,13 @@ extension CredentialService {
         guard var preview = try await store.registrationToken(tokenID) else { throw Self.unknownToken }
         try checkSecret(secret, of: preview)
         try preview.redeem(at: now())
+        if let person = try await store.subject(preview.subjectID) { try checkRegistrable(person, with: preview) }
         let hashes = try await hash(details)
         let time = now()
         let redeemed = try await store.redeemRegistrationToken(tokenID) { [self] stored, subject in
             try checkSecret(secret, of: stored)
             try stored.redeem(at: time)
-            guard try subject.contacts.emails.contains(where: { try destinationKey($0, channel: .email, keyID: stored.pepperKeyID) == stored.destinationKey }) else {
-                throw CredentialError.failedPrecondition(reason: "TOKEN_REPLACED", message: "the e-mail address the token was sent to is no longer on file")
-            }
-            guard subject.state != .blocked else { throw CredentialError.blockedSubject }
+            try checkRegistrable(subject, with: stored)
             hashes.apply(to: &subject.credentials)
             // The first secret set makes a person ACTIVE; a failure count is never cleared here.
             if subject.state != .active { subject.state = .active }
@@ -85,14 +83,12 @@ extension CredentialService {
         let window = configuration.codeGrantWindow
         guard var preview = try await store.codeChallenge(challengeID, subjectID: id, purpose: .passwordReset) else { throw Self.unknownResetChallenge }
         try Self.checkResetGrant(&preview, within: window, at: now())
+        if let person = try await store.subject(id) { try Self.checkResettable(person) }
         let hashes = try await hash(details)
         let time = now()
         let state = try await store.redeemCode(challengeID, subjectID: id, purpose: .passwordReset) { [self] challenge, subject in
             try Self.checkResetGrant(&challenge, within: window, at: time)
-            guard subject.state != .blocked else { throw CredentialError.blockedSubject }
-            guard subject.credentials.passwordHash != nil else {
-                throw CredentialError.failedPrecondition(reason: "NO_PASSWORD", message: "the person has no portal password to reset: a caseworker starts their registration")
-            }
+            try Self.checkResettable(subject)
             hashes.apply(to: &subject.credentials)
             subject.updatedAt = time
             let audit = draft(.resetPassword, "OK", subject: id, context: context, facts: ["password set", "grant: challenge \(challengeID)"])
@@ -113,6 +109,23 @@ extension CredentialService {
     private func checkSecret(_ secret: String, of token: RegistrationToken) throws {
         let expected = try tokenMAC(id: token.id, secret: secret, keyID: token.pepperKeyID)
         guard ConstantTime.equals(Array(expected.utf8), Array(token.secretMAC.utf8)) else { throw Self.unknownToken }
+    }
+
+    /// A token is redeemed only for a person not blocked, while the address it went to is on file.
+    /// Checked before hashing and again in the transaction: a refused token costs no hashing.
+    private func checkRegistrable(_ person: Subject, with token: RegistrationToken) throws {
+        guard try person.contacts.emails.contains(where: { try destinationKey($0, channel: .email, keyID: token.pepperKeyID) == token.destinationKey }) else {
+            throw CredentialError.failedPrecondition(reason: "TOKEN_REPLACED", message: "the e-mail address the token was sent to is no longer on file")
+        }
+        guard person.state != .blocked else { throw CredentialError.blockedSubject }
+    }
+
+    /// A reset is for a person not blocked who has a password to reset.
+    private static func checkResettable(_ person: Subject) throws(CredentialError) {
+        guard person.state != .blocked else { throw CredentialError.blockedSubject }
+        guard person.credentials.passwordHash != nil else {
+            throw .failedPrecondition(reason: "NO_PASSWORD", message: "the person has no portal password to reset: a caseworker starts their registration")
+        }
     }
 
     /// Uses a PASSWORD_RESET code's grant: it must have gone by e-mail (procedure 001).

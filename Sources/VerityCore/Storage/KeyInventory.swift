@@ -9,7 +9,8 @@
 import VerityCrypto
 
 /// Which pepper keys the stored data depends on, and for what: the secret hashes with their KDF
-/// parameters, the one-time codes, the outbox and the audit chain.
+/// parameters, the one-time codes, the outbox, the audit chain, the registration tokens still
+/// usable and the link facts.
 ///
 /// A service whose keyring lacks one of these keys would count every check against such a
 /// hash as a failure and could not verify its own trail: it must not start.

@@ -49,7 +49,7 @@ struct LinksService: RegistrableService {
         router.register(.searchLinkRequests) { (request: SearchLinkRequestsRequest, call) in
             let query = try Self.query(request)
             return {
-                let page = try await service.linkRequests(matching: query)
+                let page = try await service.linkRequests(matching: query, context: call.context)
                 return try Self.page(page.requests, next: page.next, maximumFrameBytes: call.maximumFrameBytes)
             }
         }

@@ -115,7 +115,7 @@ package enum LinkDecision: Equatable, Sendable {
     }
 
     private static let notPrimary = CredentialError.failedPrecondition(
-        reason: "NOT_PRIMARY_APPLICANT", message: "the person is not the primary applicant on this case"
+        reason: "NOT_PRIMARY_APPLICANT", message: "the person is not the primary applicant on any case whose county takes link requests"
     )
 }
 
