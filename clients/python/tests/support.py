@@ -222,6 +222,14 @@ class VerityServer:
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
+    def close(self) -> None:
+        """Stops a running server (checking that it exits 0), then :meth:`cleanup` in any case."""
+        try:
+            if self.running:
+                self.stop()
+        finally:
+            self.cleanup()
+
     # -- metrics ---------------------------------------------------------------------------
 
     def metric(self, name: str) -> Optional[float]:

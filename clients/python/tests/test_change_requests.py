@@ -10,21 +10,18 @@ its own.
 
 from __future__ import annotations
 
-import re
 import unittest
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Dict, List, Optional
+from typing import List, Optional
 
-import support
-from support import VerityServer, wait_until
+import harness
+from harness import ADMIN, AGENT, HEX32, NEW_PIN, PIN, TIMESTAMP, WRONG_PIN, RecordingClient, answer
 
-import verity_client
 from verity_client import (
     ChangeRequestReason,
     ChangeRequestSource,
     ChangeRequestStatus,
-    Client,
     Delivery,
     FailedPrecondition,
     InvalidArgument,
@@ -36,17 +33,6 @@ from verity_client import (
     parse_timestamp,
 )
 
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
-
-#: The metadata actor of caseworker and administrator calls; every act on a change request
-#: (and AdvanceClock) requires one.
-AGENT = "agent:4711"
-ADMIN = "admin:7"
-
-#: PINs the PIN policy accepts (test_client uses them too).
-PIN, NEW_PIN, WRONG_PIN = "4829157", "5937261", "6048213"
-
 #: What the scheduler records when nobody answered the form and the reminder.
 NO_RESPONSE = "no response to CMSL9800 and the CMSL9801 reminder"
 WEEK = timedelta(days=7)
@@ -55,7 +41,7 @@ DAY_SECONDS = 24 * 3600
 
 def sid(label: str) -> str:
     """A subject id no other test uses."""
-    return f"py-cr-{label}-{uuid.uuid4().hex[:10]}"
+    return harness.unique_id("py-cr", label)
 
 
 def address_for(subject_id: str) -> PostalAddress:
@@ -66,27 +52,6 @@ def address_for(subject_id: str) -> PostalAddress:
 
 # =============================================================================================
 # Request messages without a server
-
-
-def _answer(message: Optional[dict] = None) -> dict:
-    return {"id": 1, "status": {"code": 0, "name": "OK"}, "message": message if message is not None else {}}
-
-
-class RecordingClient(Client):
-    """A Client that connects nowhere: it records each request envelope and answers from a list."""
-
-    def __init__(self, *answers: dict) -> None:
-        super().__init__(cert="unused.pem", key="unused-key.pem", ca="unused-ca.pem")
-        self.sent: List[dict] = []
-        self.answers = list(answers)
-
-    @staticmethod
-    def _make_context(cert: str, key: str, ca: str):  # type: ignore[override]
-        return None
-
-    def call_raw(self, envelope):  # type: ignore[override]
-        self.sent.append(dict(envelope))
-        return self.answers.pop(0) if self.answers else _answer()
 
 
 RID = "0123456789abcdef0123456789abcdef"
@@ -141,9 +106,9 @@ class ChangeRequestMessageTests(unittest.TestCase):
 
     def test_iter_change_requests_follows_the_page_tokens(self) -> None:
         pages = [
-            _answer({"changeRequests": [{"changeRequestId": "a"}], "nextPageToken": "1.a"}),
-            _answer({"changeRequests": [{"changeRequestId": "b"}], "nextPageToken": "2.b"}),
-            _answer({"changeRequests": [{"changeRequestId": "c"}]}),
+            answer({"changeRequests": [{"changeRequestId": "a"}], "nextPageToken": "1.a"}),
+            answer({"changeRequests": [{"changeRequestId": "b"}], "nextPageToken": "2.b"}),
+            answer({"changeRequests": [{"changeRequestId": "c"}]}),
         ]
         client = RecordingClient(*pages)
         found = [r["changeRequestId"] for r in client.iter_change_requests(subject_id="case-1", page_size=1, actor=AGENT)]
@@ -153,7 +118,7 @@ class ChangeRequestMessageTests(unittest.TestCase):
             {"subjectId": "case-1", "pageSize": 1, "pageToken": "1.a"},
             {"subjectId": "case-1", "pageSize": 1, "pageToken": "2.b"},
         ])
-        self.assertEqual(RecordingClient(_answer({})).list_change_requests(), {"changeRequests": []})
+        self.assertEqual(RecordingClient(answer({})).list_change_requests(), {"changeRequests": []})
 
     def test_postal_addresses_go_into_the_contacts(self) -> None:
         client = RecordingClient()
@@ -184,63 +149,16 @@ class ChangeRequestMessageTests(unittest.TestCase):
 # The procedure against a server
 
 
-live: Optional[VerityServer] = None
+#: Production mode with the development PKI, as in test_client: the notifier leases the letters.
+live = harness.ModuleServer(production=True)
+setUpModule, tearDownModule = live.start, live.stop
 
 
-def setUpModule() -> None:
-    # Production mode with the development PKI, as in test_client: the notifier leases letters.
-    global live
-    try:
-        support.verityd_path()
-    except unittest.SkipTest:
-        return
-    live = VerityServer(production=True)
-    try:
-        live.start()
-    except BaseException:
-        live.cleanup()
-        raise
+class _Procedure(harness.LiveTestCase):
+    """The steps of the procedure, on the module's server or (DevelopmentClockTests) on one of
+    the class's own."""
 
-
-def tearDownModule() -> None:
-    if live is not None:
-        try:
-            if live.running:
-                live.stop()
-        finally:
-            live.cleanup()
-
-
-class _Procedure(unittest.TestCase):
-    """What the live tests share: a client per role on ``server`` and the steps of the procedure."""
-
-    server: VerityServer
-    clients: Dict[str, Client]
-
-    @classmethod
-    def open_clients(cls, server: VerityServer) -> None:
-        cls.server = server
-        cls.clients = {role: server.client(role) for role in support.ROLES}
-        cls.agent = cls.clients["agent"]
-        cls.verifier = cls.clients["verifier"]
-        cls.notifier = cls.clients["notifier"]
-        cls.admin = cls.clients["admin"]
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        for client in getattr(cls, "clients", {}).values():
-            client.close()
-
-    def assert_error(self, cls, call, field: Optional[str] = None, reason: Optional[str] = None):
-        with self.assertRaises(cls) as caught:
-            call()
-        error = caught.exception
-        self.assertIs(type(error), cls)
-        if field is not None:
-            self.assertEqual(error.field, field)
-        if reason is not None:
-            self.assertEqual(error.reason, reason)
-        return error
+    shared = live
 
     def subject(self, label: str, *, with_address: bool = True, blocked: bool = False):
         """An ACTIVE client with PIN ``PIN`` (and a postal address unless told otherwise),
@@ -255,15 +173,9 @@ class _Procedure(unittest.TestCase):
             self.assertTrue(self.agent.get_status(s).blocked)
         return s, address
 
-    def letter(self, address: PostalAddress, template: str, lease_seconds: int = 600) -> Delivery:
-        """Leases until the letter ``template`` to ``address`` shows up (it is committed with the act)."""
-        def find():
-            for delivery in self.notifier.lease(max=100, lease_seconds=lease_seconds, channels=["LETTER"]):
-                self.assertEqual(delivery.channel, "LETTER", "a lease by channel hands out only that channel")
-                if delivery.destination == address.destination and delivery.template == template:
-                    return delivery
-            return None
-        return wait_until(find, timeout=10, what=f"letter {template} to {address.destination!r}")
+    def letter(self, address: PostalAddress, template: str) -> Delivery:
+        """The letter ``template`` to ``address``, leased by channel (it is committed with the act)."""
+        return self.delivery(address.destination, template, channels=["LETTER"])
 
     def assert_waits_a_week_from(self, request: dict, sent_at: str) -> None:
         self.assertRegex(request["dueAt"], TIMESTAMP)
@@ -272,13 +184,6 @@ class _Procedure(unittest.TestCase):
 
 
 class ChangeRequestTests(_Procedure):
-    @classmethod
-    def setUpClass(cls) -> None:
-        if live is None:
-            support.verityd_path()  # raises SkipTest, saying why
-        assert live is not None
-        cls.open_clients(live)
-
     def raise_by_phone(self, s: str, reason: str = "BLOCKED_AFTER_FAILED_CHECKS") -> dict:
         return self.agent.raise_change_request(s, "PHONE", reason, "Pat Quillfeather, the client", actor=AGENT)
 
@@ -467,44 +372,8 @@ class ChangeRequestTests(_Procedure):
         self.assert_error(Unimplemented, lambda: self.admin.advance_clock(60, actor=ADMIN))
 
 
-class DevelopmentClockTests(_Procedure):
+class DevelopmentClockTests(_Procedure, harness.DevClockTestCase):
     """The timed steps, on a development server started with ``--dev-clock``."""
-
-    dev: Optional[VerityServer] = None
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        support.verityd_path()  # raises SkipTest without a server binary
-        server = VerityServer(extra_args=["--dev-clock"])
-        try:
-            server.start()
-        except BaseException:
-            log = "\n".join(server.log)
-            server.cleanup()
-            if "--dev-clock" in log:  # a verityd older than the development clock
-                raise unittest.SkipTest("this verityd does not know --dev-clock: rebuild it to test the timed steps")
-            raise
-        cls.dev = server
-        cls.open_clients(server)
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        super().tearDownClass()
-        if cls.dev is not None:
-            try:
-                if cls.dev.running:
-                    cls.dev.stop()
-            finally:
-                cls.dev.cleanup()
-
-    def advance(self, seconds: int) -> dict:
-        try:
-            moved = self.admin.advance_clock(seconds, actor=ADMIN)
-        except Unimplemented:
-            self.skipTest("Development/AdvanceClock answered UNIMPLEMENTED: this verityd has no movable clock "
-                          "(development mode with --dev-clock is needed), so the timed steps were not tested")
-        self.assertRegex(moved["now"], TIMESTAMP)
-        return moved
 
     def test_reminder_after_a_week_then_declined_after_another(self) -> None:
         s, address = self.subject("clock")

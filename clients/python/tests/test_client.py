@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import socket
 import ssl
 import struct
@@ -15,7 +14,8 @@ from datetime import datetime, timezone
 from typing import Callable, Dict, List, Optional
 from unittest import mock
 
-import support
+import harness
+from harness import ADMIN, AGENT, HEX32, HEX64, TIMESTAMP, RecordingClient, answer
 from support import VerityServer, wait_until
 
 import verity_client
@@ -55,20 +55,12 @@ from verity_client import (
     parse_timestamp,
 )
 
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
-HEX32 = re.compile(r"^[0-9a-f]{32}$")
 JOIN_TIMEOUT = 30.0
-
-#: The metadata actor of caseworker and administrator calls; SetSecurityDetails, ApplyDefaults,
-#: GeneratePin and Unblock require one.
-AGENT = "agent:4711"
-ADMIN = "admin:7"
 
 
 def sid(label: str) -> str:
     """A subject id no other test uses."""
-    return f"py-{label}-{uuid.uuid4().hex[:10]}"
+    return harness.unique_id("py", label)
 
 
 def error_text(error: BaseException) -> str:
@@ -79,32 +71,10 @@ def error_text(error: BaseException) -> str:
     return "\n".join(parts)
 
 
-live: Optional[VerityServer] = None
-
-
-def setUpModule() -> None:
-    # Production mode with the development PKI: no console sink, so tests lease the codes.
-    # Without VERITYD only the tests that need no server run.
-    global live
-    try:
-        support.verityd_path()
-    except unittest.SkipTest:
-        return
-    live = VerityServer(production=True)
-    try:
-        live.start()
-    except BaseException:
-        live.cleanup()
-        raise
-
-
-def tearDownModule() -> None:
-    if live is not None:
-        try:
-            if live.running:
-                live.stop()
-        finally:
-            live.cleanup()
+#: Production mode with the development PKI: no console sink, so tests lease the codes. Without
+#: VERITYD only the tests that need no server run.
+live = harness.ModuleServer(production=True)
+setUpModule, tearDownModule = live.start, live.stop
 
 
 # =============================================================================================
@@ -176,30 +146,9 @@ class ErrorClassTests(unittest.TestCase):
 # Request messages and results without a server
 
 
-def _answer(message: Optional[dict] = None, status: Optional[dict] = None) -> dict:
-    return {"id": 1, "status": status or {"code": 0, "name": "OK"}, **({"message": message} if status is None else {})}
-
-
-class OfflineClient(Client):
-    """A Client that connects nowhere: it records each request envelope and answers from a list."""
-
-    def __init__(self, *answers: dict) -> None:
-        super().__init__(cert="unused.pem", key="unused-key.pem", ca="unused-ca.pem")
-        self.sent: List[dict] = []
-        self.answers = list(answers)
-
-    @staticmethod
-    def _make_context(cert: str, key: str, ca: str):  # type: ignore[override]
-        return None
-
-    def call_raw(self, envelope):  # type: ignore[override]
-        self.sent.append(dict(envelope))
-        return self.answers.pop(0) if self.answers else _answer({})
-
-
 class RequestMessageTests(unittest.TestCase):
     def test_verify_code_names_the_subject_and_the_purpose(self) -> None:
-        client = OfflineClient(_answer({"result": "VERIFIED", "attemptsRemaining": 0, "subjectId": "case-1", "purpose": "STEP_UP"}))
+        client = RecordingClient(answer({"result": "VERIFIED", "attemptsRemaining": 0, "subjectId": "case-1", "purpose": "STEP_UP"}))
         result = client.verify_code("c0ffee", "482915", subject_id="case-1", purpose=CodePurpose.STEP_UP)
         self.assertEqual(client.sent[0]["method"], "verity.v1.Mfa/VerifyCode")
         self.assertEqual(client.sent[0]["message"],
@@ -213,7 +162,7 @@ class RequestMessageTests(unittest.TestCase):
 
     def test_lease_tokens_go_back_with_the_ack(self) -> None:
         token = "0123456789abcdef" * 2
-        client = OfflineClient(_answer({"deliveries": [{
+        client = RecordingClient(answer({"deliveries": [{
             "deliveryId": "d1", "leaseToken": token, "channel": "EMAIL", "destination": "pat@example.org",
             "template": "CODE_STEP_UP", "variables": {"code": "482915", "purpose": "STEP_UP"},
         }]}))
@@ -237,7 +186,7 @@ class RequestMessageTests(unittest.TestCase):
         }
         for method, call in calls.items():
             with self.subTest(method=method):
-                client = OfflineClient()
+                client = RecordingClient()
                 call(client, metadata={"actor": AGENT})
                 call(client, actor=AGENT)
                 call(client, actor=AGENT, metadata={"actor": "someone else", "requestId": "r-1"}, request_id="r-2")
@@ -249,11 +198,11 @@ class RequestMessageTests(unittest.TestCase):
                 self.assertNotIn("metadata", client.sent[3])  # the server answers metadata.actor REQUIRED
 
     def test_statuses_become_their_exceptions(self) -> None:
-        client = OfflineClient(
-            _answer(status={"code": 10, "name": "ABORTED", "message": "other checks are in progress",
-                            "details": {"reason": "CHECKS_IN_PROGRESS"}}),
-            _answer(status={"code": 9, "name": "FAILED_PRECONDITION", "details": {"reason": "LEASE_LOST"}}),
-            _answer(status={"code": 3, "name": "INVALID_ARGUMENT", "details": {"field": "pin", "reason": "EMPTY"}}),
+        client = RecordingClient(
+            answer(status={"code": 10, "name": "ABORTED", "message": "other checks are in progress",
+                           "details": {"reason": "CHECKS_IN_PROGRESS"}}),
+            answer(status={"code": 9, "name": "FAILED_PRECONDITION", "details": {"reason": "LEASE_LOST"}}),
+            answer(status={"code": 3, "name": "INVALID_ARGUMENT", "details": {"field": "pin", "reason": "EMPTY"}}),
         )
         with self.assertRaises(Aborted) as aborted:
             client.verify("case-1", pin="4829157")
@@ -278,7 +227,7 @@ def _report(ok: bool = True, head_seq: int = 42, head_hash: str = HEAD) -> dict:
                                  "keyId": "dev-1", "mac": "6c" * 32}
     else:
         message["firstBadSeq"] = head_seq + 1
-    return _answer(message)
+    return answer(message)
 
 
 def _event(seq: int, hash: str) -> dict:
@@ -311,7 +260,7 @@ class VerifyAuditHeadTests(unittest.TestCase):
     """Client.verify_audit_head does what verityctl audit verify --expect-head SEQ:HASH does."""
 
     def test_the_trail_still_holds_the_checkpoint(self) -> None:
-        client = OfflineClient(_report(head_seq=50), _answer({"events": [_event(42, HEAD)], "nextAfterSeq": 42}))
+        client = RecordingClient(_report(head_seq=50), answer({"events": [_event(42, HEAD)], "nextAfterSeq": 42}))
         self.assertTrue(client.verify_audit_head(42, HEAD.upper(), timeout_ms=3000, actor=ADMIN))
         self.assertEqual([envelope["method"] for envelope in client.sent],
                          ["verity.v1.Admin/VerifyAuditChain", "verity.v1.Admin/ListAudit"])
@@ -319,23 +268,23 @@ class VerifyAuditHeadTests(unittest.TestCase):
         self.assertEqual((client.sent[1]["timeoutMs"], client.sent[1]["metadata"]), (3000, {"actor": ADMIN}))
 
     def test_a_broken_chain_fails(self) -> None:
-        client = OfflineClient(_report(ok=False, head_seq=50))
+        client = RecordingClient(_report(ok=False, head_seq=50))
         self.assertFalse(client.verify_audit_head(42, HEAD))
         self.assertEqual(len(client.sent), 1)
 
     def test_a_trail_cut_back_fails(self) -> None:
-        client = OfflineClient(_report(head_seq=41, head_hash=OTHER))
+        client = RecordingClient(_report(head_seq=41, head_hash=OTHER))
         self.assertFalse(client.verify_audit_head(42, HEAD))
         self.assertEqual(len(client.sent), 1)
 
     def test_a_rewritten_trail_fails(self) -> None:
         for events in ([_event(42, OTHER)], [_event(43, HEAD)], []):
             with self.subTest(events=events):
-                client = OfflineClient(_report(head_seq=50), _answer({"events": events}))
+                client = RecordingClient(_report(head_seq=50), answer({"events": events}))
                 self.assertFalse(client.verify_audit_head(42, HEAD))
 
     def test_a_malformed_checkpoint_is_refused_before_any_call(self) -> None:
-        client = OfflineClient()
+        client = RecordingClient()
         for seq, head_hash in ((0, HEAD), (-1, HEAD), (True, HEAD), ("42", HEAD), (42, HEAD[:63]), (42, HEAD + "0"),
                                (42, "g" * 64), (42, None)):
             with self.subTest(seq=seq, hash=head_hash):
@@ -348,37 +297,8 @@ class VerifyAuditHeadTests(unittest.TestCase):
 # Every method against the server
 
 
-def require_live() -> VerityServer:
-    if live is None:
-        support.verityd_path()  # raises SkipTest, saying why
-    assert live is not None
-    return live
-
-
-class LiveServerTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls) -> None:
-        require_live()
-        cls.clients: Dict[str, Client] = {role: live.client(role) for role in support.ROLES}
-        cls.agent = cls.clients["agent"]
-        cls.verifier = cls.clients["verifier"]
-        cls.ivr = cls.clients["ivr"]
-        cls.notifier = cls.clients["notifier"]
-        cls.admin = cls.clients["admin"]
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        for client in cls.clients.values():
-            client.close()
-
-    def lease_for(self, destination: str, lease_seconds: int = 600) -> verity_client.Delivery:
-        """Leases until the delivery to ``destination`` shows up (it is committed with its code)."""
-        def find():
-            for delivery in self.notifier.lease(max=100, lease_seconds=lease_seconds):
-                if delivery.destination == destination:
-                    return delivery
-            return None
-        return wait_until(find, timeout=10, what=f"a delivery to {destination}")
+class LiveServerTests(harness.LiveTestCase):
+    shared = live
 
     # -- the methods -------------------------------------------------------------------------
 
@@ -560,7 +480,7 @@ class LiveServerTests(unittest.TestCase):
         self.assertRegex(issued.expires_at, TIMESTAMP)
         self.assertGreater(parse_timestamp(issued.expires_at), datetime.now(timezone.utc))
 
-        delivery = self.lease_for(email)
+        delivery = self.delivery(email)
         self.assertEqual((delivery.channel, delivery.template), ("EMAIL", "CODE_PASSWORD_RESET"))
         self.assertEqual(delivery.variables["purpose"], "PASSWORD_RESET")
         self.assertEqual(delivery.variables["expiresAt"], issued.expires_at)
@@ -603,7 +523,7 @@ class LiveServerTests(unittest.TestCase):
 
         sms = self.agent.issue_code(s, "SMS", "STEP_UP", destination=phone)
         self.assertTrue(sms.masked_destination.endswith(phone[-4:]))
-        text = self.lease_for(phone)
+        text = self.delivery(phone)
         self.assertEqual((text.channel, text.template), ("SMS", "CODE_STEP_UP"))
         self.notifier.ack(text.delivery_id, outcome=verity_client.DeliveryOutcome.FAILED, lease_token=text.lease_token)
 
@@ -612,9 +532,9 @@ class LiveServerTests(unittest.TestCase):
         email = f"{s}@example.org"
         self.agent.enroll(s, emails=[email])
         self.verifier.issue_code(s, "EMAIL", "STEP_UP")
-        first = self.lease_for(email, lease_seconds=1)
+        first = self.delivery(email, lease_seconds=1)
         time.sleep(1.2)  # the first lease runs out
-        second = self.lease_for(email)
+        second = self.delivery(email)
         self.assertEqual(second.delivery_id, first.delivery_id)
         self.assertNotEqual(second.lease_token, first.lease_token)
         with self.assertRaises(FailedPrecondition) as caught:
@@ -647,7 +567,7 @@ class LiveServerTests(unittest.TestCase):
         email = f"{s}@example.org"
         self.agent.enroll(s, emails=[email])
         issued = self.verifier.issue_code(s, "EMAIL", "STEP_UP")
-        delivery = self.lease_for(email)
+        delivery = self.delivery(email)
         code = delivery.variables["code"]
         count = 8
         barrier = threading.Barrier(count)
@@ -716,19 +636,6 @@ class LiveServerTests(unittest.TestCase):
         self.assertFalse(self.admin.verify_audit_head(report.head_seq + 1000, report.head_hash))  # a trail cut back
 
     # -- statuses mapped to exception classes ------------------------------------------------
-
-    def assert_error(self, cls, call: Callable[[], object], field: Optional[str] = None, reason: Optional[str] = None):
-        with self.assertRaises(cls) as caught:
-            call()
-        error = caught.exception
-        self.assertIs(type(error), cls)
-        self.assertEqual(error_class_for_code(error.code), cls)
-        self.assertEqual(error.name, cls.name)
-        if field is not None:
-            self.assertEqual(error.field, field)
-        if reason is not None:
-            self.assertEqual(error.reason, reason)
-        return error
 
     def test_invalid_argument_with_field_and_reason(self) -> None:
         s = sid("invalid")
@@ -880,7 +787,7 @@ class LiveServerTests(unittest.TestCase):
 
     def test_concurrent_calls_share_one_connection(self) -> None:
         threads_count, rounds = 20, 5
-        with live.client("agent") as client:
+        with self.server.client("agent") as client:
             self.assertEqual(client.health_check(), "SERVING")
             subjects = [sid(f"thread{i}") for i in range(threads_count)]
             pins = ["48291%02d" % i for i in range(threads_count)]
@@ -952,7 +859,7 @@ class LiveServerTests(unittest.TestCase):
         self.assertNotIn("Zqxxx", error_text(caught.exception))
 
     def test_oversized_request_is_refused_locally_and_the_connection_stays(self) -> None:
-        with live.client("agent") as client:
+        with self.server.client("agent") as client:
             self.assertEqual(client.health_check(), "SERVING")
             with self.assertRaises(ResourceExhausted) as caught:
                 client.call("verity.v1.Health/Check", {"padding": "x" * 70000})
@@ -972,7 +879,7 @@ class LiveServerTests(unittest.TestCase):
         self.assertNotIn("message", denied)
 
     def test_close_and_context_manager(self) -> None:
-        with live.client("verifier") as client:
+        with self.server.client("verifier") as client:
             self.assertEqual(client.health_check(), "SERVING")
             self.assertTrue(client.connected)
         self.assertTrue(client.closed)
@@ -983,13 +890,14 @@ class LiveServerTests(unittest.TestCase):
 
     def test_tls_failures_are_connection_lost(self) -> None:
         # The server's own certificate is no CA: the chain cannot be verified.
-        wrong_ca = Client(live.host, live.port, cert=live.cert("agent"), key=live.key("agent"),
-                          ca=f"{live.pki}/server.pem", connect_timeout=5)
+        server = self.server
+        wrong_ca = Client(server.host, server.port, cert=server.cert("agent"), key=server.key("agent"),
+                          ca=f"{server.pki}/server.pem", connect_timeout=5)
         with wrong_ca, self.assertRaises(ConnectionLost) as caught:
             wrong_ca.health_check()
         self.assertFalse(caught.exception.sent)
         self.assertIn("certificate", str(caught.exception))
-        wrong_name = Client(live.host, live.port, cert=live.cert("agent"), key=live.key("agent"), ca=live.ca,
+        wrong_name = Client(server.host, server.port, cert=server.cert("agent"), key=server.key("agent"), ca=server.ca,
                             server_hostname="verity.example.org", connect_timeout=5)
         with wrong_name, self.assertRaises(ConnectionLost) as caught:
             wrong_name.health_check()
@@ -1002,7 +910,7 @@ class LiveServerTests(unittest.TestCase):
         self.addCleanup(other.cleanup)
         other.start()
         other.stop()
-        stranger = Client(live.host, live.port, cert=other.cert("agent"), key=other.key("agent"), ca=live.ca,
+        stranger = Client(self.server.host, self.server.port, cert=other.cert("agent"), key=other.key("agent"), ca=self.server.ca,
                           connect_timeout=5)
         with stranger, self.assertRaises(ConnectionLost) as caught:
             stranger.health_check()
@@ -1148,8 +1056,9 @@ class ScriptedPeer:
 
     def __init__(self, scripts: List[Callable[[ssl.SSLSocket], None]]) -> None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(f"{live.pki}/server.pem", f"{live.pki}/server-key.pem")
-        context.load_verify_locations(live.ca)
+        pki = live.server
+        context.load_cert_chain(f"{pki.pki}/server.pem", f"{pki.pki}/server-key.pem")
+        context.load_verify_locations(pki.ca)
         context.verify_mode = ssl.CERT_REQUIRED
         context.set_alpn_protocols(["verity/1"])
         self.context = context
@@ -1198,7 +1107,8 @@ class ScriptedPeer:
             write_frame(sock, ok(frame, frame.get("message") or {}))
 
     def client(self) -> Client:
-        return Client("127.0.0.1", self.port, cert=live.cert("agent"), key=live.key("agent"), ca=live.ca, connect_timeout=5)
+        pki = live.server
+        return Client("127.0.0.1", self.port, cert=pki.cert("agent"), key=pki.key("agent"), ca=pki.ca, connect_timeout=5)
 
     def close(self) -> None:
         self.listener.close()
@@ -1212,7 +1122,7 @@ class ScriptedPeer:
 class ConnectionFailureTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
-        require_live()  # for its PKI
+        live.server  # for its PKI (raises SkipTest without a server)
 
     def peer(self, *scripts: Callable[[ssl.SSLSocket], None]) -> ScriptedPeer:
         peer = ScriptedPeer(list(scripts))

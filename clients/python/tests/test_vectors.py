@@ -18,7 +18,7 @@ import unittest
 from pathlib import Path
 from typing import Any, List, Optional
 
-import support
+import harness
 
 VECTORS = Path(os.environ.get("VERITY_VECTORS") or Path(__file__).resolve().parent / "../../../proto-spec/vectors")
 
@@ -78,30 +78,9 @@ def load(name: str) -> List[dict]:
         return json.load(f)["cases"]
 
 
-server: Optional[support.VerityServer] = None
-
-
-def setUpModule() -> None:
-    global server
-    try:
-        support.verityd_path()
-    except unittest.SkipTest:
-        return  # the tests that need the server skip themselves, saying why
-    server = support.VerityServer()
-    try:
-        server.start()
-    except BaseException:
-        server.cleanup()
-        raise
-
-
-def tearDownModule() -> None:
-    if server is not None:
-        try:
-            if server.running:
-                server.stop()
-        finally:
-            server.cleanup()
+#: One fresh development-mode server for every vector.
+live = harness.ModuleServer()
+setUpModule, tearDownModule = live.start, live.stop
 
 
 class PatternTests(unittest.TestCase):
@@ -123,15 +102,10 @@ class PatternTests(unittest.TestCase):
         self.assertIsNotNone(mismatch("1", 1))
 
 
-def require_server() -> None:
-    if server is None:
-        support.verityd_path()  # raises SkipTest
-
-
 class MethodVectorTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
-        require_server()
+        live.server  # raises SkipTest without a server, saying why
 
     def test_methods_json(self) -> None:
         cases = load("methods.json")
@@ -143,7 +117,7 @@ class MethodVectorTests(unittest.TestCase):
                 for index, step in enumerate(case["steps"], start=1):
                     role = step["role"]
                     if role not in clients:
-                        clients[role] = server.client(role)
+                        clients[role] = live.server.client(role)
                     response = clients[role].call_raw(step["request"])
                     steps += 1
                     with self.subTest(case=case["name"], step=index):
@@ -166,6 +140,7 @@ class RawConnection:
     def __init__(self, role: str) -> None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        server = live.server
         context.load_verify_locations(server.ca)
         context.load_cert_chain(server.cert(role), server.key(role))
         context.set_alpn_protocols(["verity/1"])
@@ -234,9 +209,8 @@ class RawConnection:
 class FramingVectorTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
-        require_server()
         # The duplicate-id case checks a subject that exists, so its first request is evaluated.
-        with server.client("agent") as agent:
+        with live.server.client("agent") as agent:  # raises SkipTest without a server
             agent.enroll("vector-dup")
             agent.set_security_details("vector-dup", pin="4829157", actor="agent:4711")
 

@@ -563,7 +563,8 @@ class Client:
         """Notifications/Lease: up to ``max`` (1-100) deliveries, hidden for ``lease_seconds``
         (1-3600). Oldest first; possibly empty. Each carries the ``lease_token`` that
         :meth:`ack` needs. ``channels`` (such as ``["LETTER"]``) leases only those channels'
-        deliveries; every channel when absent."""
+        deliveries; without it, e-mails and texts only (letters go only to a lease that names
+        ``"LETTER"``)."""
         message: Dict[str, Any] = {"max": max, "leaseSeconds": lease_seconds}
         if channels:
             message["channels"] = list(channels)
@@ -1009,11 +1010,13 @@ class Client:
         """Portal/StartRegistration: sends a registration e-mail with a single-use token to the
         first e-mail address on file (EMAIL delivery, template ``PORTAL_REGISTRATION``,
         variables ``token``, ``subjectId``, ``expiresAt``); a token sent before for the subject
-        stops working (``TOKEN_REPLACED``). Returns ``{"subjectId", "maskedDestination",
-        "expiresAt"}``, never the token; the token lasts 72 hours.
+        stops working (``TOKEN_REPLACED``), and so does a token whose address is no longer on
+        file. Returns ``{"subjectId", "maskedDestination", "expiresAt"}``, never the token; the
+        token lasts 72 hours.
 
-        :class:`FailedPrecondition` with reason ``NO_EMAIL`` when no e-mail address is on file.
-        Role agent; requires the metadata ``actor``."""
+        :class:`FailedPrecondition` with reason ``BLOCKED`` for a blocked person (no e-mail goes
+        out), ``NO_EMAIL`` when no e-mail address is on file. Role agent; requires the metadata
+        ``actor``."""
         return self.call("verity.v1.Portal/StartRegistration", _message(subjectId=subject_id),
                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
 
@@ -1030,13 +1033,14 @@ class Client:
         """Portal/CompleteRegistration: redeems the e-mailed ``token`` (``ID.SECRET`` as the e-mail
         gave it) and sets ``password`` as the portal password (the password policy applies:
         :class:`InvalidArgument` on ``password``). Returns ``{"subjectId", "state"}``; the state
-        is ``"ACTIVE"``.
+        is ``"ACTIVE"``. The lock's count of failed checks stays as it was.
 
         A token works once: of simultaneous redemptions exactly one succeeds. Refusals:
         :class:`FailedPrecondition` with reason ``TOKEN_USED``, ``TOKEN_REPLACED`` (a newer
-        registration e-mail was sent), ``TOKEN_EXPIRED`` or ``BLOCKED``; :class:`NotFound`, field
-        ``token``, for a token that matches none (a wrong secret included); :class:`InvalidArgument`,
-        field ``token``, for one that is not ``ID.SECRET``. Role verifier."""
+        registration e-mail was sent, or the e-mail address the token was sent to is no longer
+        on file), ``TOKEN_EXPIRED`` or ``BLOCKED``; :class:`NotFound`, field ``token``, for a
+        token that matches none (a wrong secret included); :class:`InvalidArgument`, field
+        ``token``, for one that is not ``ID.SECRET``. A refusal uses nothing up. Role verifier."""
         return self.call("verity.v1.Portal/CompleteRegistration", _message(token=token, password=password),
                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
 
@@ -1052,14 +1056,17 @@ class Client:
         metadata: Optional[Mapping[str, str]] = None,
     ) -> str:
         """Portal/ResetPassword: sets a new portal password on the grant of a PASSWORD_RESET
-        code: :meth:`issue_code` (purpose ``"PASSWORD_RESET"``), the code from the outbox,
-        :meth:`verify_code`, then this call with the challenge's id within 10 minutes of the
-        verification, once. Returns the subject's state (``"ACTIVE"``).
+        code sent by e-mail: :meth:`issue_code` (channel ``"EMAIL"``, purpose
+        ``"PASSWORD_RESET"``), the code from the outbox, :meth:`verify_code`, then this call with
+        the challenge's id within 10 minutes of the verification, once. The person must have a
+        password already: a reset registers no one. Returns the subject's state, which the reset
+        does not change; nor does it clear the lock's count of failed checks.
 
-        :class:`FailedPrecondition` with reason ``CODE_NOT_VERIFIED``, ``GRANT_USED``,
-        ``GRANT_EXPIRED`` or ``BLOCKED``; :class:`NotFound`, field ``challengeId``, for a
-        challenge of another subject or purpose, as for an unknown one; :class:`InvalidArgument`
-        on ``newPassword`` under the password policy. Role verifier."""
+        :class:`FailedPrecondition` with reason ``CODE_NOT_BY_EMAIL`` (the code went by text),
+        ``CODE_NOT_VERIFIED``, ``GRANT_USED``, ``GRANT_EXPIRED``, ``BLOCKED`` or ``NO_PASSWORD``;
+        :class:`NotFound`, field ``challengeId``, for a challenge of another subject or purpose,
+        as for an unknown one; :class:`InvalidArgument` on ``newPassword`` under the password
+        policy. A refusal uses nothing up. Role verifier."""
         reply = self.call("verity.v1.Portal/ResetPassword",
                           _message(subjectId=subject_id, challengeId=challenge_id, newPassword=new_password),
                           timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
@@ -1084,7 +1091,8 @@ class Client:
     ) -> Dict[str, Any]:
         """Links/SetFacts: puts on file the facts a link is decided on, replacing any before.
         ``registrant_name`` is the name the counties' queues show; ``date_of_birth``
-        ``YYYY-MM-DD``, ``MM/DD/YYYY`` or ``YYYYMMDD``; ``zip_code`` ``12345`` or ``12345-6789``;
+        ``YYYY-MM-DD``, ``MM/DD/YYYY`` or ``YYYYMMDD``; ``zip_code`` ``12345``, ``12345-6789`` or
+        ``123456789`` (spaces at the ends ignored);
         ``cases`` 1 to 20 :class:`LinkCase` objects or ``{"county", "caseNumber",
         "primaryApplicant", "permanentlyOutOfHome", "childrenServicesActive"}`` dicts. The date of
         birth, the ZIP code and the case numbers are kept only as keyed MACs. Requests go to
@@ -1106,7 +1114,7 @@ class Client:
         zip_code: str,
         county: str,
         case_number: str,
-        challenge_id: Optional[str] = None,
+        challenge_id: str,
         *,
         timeout_ms: Optional[int] = None,
         actor: Optional[str] = None,
@@ -1114,24 +1122,33 @@ class Client:
         metadata: Optional[Mapping[str, str]] = None,
     ) -> Dict[str, Any]:
         """Links/Submit: the portal asks to link account ``portal_account_id`` (a GUID) to the
-        person, with what they typed and ``challenge_id``, the challenge of an ACCOUNT_LINK code
-        verified with :meth:`verify_code` (used up either way). Returns ``{"outcome": "LINKED",
-        "link": {"portalAccountId", "subjectId", "linkedAt", "method"}, "linkRequests": []}`` when
-        every fact matched, the code was verified and no county policy holds it; else
-        ``{"outcome": "QUEUED", "linkRequests": [...]}``, one LinkRequest per county where the
-        person is the primary applicant, each with the same ``holds``.
+        person, with what they typed (``date_of_birth`` ``YYYY-MM-DD``, ``MM/DD/YYYY`` or
+        ``YYYYMMDD``; ``zip_code`` ``12345``, ``12345-6789`` or ``123456789``) and
+        ``challenge_id``, required: the challenge of an ACCOUNT_LINK code of this person,
+        verified with :meth:`verify_code` within the last 10 minutes and not used before. The
+        code's grant is used up when the submission links or queues; a refusal uses nothing up.
 
-        :class:`FailedPrecondition` with reason ``ACCOUNT_LINKED_TO_ANOTHER_PERSON``,
-        ``ALREADY_LINKED``, ``NO_LINK_FACTS``, ``NOT_PRIMARY_APPLICANT`` or
-        ``NO_VERIFIABLE_CONTACT`` (nothing is queued); :class:`NotFound`, field
-        ``challengeId``, for a challenge not of this subject's ACCOUNT_LINK codes. Role verifier."""
-        reply = self.call("verity.v1.Links/Submit",
-                          _message(subjectId=subject_id, portalAccountId=portal_account_id, dateOfBirth=date_of_birth,
-                                   zipCode=zip_code, county=county, caseNumber=case_number, challengeId=challenge_id),
-                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
-        if not isinstance(reply.get("linkRequests"), list):
-            reply["linkRequests"] = []
-        return reply
+        Returns the response message as a dict: ``{"outcome": "LINKED", "link":
+        {"portalAccountId", "subjectId", "linkedAt", "method"}}`` when every fact matched and no
+        county policy holds it; else ``{"outcome": "QUEUED", "submissionId": ...}``: one request
+        waits in each county where the person is the primary applicant (not permanently out of
+        the home), under that submission id. The answer never says which fact was wrong, nor
+        the person's name, counties or policy flags: a caseworker sees those, with
+        :meth:`search_link_requests` and :meth:`show_link_request`.
+
+        The grant is checked first: :class:`InvalidArgument`, field ``challengeId``, reason
+        ``REQUIRED`` (None) or ``INVALID_VALUE`` (not 32 lower-case hexadecimal digits);
+        :class:`NotFound`, field ``challengeId``, for a challenge not of this subject's
+        ACCOUNT_LINK codes; :class:`FailedPrecondition` with reason ``CODE_NOT_VERIFIED``,
+        ``GRANT_USED`` or ``GRANT_EXPIRED``. Then :class:`FailedPrecondition` with reason
+        ``ACCOUNT_LINKED_TO_ANOTHER_PERSON``, ``ALREADY_LINKED``, ``NO_LINK_FACTS``,
+        ``NOT_PRIMARY_APPLICANT`` (primary applicant in no county that takes requests),
+        ``NO_VERIFIABLE_CONTACT`` or ``REQUEST_PENDING`` (a request to link this account to the
+        person still waits); nothing is queued. Role verifier."""
+        return self.call("verity.v1.Links/Submit",
+                         _message(subjectId=subject_id, portalAccountId=portal_account_id, dateOfBirth=date_of_birth,
+                                  zipCode=zip_code, county=county, caseNumber=case_number, challengeId=challenge_id),
+                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
 
     def search_link_requests(
         self,
@@ -1151,11 +1168,13 @@ class Client:
         """Links/Search: one page of the counties' queues, oldest first, of the requests that
         match every filter given. ``statuses``: a list (or one status as a string), any of which
         matches; only ``PENDING`` ones when absent. ``registrant_name``: part of the name,
-        compared without case; ``requested_from``/``requested_to``: RFC 3339 strings or aware
-        datetimes, both ends included; ``page_size`` 1 to 100 (server default 25). Returns
+        compared without case (at most 200 characters, no control characters);
+        ``requested_from``/``requested_to``: RFC 3339 strings or aware datetimes, both ends
+        included (``requestedTo`` before ``requestedFrom``: :class:`InvalidArgument`
+        ``OUT_OF_RANGE``); ``page_size`` 1 to 100 (server default 25). Returns
         ``{"linkRequests": [...], "nextPageToken": ...}``; pass ``nextPageToken`` as
         ``page_token`` for the next page (absent: the end). :meth:`iter_link_requests` does it.
-        Role agent."""
+        Role agent; requires the metadata ``actor``."""
         reply = self.call("verity.v1.Links/Search",
                           _message(statuses=_names(statuses), registrantName=registrant_name, county=county,
                                    requestedFrom=None if requested_from is None else _timestamp(requested_from),
@@ -1179,7 +1198,7 @@ class Client:
         actor: Optional[str] = None,
     ) -> Iterator[Dict[str, Any]]:
         """Every matching link request, page after page (Links/Search, following
-        ``nextPageToken``)."""
+        ``nextPageToken``). Requires the metadata ``actor``."""
         page_token: Optional[str] = None
         while True:
             page = self.search_link_requests(statuses=statuses, registrant_name=registrant_name, county=county,
@@ -1202,12 +1221,19 @@ class Client:
         metadata: Optional[Mapping[str, str]] = None,
     ) -> Dict[str, Any]:
         """Links/Show: ``{"linkRequest": {...}, "cases": [...], "customerPrivacyActive": ...,
-        "link": {...}}``: the request, the person's cases as a caseworker sees them (``county``,
-        ``caseNumberEnding``, the last three characters, never the whole number;
-        ``primaryApplicant``, ``permanentlyOutOfHome``, ``childrenServicesActive``), and the
-        person's current link, if any. :class:`NotFound`, field ``linkRequestId``. Role agent."""
-        return self.call("verity.v1.Links/Show", _message(linkRequestId=link_request_id),
-                         timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        "link": {...}, "otherPendingRequests": [...]}``: the request, the person's cases as a
+        caseworker sees them (``county``, ``caseNumberEnding``, the last three characters, never
+        the whole number; ``primaryApplicant``, ``permanentlyOutOfHome``,
+        ``childrenServicesActive``), the person's current link, if any, and the person's other
+        pending requests, from other submissions (other accounts too), oldest first. Audited
+        (action ``SHOW_LINK_REQUEST``): it shows a person's cases and policy flags.
+        :class:`NotFound`, field ``linkRequestId``. Role agent; requires the metadata
+        ``actor``."""
+        reply = self.call("verity.v1.Links/Show", _message(linkRequestId=link_request_id),
+                          timeout_ms=timeout_ms, actor=actor, request_id=request_id, metadata=metadata)
+        if not isinstance(reply.get("otherPendingRequests"), list):
+            reply["otherPendingRequests"] = []
+        return reply
 
     def link_account(
         self,

@@ -172,14 +172,14 @@ class LinkRequestOrigin(_Name):
 
 
 class LinkHold(_Name):
-    """Why a link request was not linked automatically; shown to the caseworker."""
+    """Why a link request was not linked automatically; shown to the caseworker only (Links/Search,
+    Links/Show), never in the portal's answer to Links/Submit."""
 
     DATE_OF_BIRTH_MISMATCH = "DATE_OF_BIRTH_MISMATCH"
     ZIP_CODE_MISMATCH = "ZIP_CODE_MISMATCH"
-    #: The county and case number match no case where the person is the primary applicant.
+    #: The county and case number match no case where the person is the primary applicant and
+    #: not permanently out of the home (a case of theirs where they are not is a mismatch too).
     CASE_MISMATCH = "CASE_MISMATCH"
-    #: No verified ACCOUNT_LINK code came with the submission.
-    CODE_NOT_VERIFIED = "CODE_NOT_VERIFIED"
     #: A case has an active Children Services program.
     CHILDREN_SERVICES = "CHILDREN_SERVICES"
     #: The person has an active customer privacy record.
