@@ -136,6 +136,10 @@ package final class SQLiteCredentialStore: CredentialStore {
         try await read { db in try SubjectRow.fetch(id, db) }
     }
 
+    package func subjectStatus(_ id: SubjectID) async throws -> SubjectStatus? {
+        try await read { db in try SubjectRow.fetchStatus(id, db) }
+    }
+
     package func modify<Value: Sendable>(
         _ id: SubjectID,
         _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>

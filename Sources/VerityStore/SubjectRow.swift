@@ -28,6 +28,26 @@ enum SubjectRow {
         return subject
     }
 
+    /// What a status shows, read without the contacts (a JSON decode) or the checks in flight:
+    /// most of the cost of reading a whole subject.
+    static func fetchStatus(_ id: SubjectID, _ db: Database) throws -> SubjectStatus? {
+        let statement = try db.cachedStatement(sql: """
+            SELECT kind, represents_subject_id, state, consecutive_failures, blocked_at_ms, block_reason, pin_hash IS NOT NULL,
+                password_hash IS NOT NULL, ivr_pin_updated_at_ms, updated_at_ms
+            FROM subject WHERE id = ?
+            """)
+        guard let row = try Row.fetchOne(statement, arguments: [id.rawValue]) else { return nil }
+        func date(_ index: Int) -> Date? { (row[index] as Int64?).map(Timestamp.date(milliseconds:)) }
+        guard let kind = SubjectKind(rawValue: row[0]), let state = SubjectState(rawValue: row[2]), let updated = date(9) else {
+            throw StoreCorruptionError(table: "subject", id: id.rawValue)
+        }
+        return SubjectStatus(
+            subjectID: id, kind: kind, representsSubjectID: try (row[1] as String?).map { try SubjectID($0) }, state: state,
+            consecutiveFailures: row[3], blockedAt: date(4), blockReason: row[5], hasPIN: row[6], hasPassword: row[7],
+            ivrPINUpdatedAt: date(8), updatedAt: updated
+        )
+    }
+
     private static func pendingChecks(of id: SubjectID, _ db: Database) throws -> [PendingCheck] {
         let statement = try db.cachedStatement(
             sql: "SELECT id, reserved_at_ms, seen_failure_serial FROM check_reservation WHERE subject_id = ? ORDER BY reserved_at_ms, id"

@@ -26,6 +26,7 @@ final class InterposingStore: CredentialStore, @unchecked Sendable {
         return subject
     }
 
+    func subjectStatus(_ id: SubjectID) async throws -> SubjectStatus? { try await base.subjectStatus(id) }
     func insert(_ subject: Subject, audit: AuditDraft) async throws { try await base.insert(subject, audit: audit) }
     func modify<Value: Sendable>(_ id: SubjectID, _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>) async throws -> Value {
         try await base.modify(id, change)

@@ -67,6 +67,25 @@ struct TimestampTests {
         #expect(Timestamp.string(from: Date(timeIntervalSince1970: 1_795_363_469.123)) == "2026-11-22T16:04:29.123Z")
         #expect(Timestamp.string(from: Date(timeIntervalSince1970: 1_795_363_469.9996)) == "2026-11-22T16:04:30.000Z")
     }
+
+    /// The hand-written format agrees with Foundation's ISO 8601 format on every kind of day:
+    /// leap days, year and century ends, before 1970, far ahead.
+    @Test func theFormatAgreesWithFoundationsOnEveryKindOfDay() {
+        // Whole seconds from Foundation, the milliseconds from the integer count, as before.
+        let seconds = Date.ISO8601FormatStyle(timeZone: .gmt)
+        func reference(_ milliseconds: Int64) -> String {
+            let whole = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+            let text = Date(timeIntervalSince1970: TimeInterval(whole)).formatted(seconds)
+            return "\(text.dropLast())." + String(format: "%03d", milliseconds - whole * 1000) + "Z"
+        }
+        var generator = SystemRandomNumberGenerator()
+        let chosen: [Int64] = [0, -1, -86_400_000, 951_782_400_000, 951_868_799_999, 4_107_542_400_000, 253_402_300_799_999, -2_208_988_800_000]
+        let random = (0..<5000).map { _ in Int64.random(in: -2_208_988_800_000...253_402_300_799_999, using: &generator) }
+        for milliseconds in chosen + random {
+            let date = Timestamp.date(milliseconds: milliseconds)
+            #expect(Timestamp.string(from: date) == reference(milliseconds), "\(milliseconds)")
+        }
+    }
 }
 
 @Suite("Service configuration")

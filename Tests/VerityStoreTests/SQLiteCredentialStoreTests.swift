@@ -40,6 +40,21 @@ struct SQLiteCredentialStoreTests {
         #expect(try await store.writerPragma("busy_timeout") == 10_000)
     }
 
+    /// The lean status read answers exactly what a status made from the whole subject shows.
+    @Test func theStatusReadAgreesWithTheWholeSubject() async throws {
+        let active = try await fixture.activeClient("status-1", pin: "4829157", password: "Quiet Orchard 2291")
+        _ = try await fixture.service.generateIVRPIN(for: active, context: .agent)
+        let blocked = try await fixture.activeClient("status-2")
+        for _ in 0..<3 { _ = try await fixture.service.verify(blocked, SecurityFactors(pin: "1111112"), channel: .phone, context: .verifier) }
+        let representative = try SubjectID("status-2/rep")
+        _ = try await fixture.service.enroll(representative, kind: .representative, representing: blocked, context: .agent)
+        for id in [active, blocked, representative] {
+            let whole = try #require(try await fixture.store.subject(id))
+            #expect(try await fixture.store.subjectStatus(id) == SubjectStatus(whole))
+        }
+        #expect(try await fixture.store.subjectStatus(try SubjectID("status-nobody")) == nil)
+    }
+
     /// Databases in the field have run every shipped migration: editing one would leave them
     /// with a schema the code no longer describes. A new migration gets a new line here.
     @Test func shippedMigrationsAreNeverEdited() {

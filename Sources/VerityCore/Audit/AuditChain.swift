@@ -186,12 +186,44 @@ package enum Timestamp {
 
     /// The date as RFC 3339 UTC with milliseconds, rounded as ``milliseconds(of:)`` rounds, so
     /// that a time shows the same before and after the store keeps it.
+    ///
+    /// Written by hand from the civil calendar (Howard Hinnant's `civil_from_days`), not with a
+    /// `FormatStyle`: every answer with a time formats one or more, and Foundation's formatter cost
+    /// more than the rest of a status call.
     package static func string(from date: Date) -> String {
         let milliseconds = milliseconds(of: date)
-        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        let whole = Date(timeIntervalSince1970: TimeInterval(fraction < 0 ? seconds - 1 : seconds))
-        let text = whole.formatted(secondsFormat)
-        return "\(text.dropLast())." + String(format: "%03d", (fraction + 1000) % 1000) + "Z"
+        let day = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
+        let inDay = milliseconds - day * 86_400_000
+        let (year, month, dayOfMonth) = civil(fromDays: day)
+        var text = [UInt8]()
+        text.reserveCapacity(24)
+        func digits(_ value: Int64, _ count: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                text.append(UInt8(48 + rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4); text.append(45); digits(month, 2); text.append(45); digits(dayOfMonth, 2); text.append(84)
+        digits(inDay / 3_600_000, 2); text.append(58); digits(inDay / 60000 % 60, 2); text.append(58); digits(inDay / 1000 % 60, 2)
+        text.append(46); digits(inDay % 1000, 3); text.append(90)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The year, month and day of a count of days since 1970-01-01 (proleptic Gregorian).
+    private static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// The date of an RFC 3339 UTC time (`Z`), with or without fractional seconds.

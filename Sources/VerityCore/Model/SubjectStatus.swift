@@ -22,7 +22,24 @@ package struct SubjectStatus: Equatable, Sendable {
     package var ivrPINUpdatedAt: Date?
     package var updatedAt: Date
 
-    init(_ subject: Subject) {
+    package init(
+        subjectID: SubjectID, kind: SubjectKind, representsSubjectID: SubjectID?, state: SubjectState, consecutiveFailures: Int,
+        blockedAt: Date?, blockReason: String?, hasPIN: Bool, hasPassword: Bool, ivrPINUpdatedAt: Date?, updatedAt: Date
+    ) {
+        self.subjectID = subjectID
+        self.kind = kind
+        self.representsSubjectID = representsSubjectID
+        self.state = state
+        self.consecutiveFailures = consecutiveFailures
+        self.blockedAt = blockedAt
+        self.blockReason = blockReason
+        self.hasPIN = hasPIN
+        self.hasPassword = hasPassword
+        self.ivrPINUpdatedAt = ivrPINUpdatedAt
+        self.updatedAt = updatedAt
+    }
+
+    package init(_ subject: Subject) {
         subjectID = subject.id
         kind = subject.kind
         representsSubjectID = subject.representsSubjectID

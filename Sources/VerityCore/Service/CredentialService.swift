@@ -118,8 +118,8 @@ package struct CredentialService: Sendable {
 
     /// A subject's state, failure count and dates; never a secret.
     package func status(of id: SubjectID) async throws -> SubjectStatus {
-        guard let subject = try await store.subject(id) else { throw CredentialError.notFound(id) }
-        return SubjectStatus(subject)
+        guard let status = try await store.subjectStatus(id) else { throw CredentialError.notFound(id) }
+        return status
     }
 
     func draft(

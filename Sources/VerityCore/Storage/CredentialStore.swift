@@ -23,6 +23,10 @@ package protocol CredentialStore: Sendable {
     /// The subject with this id, if enrolled.
     func subject(_ id: SubjectID) async throws -> Subject?
 
+    /// The status of the subject with this id, if enrolled: a read of what a status shows only
+    /// (no contacts, no checks in flight), for the most frequent call.
+    func subjectStatus(_ id: SubjectID) async throws -> SubjectStatus?
+
     /// Reads a subject, lets `change` edit it, and writes it back with the audit drafts it
     /// returns, all in one transaction. When `change` throws, nothing is written.
     ///
