@@ -48,8 +48,8 @@ public actor VerityClient {
         /// How long after a call's deadline the client stops waiting for the server's answer
         /// (which is then DEADLINE_EXCEEDED, or the late result).
         public var localTimeoutGrace: Duration = .seconds(5)
-        /// The caseworker named in calls that name none. Unblock, SetSecurityDetails,
-        /// ApplyDefaults and GeneratePin are refused without one.
+        /// The caseworker named in calls that name none. The methods that act on a person's
+        /// secrets, lock, requests or links are refused without one (`Method.requiresActor`).
         public var defaultActor: String?
 
 /// Where to connect and with which certificate; the other settings keep their defaults.
