@@ -8,6 +8,7 @@
 
 import CoreMetrics
 import Foundation
+import Synchronization
 
 /// The service's metrics, through swift-metrics (exported for Prometheus by `verityd`).
 public struct ServerMetrics: Sendable {
@@ -17,6 +18,10 @@ public struct ServerMetrics: Sendable {
     /// Checks whose stored credential could not be evaluated (counted as failures): each one
     /// needs an operator, so it is worth an alert.
     public let credentialErrors = Counter(label: "verity_credential_errors_total")
+
+    /// The counter and timer of each method and status, made once: making a metric asks the
+    /// factory's registry (a lock and a lookup by name and labels) on every request otherwise.
+    private let requestMetrics = RequestMetrics()
 
     public init() {}
 
@@ -28,10 +33,30 @@ public struct ServerMetrics: Sendable {
 
     /// Counts one finished request and its duration, by method and status.
     public func recordRequest(method: String, status: String, duration: Duration) {
-        let dimensions = [("method", method), ("status", status)]
-        Counter(label: "verity_requests_total", dimensions: dimensions).increment()
-        Timer(label: "verity_request_duration_seconds", dimensions: dimensions).recordNanoseconds(
-            Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        )
+        let (counter, timer) = requestMetrics.metrics(method: method, status: status)
+        counter.increment()
+        timer.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+}
+
+/// The request metrics by method and status, each made on first use. Methods and statuses are
+/// the known ones (an unknown method is counted under one name), so the table stays small.
+final class RequestMetrics: Sendable {
+    private struct Key: Hashable {
+        var method: String
+        var status: String
+    }
+
+    private let made = Mutex<[Key: (Counter, CoreMetrics.Timer)]>([:])
+
+    func metrics(method: String, status: String) -> (Counter, CoreMetrics.Timer) {
+        let key = Key(method: method, status: status)
+        return made.withLock { made in
+            if let metrics = made[key] { return metrics }
+            let dimensions = [("method", method), ("status", status)]
+            let metrics = (Counter(label: "verity_requests_total", dimensions: dimensions), CoreMetrics.Timer(label: "verity_request_duration_seconds", dimensions: dimensions))
+            made[key] = metrics
+            return metrics
+        }
     }
 }
