@@ -46,12 +46,12 @@ struct VeritydProcessTests {
         #expect(refused.code == 14, "verityd said:\n\(process.text)")
         #expect(refused.statusName == "UNAVAILABLE")
         for id in 1...24 {
-            #expect(try await agent.response(id: Int64(id), timeout: .seconds(60)).code == 0, "request \(id) was not finished")
+            #expect(try await agent.response(id: Int64(id), timeout: .seconds(60)).code == 0, "request \(id) was not finished; verityd said:\n\(process.text)")
         }
         try await agent.waitForClose(timeout: .seconds(30))
         let exit = try await process.waitForExit(timeout: .seconds(60))
-        #expect(exit.reason == .exit && exit.status == 0)
-        #expect(process.text.contains("stopped"))
+        #expect(exit.reason == .exit && exit.status == 0, "verityd said:\n\(process.text)")
+        #expect(process.text.contains("stopped"), "verityd said:\n\(process.text)")
     }
 
     /// verityd holds the pepper: it must leave no core file and create nothing others can read.
