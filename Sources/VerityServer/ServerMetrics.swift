@@ -18,6 +18,13 @@ public struct ServerMetrics: Sendable {
     /// Checks whose stored credential could not be evaluated (counted as failures): each one
     /// needs an operator, so it is worth an alert.
     public let credentialErrors = Counter(label: "verity_credential_errors_total")
+    /// Change requests past their due time that still wait for a caseworker (or for a postal
+    /// address before their reminder can go out): worth an alert when it grows.
+    public let overdueChangeRequests = Gauge(label: "verity_change_requests_overdue")
+    /// Link requests pending in the counties' queues.
+    public let pendingLinkRequests = Gauge(label: "verity_link_requests_pending")
+    /// Timed steps the scheduler took: reminders and automatic declines.
+    public let timedSteps = Counter(label: "verity_timed_steps_total")
 
     /// The counter and timer of each method and status, made once: making a metric asks the
     /// factory's registry (a lock and a lookup by name and labels) on every request otherwise.

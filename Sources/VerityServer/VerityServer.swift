@@ -38,6 +38,7 @@ public final class VerityServer: Service, Sendable {
     private let logger: Logger
     private let address = ListeningAddress()
     private let clock: ServiceClock
+    private let metrics: ServerMetrics
 
     /// Opens the store, loads the pepper keyring and the TLS certificates.
     ///
@@ -65,6 +66,7 @@ public final class VerityServer: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
+        self.metrics = metrics
         var tlsConfiguration = TLSConfiguration.server(
             certificateChainPath: configuration.certificateChainPath, privateKeyPath: configuration.privateKeyPath,
             clientCAPath: configuration.clientCAPath
@@ -192,11 +194,14 @@ public final class VerityServer: Service, Sendable {
     }
 
     /// Takes the change requests' timed steps that fell due: at once, catching up on any that fell
-    /// due while no server ran, then on a timer.
+    /// due while no server ran, then on a timer; and reports the caseworkers' backlog.
     private func takeTimedSteps() async {
         while !Task.isCancelled {
             do {
-                try await service.takeDueSteps()
+                metrics.timedSteps.increment(by: try await service.takeDueSteps())
+                let backlog = try await service.workflowBacklog()
+                metrics.overdueChangeRequests.record(backlog.overdueChangeRequests)
+                metrics.pendingLinkRequests.record(backlog.pendingLinkRequests)
             } catch is CancellationError {
                 return
             } catch {

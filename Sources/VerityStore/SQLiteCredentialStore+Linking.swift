@@ -40,6 +40,18 @@ extension SQLiteCredentialStore {
         }
     }
 
+    package func workflowBacklog(at now: Date) async throws -> WorkflowBacklog {
+        try await read { db in
+            WorkflowBacklog(
+                overdueChangeRequests: try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM change_request WHERE status IN ('OPEN', 'IN_PROGRESS', 'WAITING') AND due_at_ms <= ?",
+                    arguments: [Timestamp.milliseconds(of: now)]
+                ) ?? 0,
+                pendingLinkRequests: try Int.fetchOne(db, sql: "SELECT count(*) FROM link_request WHERE status = 'PENDING'") ?? 0
+            )
+        }
+    }
+
     package func portalLink(of subjectID: SubjectID) async throws -> PortalLink? {
         try await read { db in
             try Row.fetchOne(

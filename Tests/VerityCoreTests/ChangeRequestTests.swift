@@ -251,6 +251,7 @@ struct ChangeRequestTests {
         setup.clock.advance(by: Self.day)
         #expect(try await service.takeDueSteps() == 0, "the scheduler does not decide for a caseworker")
         #expect(try await service.changeRequests(matching: ChangeRequestQuery(), overdueOnly: true).requests.map(\.id) == [raised.id])
+        #expect(try await service.workflowBacklog().overdueChangeRequests == 1)
         #expect(try await service.changeRequest(raised.id).isOverdue(at: setup.clock.now))
         await #expect(throws: CredentialError.failedPrecondition(reason: "WRONG_STATUS", message: "receiving the form needs a request that is WAITING; this one is OPEN")) {
             try await service.receiveChangeRequestForm(raised.id, of: subject, context: Self.context)

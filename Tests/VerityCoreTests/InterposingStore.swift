@@ -101,6 +101,7 @@ final class InterposingStore: CredentialStore, @unchecked Sendable {
         try await base.modifyLinks(scope, change)
     }
     func portalLink(of subjectID: SubjectID) async throws -> PortalLink? { try await base.portalLink(of: subjectID) }
+    func workflowBacklog(at now: Date) async throws -> WorkflowBacklog { try await base.workflowBacklog(at: now) }
     func linkRequest(_ id: String) async throws -> LinkRequest? { try await base.linkRequest(id) }
     func linkRequests(matching query: LinkRequestQuery) async throws -> [LinkRequest] { try await base.linkRequests(matching: query) }
 }

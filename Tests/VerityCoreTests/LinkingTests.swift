@@ -99,6 +99,7 @@ struct LinkingTests {
         let challenge = try await Self.verifiedChallenge(subject, in: setup)
         let requests = Self.queued(try await setup.service.submitLink(subject, claim, challenge: challenge, context: .verifier))
         #expect(requests.map(\.county) == ["LOS ANGELES", "ORANGE"], "not San Diego (out of the home), not Kern (not primary)")
+        #expect(try await setup.service.workflowBacklog().pendingLinkRequests == 2)
         #expect(requests.allSatisfy { $0.holds == holds && $0.status == .pending && $0.submissionID == requests[0].submissionID })
         // The code was used by this submission: it proves nothing more.
         await #expect(throws: CredentialError.failedPrecondition(reason: "GRANT_USED", message: "the verified code was already used for its act; issue a new code")) {

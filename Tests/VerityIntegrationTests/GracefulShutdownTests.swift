@@ -218,6 +218,12 @@ struct VeritydProcessTests {
         #expect(!process.text.contains(String(repeating: "m", count: 200)))
         #expect(scrape.text.contains("verity_open_connections"))
         #expect(scrape.text.contains("verity_request_duration_seconds"))
+        // The scheduler's first pass, at start-up, reports the caseworkers' backlog.
+        try await waitUntil {
+            let again = try ChildProcess(command: "python3", ["-c", "import urllib.request; print(urllib.request.urlopen('\(metricsURL)').read().decode())"])
+            try await again.waitForExit()
+            return again.text.contains("verity_change_requests_overdue 0") && again.text.contains("verity_link_requests_pending 0")
+        }
         process.signal(SIGINT)
         #expect(try await process.waitForExit().status == 0)
     }

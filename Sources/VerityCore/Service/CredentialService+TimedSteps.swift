@@ -44,6 +44,11 @@ extension CredentialService {
         return taken
     }
 
+    /// What waits for caseworkers now: overdue change requests, pending link requests.
+    package func workflowBacklog() async throws -> WorkflowBacklog {
+        try await store.workflowBacklog(at: now())
+    }
+
     /// Records that a development server's clock moved forward, before the steps that fall due:
     /// the trail then says why a request was reminded or declined early.
     package func recordClockAdvance(by seconds: Int, context: CallContext) async throws {

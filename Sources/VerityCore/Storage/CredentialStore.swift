@@ -170,6 +170,9 @@ package protocol CredentialStore: Sendable {
     /// The link requests that match, oldest first, after `query.after`, at most `query.limit`.
     func linkRequests(matching query: LinkRequestQuery) async throws -> [LinkRequest]
 
+    /// How much waits for a caseworker at `now`, for the operator's metrics.
+    func workflowBacklog(at now: Date) async throws -> WorkflowBacklog
+
     /// Erases the content of pending deliveries that expired unacknowledged.
     ///
     /// - Returns: how many were expired.
@@ -224,6 +227,19 @@ package struct WorkflowWrite<Value: Sendable>: Sendable {
         self.deliveries = deliveries
         self.audit = audit
         self.withdrawsPendingLetters = withdrawsPendingLetters
+    }
+}
+
+/// What waits for caseworkers: the queues an operator watches.
+package struct WorkflowBacklog: Equatable, Sendable {
+    /// Change requests past their due time that still wait for someone.
+    package var overdueChangeRequests: Int
+    /// Link requests pending in the counties' queues.
+    package var pendingLinkRequests: Int
+
+    package init(overdueChangeRequests: Int, pendingLinkRequests: Int) {
+        self.overdueChangeRequests = overdueChangeRequests
+        self.pendingLinkRequests = pendingLinkRequests
     }
 }
 
