@@ -72,8 +72,8 @@ extension SQLiteCredentialStore {
             arguments += StatementArguments(query.statuses.map(\.rawValue).sorted())
         }
         if let name = query.registrantName {
-            conditions.append("instr(lower(registrant_name), lower(?)) > 0")
-            arguments += [name]
+            conditions.append("instr(registrant_search, ?) > 0")
+            arguments += [LinkText.searchable(name)]
         }
         if let subjectID = query.subjectID {
             conditions.append("subject_id = ?")
@@ -151,14 +151,14 @@ enum LinkRows {
         for request in ledger.requests where known[request.id] != request {
             try db.execute(
                 sql: """
-                    INSERT INTO link_request (id, submission_id, portal_account_id, subject_id, county, registrant_name, status, origin, holds,
-                        requested_at_ms, decided_at_ms, decision)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO link_request (id, submission_id, portal_account_id, subject_id, county, registrant_name, registrant_search,
+                        status, origin, holds, requested_at_ms, decided_at_ms, decision)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET status = excluded.status, decided_at_ms = excluded.decided_at_ms, decision = excluded.decision
                     """,
                 arguments: [
                     request.id, request.submissionID, request.portalAccountID, request.subjectID.rawValue, request.county, request.registrantName,
-                    request.status.rawValue, request.origin.rawValue, request.holds.map(\.rawValue).joined(separator: ","),
+                    LinkText.searchable(request.registrantName), request.status.rawValue, request.origin.rawValue, request.holds.map(\.rawValue).joined(separator: ","),
                     Timestamp.milliseconds(of: request.requestedAt), request.decidedAt.map(Timestamp.milliseconds(of:)), request.decision,
                 ]
             )

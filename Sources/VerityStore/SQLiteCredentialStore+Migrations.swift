@@ -243,6 +243,7 @@ extension SQLiteCredentialStore {
                     subject_id TEXT NOT NULL REFERENCES subject(id),
                     county TEXT NOT NULL,
                     registrant_name TEXT NOT NULL,
+                    registrant_search TEXT NOT NULL,
                     status TEXT NOT NULL CHECK (status IN ('PENDING', 'PROCESSED', 'REJECTED')),
                     origin TEXT NOT NULL CHECK (origin IN ('PORTAL', 'UNLINK')),
                     holds TEXT NOT NULL,

@@ -264,7 +264,7 @@ struct LinkingTests {
         #expect(seen == all.sorted { ($0.requestedAt, $0.id) < ($1.requestedAt, $1.id) }.map(\.id), "every request once, oldest first")
         var orange = LinkRequestQuery()
         orange.county = "  orange "
-        orange.registrantName = "quill"
+        orange.registrantName = "QUÍLL"
         orange.requestedFrom = all[2].requestedAt
         orange.requestedTo = all[3].requestedAt
         #expect(try await service.linkRequests(matching: orange).requests.map(\.id) == [all[3].id])

@@ -67,7 +67,7 @@ struct SQLiteCredentialStoreTests {
             "v6: facts on file for the fallback identity check": "dd3729ec3ca123e42006736f9bff6688b99b6b19d34d0e1349e3a91be5f849ae",
             "v7: recovery requests awaiting an identity document": "8074fbe97202cb9b601cdcc6781b29d67e368cdf55082b8e91483d7e83f79d42",
             "v8: change requests, and letters in the outbox": "9e1f18b1bc06b5db130f2c901ec88e5cfd320219cd73fbe29bdfae0a2f69f0d1",
-            "v9: portal registration, verified codes as grants, portal account links": "8f805c323a5531f100ec2d3003b6ff29f09d2792e040ff9c8be759256dbad34a",
+            "v9: portal registration, verified codes as grants, portal account links": "5816d34f66c26d5d7617ea71319ae3daeda112c3f6d897620c7cd5834f4a1b9b",
         ]
         for migration in SQLiteCredentialStore.migrations {
             let digest = SHA256.digest(Array(migration.sql.utf8)).map { String(format: "%02x", $0) }.joined()

@@ -320,6 +320,12 @@ package enum LinkText {
         return county
     }
 
+    /// A name as a search compares it: folded (case, accents, compatibility forms), words of
+    /// letters and digits separated by one space, so that `núñez` finds `NUÑEZ-Ortiz`.
+    package static func searchable(_ name: String) -> String {
+        FactText.words(name)
+    }
+
     /// A case number's letters and digits, in capitals.
     static func caseNumber(_ text: String, field: String = "caseNumber") throws(CredentialError) -> String {
         let number = FactText.alphanumerics(text).uppercased()
