@@ -117,6 +117,27 @@ struct PortalTests {
         }
     }
 
+    /// Refused tokens and grants cost no hashing: a portal sending made-up ones cannot fill the
+    /// hashing pool that every PIN check shares.
+    @Test func aRefusedTokenOrGrantIsNeverHashedFor() async throws {
+        let setup = try Self.setUp()
+        let service = setup.service
+        let subject = try await Self.enrolled("portal-cheap", in: setup)
+        _ = try await service.startPortalRegistration(for: subject, context: .agent)
+        let token = try #require(try await Self.mail(setup).only?["token"])
+        let forged = String(token.dropLast()) + (token.last == "A" ? "B" : "A")
+        let unverified = try await service.issueCode(to: subject, channel: .email, purpose: .passwordReset, context: .verifier)
+        let before = setup.fixture.hasher.hashes
+        await #expect(throws: CredentialError.self) { try await service.completePortalRegistration(token: forged, password: Self.password, context: .verifier) }
+        await #expect(throws: CredentialError.self) {
+            try await service.completePortalRegistration(token: String(repeating: "0", count: 32) + "." + String(repeating: "A", count: 43), password: Self.password, context: .verifier)
+        }
+        await #expect(throws: CredentialError.self) { try await service.resetPortalPassword(subject, challenge: unverified.challengeID, newPassword: Self.password, context: .verifier) }
+        try await service.updateContacts(subject, to: Contacts(emails: ["pat.new@example.org"]), context: .agent)
+        await #expect(throws: CredentialError.self) { try await service.completePortalRegistration(token: token, password: Self.password, context: .verifier) }
+        #expect(setup.fixture.hasher.hashes == before)
+    }
+
     @Test func ofTenParallelRedemptionsOfATokenExactlyOneSucceeds() async throws {
         let setup = try Self.setUp()
         let service = setup.service

@@ -191,8 +191,16 @@ package struct DetailsChangeRequest: Equatable, Sendable {
     }
 
     /// Accepts the change. A form was sent, so it must have come back: a request still waiting
-    /// is never accepted.
-    package mutating func accept(confirmation: Confirmation, at now: Date) throws(CredentialError) {
+    /// is never accepted. Only a returned form lifts a block: a self-service request (no form)
+    /// whose person was blocked after it was raised is refused.
+    ///
+    /// - Parameter personBlocked: whether the person is BLOCKED now (accepting unblocks them).
+    package mutating func accept(confirmation: Confirmation, personBlocked: Bool, at now: Date) throws(CredentialError) {
+        if personBlocked, formSentAt == nil {
+            throw .failedPrecondition(
+                reason: "BLOCKED", message: "the person was blocked after this self-service request was raised: close it and raise one by PHONE or LETTER"
+            )
+        }
         guard status == .open || status == .inProgress else {
             if status == .waiting {
                 throw .failedPrecondition(reason: "FORM_NOT_RECEIVED", message: "the form has not come back: record it first (ReceiveForm)")

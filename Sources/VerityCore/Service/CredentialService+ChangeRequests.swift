@@ -90,20 +90,13 @@ extension CredentialService {
             throw Self.unknownRequest(requestID)
         }
         var preview = current
-        try preview.accept(confirmation: .notSent, at: now())
+        try preview.accept(confirmation: .notSent, personBlocked: false, at: now())
         let hashes = try await hash(newDetails)
         let time = now()
         let accepted = try await store.modifyChangeRequest(requestID) { [self] request, person in
             try Self.checkBelongs(request, to: subject)
-            // Only a returned form lifts a block: a self-service request whose person was blocked
-            // after it was raised goes through the form like any other blocked person's.
-            if person.state == .blocked, request.formSentAt == nil {
-                throw CredentialError.failedPrecondition(
-                    reason: "BLOCKED", message: "the person was blocked after this self-service request was raised: close it and raise one by PHONE or LETTER"
-                )
-            }
             let route = Self.confirmationRoute(person.contacts, bySMS: confirmBySMS)
-            try request.accept(confirmation: route.kind, at: time)
+            try request.accept(confirmation: route.kind, personBlocked: person.state == .blocked, at: time)
             let confirmation = try confirmationDelivery(of: request, by: route, at: time)
             var audit: [AuditDraft] = []
             if person.state == .blocked {
