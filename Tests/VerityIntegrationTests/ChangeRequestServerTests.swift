@@ -20,15 +20,6 @@ struct ChangeRequestServerTests {
     static let day = 24 * 3600
     static let address = PostalAddressMessage(lines: ["Ms A. Person", "1 High Street", "Leeds"], postalCode: "LS1 4AB", country: "GB")
 
-    func client(_ server: TestServer, role: String) -> VerityClient {
-        var configuration = VerityClient.Configuration(
-            port: server.port, certificatePath: server.pki.certificatePath(role: role),
-            privateKeyPath: server.pki.keyPath(role: role), trustRootsPath: server.pki.caCertificatePath
-        )
-        configuration.defaultActor = "agent:4711"
-        return VerityClient(configuration: configuration)
-    }
-
     /// A blocked client with a postal address on file.
     func blockedClient(_ id: String, _ agent: VerityClient) async throws {
         _ = try await agent.enroll(subjectId: id, contacts: ContactsMessage(postalAddresses: [Self.address]))
@@ -36,18 +27,9 @@ struct ChangeRequestServerTests {
         for _ in 0..<3 { _ = try await agent.verify(subjectId: id, pin: "1111112") }
     }
 
-    func failure(_ work: () async throws -> Void) async -> RPCError? {
-        do {
-            try await work()
-            return nil
-        } catch {
-            return error as? RPCError
-        }
-    }
-
     @Test func theDevelopmentClockRunsTheWaitsAndTheLettersReachTheNotifier() async throws {
         let server = try await TestServer.start { $0.developmentClock = true }
-        let (agent, admin, mailer) = (client(server, role: "agent"), client(server, role: "admin"), client(server, role: "notifier"))
+        let (agent, admin, mailer) = (server.client(role: "agent"), server.client(role: "admin"), server.client(role: "notifier"))
         try await blockedClient("cr-wire-1", agent)
         let raised = try await agent.raiseChangeRequest(subjectId: "cr-wire-1", source: .phone, reason: .blockedAfterFailedChecks, reportedBy: "A. Person (PWC)")
         #expect(raised.status == .waiting && raised.overdue == false && raised.formSentAt != nil)
@@ -67,12 +49,12 @@ struct ChangeRequestServerTests {
         #expect(declined.status == .declined && declined.resolutionReason != nil)
 
         let again = try await agent.raiseChangeRequest(subjectId: "cr-wire-1", source: .letter, reason: .blockedAfterFailedChecks, reportedBy: "A. Person (PWC)")
-        let notYetSent = await failure { _ = try await agent.receiveForm(changeRequestId: again.changeRequestId, subjectId: "cr-wire-1") }
+        let notYetSent = await rpcFailure { _ = try await agent.receiveForm(changeRequestId: again.changeRequestId, subjectId: "cr-wire-1") }
         #expect(notYetSent?.code == .failedPrecondition && notYetSent?.details["reason"] == "FORM_NOT_SENT", "no form can come back before one went out")
         for letter in try await mailer.lease(max: 10, leaseSeconds: 30, channels: [.letter]) {
             try await mailer.ack(deliveryId: letter.deliveryId, leaseToken: letter.leaseToken)
         }
-        let early = await failure {
+        let early = await rpcFailure {
             _ = try await agent.acceptChangeRequest(changeRequestId: again.changeRequestId, subjectId: "cr-wire-1", newPin: "5930271")
         }
         #expect(early?.code == .failedPrecondition && early?.details["reason"] == "FORM_NOT_RECEIVED")
@@ -86,15 +68,15 @@ struct ChangeRequestServerTests {
 
     @Test func withoutTheDevelopmentClockAdvanceClockIsUnimplemented() async throws {
         let server = try await TestServer.start()
-        let admin = client(server, role: "admin")
-        #expect(await failure { _ = try await admin.advanceClock(seconds: 60) }?.code == .unimplemented)
+        let admin = server.client(role: "admin")
+        #expect(await rpcFailure { _ = try await admin.advanceClock(seconds: 60) }?.code == .unimplemented)
         await admin.close()
         try await server.stop()
     }
 
     @Test func aServerThatWasDownTakesTheStepsThatFellDueWhenItStarts() async throws {
         let server = try await TestServer.start(clock: ServiceClock(), hasher: { $0 }) { $0.timedStepInterval = .seconds(3600) }
-        let agent = client(server, role: "agent")
+        let agent = server.client(role: "agent")
         try await blockedClient("cr-wire-2", agent)
         let raised = try await agent.raiseChangeRequest(subjectId: "cr-wire-2", source: .phone, reason: .blockedAfterFailedChecks, reportedBy: "A. Person")
         await agent.close()
@@ -103,7 +85,7 @@ struct ChangeRequestServerTests {
         // Fifteen days of downtime: both waits ended; the reminder goes at start-up and starts a
         // wait of its own, so the request is not declined yet.
         let restarted = try await server.restart(clock: ServiceClock(offset: Double(15 * Self.day)))
-        let again = client(restarted, role: "agent")
+        let again = restarted.client(role: "agent")
         try await waitUntil(timeout: .seconds(30)) {
             try await again.changeRequest(changeRequestId: raised.changeRequestId).reminderSentAt != nil
         }
@@ -119,13 +101,13 @@ struct ChangeRequestServerTests {
     /// allows must fit, or a full lease would be refused after its deliveries were leased.
     @Test func theLargestLetterFitsTheShareALeaseCountsForIt() async throws {
         let server = try await TestServer.start()
-        let (agent, mailer) = (client(server, role: "agent"), client(server, role: "notifier"))
+        let (agent, mailer) = (server.client(role: "agent"), server.client(role: "notifier"))
         let subject = String(repeating: "s", count: 128)
         // Quotes and backslashes take two bytes each in JSON; this is the most an address may take.
         let line = String(repeating: "\"\\", count: 20)
         let largest = PostalAddressMessage(lines: Array(repeating: line, count: 6), postalCode: "AB12-34CD 56", country: "GB")
         let tooLarge = PostalAddressMessage(lines: Array(repeating: line + "\"", count: 6), postalCode: "AB12-34CD 56", country: "GB")
-        let refused = await failure { _ = try await agent.enroll(subjectId: subject, contacts: ContactsMessage(postalAddresses: [tooLarge])) }
+        let refused = await rpcFailure { _ = try await agent.enroll(subjectId: subject, contacts: ContactsMessage(postalAddresses: [tooLarge])) }
         #expect(refused?.details["reason"] == "TOO_LONG" && refused?.details["field"] == "contacts.postalAddresses[0]")
         _ = try await agent.enroll(subjectId: subject, contacts: ContactsMessage(postalAddresses: [largest]))
         _ = try await agent.setSecurityDetails(subjectId: subject, pin: "4829157")
@@ -140,7 +122,7 @@ struct ChangeRequestServerTests {
     /// A page never outgrows a frame: fewer requests than asked for, and a token to go on.
     @Test func aPageThatWouldNotFitAFrameIsCutAndGoesOn() async throws {
         let server = try await TestServer.start { $0.maximumFrameBytes = 4096 }
-        let agent = client(server, role: "agent")
+        let agent = server.client(role: "agent")
         var raised: [String] = []
         for index in 0..<8 {
             let subject = "cr-page-\(index)"
@@ -164,7 +146,7 @@ struct ChangeRequestServerTests {
 
     @Test func badInputIsRefusedWithTheFieldItConcerns() async throws {
         let server = try await TestServer.start()
-        let agent = client(server, role: "agent")
+        let agent = server.client(role: "agent")
         try await blockedClient("cr-wire-3", agent)
         let cases: [(String, () async throws -> Void, String, String)] = [
             ("source", { _ = try await agent.raiseChangeRequest(subjectId: "cr-wire-3", source: "FAX", reason: .clientRequest, reportedBy: "p") }, "source", "INVALID_VALUE"),
@@ -178,12 +160,12 @@ struct ChangeRequestServerTests {
             }, "contacts.postalAddresses[0].lines", "INVALID_VALUE"),
         ]
         for (name, work, field, reason) in cases {
-            let error = await failure(work)
+            let error = await rpcFailure(work)
             #expect(error?.code == .invalidArgument, "\(name)")
             #expect(error?.details["field"] == .string(field), "\(name)")
             #expect(error?.details["reason"] == .string(reason), "\(name)")
         }
-        let unknown = await failure { _ = try await agent.changeRequest(changeRequestId: String(repeating: "a", count: 32)) }
+        let unknown = await rpcFailure { _ = try await agent.changeRequest(changeRequestId: String(repeating: "a", count: 32)) }
         #expect(unknown?.code == .notFound && unknown?.details["field"] == "changeRequestId")
         #expect(try await agent.listChangeRequests().changeRequests.isEmpty, "nothing was raised")
         await agent.close()

@@ -16,24 +16,6 @@ import VerityTestSupport
 /// code, a link on a full match; the caseworker's side: the queue.
 @Suite("The portal and account links over the wire")
 struct PortalServerTests {
-    func client(_ server: TestServer, role: String) -> VerityClient {
-        var configuration = VerityClient.Configuration(
-            port: server.port, certificatePath: server.pki.certificatePath(role: role),
-            privateKeyPath: server.pki.keyPath(role: role), trustRootsPath: server.pki.caCertificatePath
-        )
-        configuration.defaultActor = "agent:4711"
-        return VerityClient(configuration: configuration)
-    }
-
-    func failure(_ work: () async throws -> Void) async -> RPCError? {
-        do {
-            try await work()
-            return nil
-        } catch {
-            return error as? RPCError
-        }
-    }
-
     /// The value of `variable` in the one message waiting in the outbox.
     func fromOutbox(_ variable: String, _ mailer: VerityClient) async throws -> String {
         let delivery = try #require(try await mailer.lease(max: 10, leaseSeconds: 30).first)
@@ -43,11 +25,11 @@ struct PortalServerTests {
 
     @Test func aPortalRegistersResetsAndLinks() async throws {
         let server = try await TestServer.start()
-        let (agent, portal, mailer, admin) = (client(server, role: "agent"), client(server, role: "verifier"), client(server, role: "notifier"), client(server, role: "admin"))
+        let (agent, portal, mailer, admin) = (server.client(role: "agent"), server.client(role: "verifier"), server.client(role: "notifier"), server.client(role: "admin"))
         _ = try await agent.enroll(subjectId: "portal-w1", contacts: ContactsMessage(emails: ["pat@example.org"]))
         #expect(try await agent.startRegistration(subjectId: "portal-w1").maskedDestination == "p***@example.org")
         let token = try await fromOutbox("token", mailer)
-        let denied = await failure { _ = try await agent.completeRegistration(token: token, password: "Copper Meadow 5521") }
+        let denied = await rpcFailure { _ = try await agent.completeRegistration(token: token, password: "Copper Meadow 5521") }
         #expect(denied?.code == .permissionDenied, "the portal redeems, not a caseworker system")
         let registered = try await portal.completeRegistration(token: token, password: "Copper Meadow 5521")
         #expect(registered.subjectId == "portal-w1" && registered.state == .active)
@@ -56,7 +38,7 @@ struct PortalServerTests {
         let code = try await fromOutbox("code", mailer)
         _ = try await portal.verifyCode(challengeId: reset.challengeId, code: code, subjectId: "portal-w1", purpose: .passwordReset)
         #expect(try await portal.resetPassword(subjectId: "portal-w1", challengeId: reset.challengeId, newPassword: "Velvet Harbour 9023").state == .active)
-        let twice = await failure { _ = try await portal.resetPassword(subjectId: "portal-w1", challengeId: reset.challengeId, newPassword: "Velvet Harbour 9024") }
+        let twice = await rpcFailure { _ = try await portal.resetPassword(subjectId: "portal-w1", challengeId: reset.challengeId, newPassword: "Velvet Harbour 9024") }
         #expect(twice?.code == .failedPrecondition && twice?.details["reason"] == "GRANT_USED")
         #expect(try await portal.verify(subjectId: "portal-w1", password: "Velvet Harbour 9023", channel: .portal).result == .verified)
 
@@ -83,7 +65,7 @@ struct PortalServerTests {
         #expect(shown.cases.map(\.caseNumberEnding) == ["400", "234"] && shown.link == nil)
         let processed = try await agent.linkAccount(linkRequestId: kern.linkRequestId)
         #expect(processed.linkRequests.count == 2 && processed.linkRequests.allSatisfy { $0.status == .processed })
-        let unlinkDenied = await failure { _ = try await agent.unlinkAccount(subjectId: "portal-w1", reason: "not mine to do") }
+        let unlinkDenied = await rpcFailure { _ = try await agent.unlinkAccount(subjectId: "portal-w1", reason: "not mine to do") }
         #expect(unlinkDenied?.code == .permissionDenied, "only the roles allowed to may unlink")
         #expect(try await admin.unlinkAccount(subjectId: "portal-w1", reason: "linked in error").linkRequests.map(\.origin) == [.unlink, .unlink])
         for client in [agent, portal, mailer, admin] { await client.close() }
@@ -92,7 +74,7 @@ struct PortalServerTests {
 
     @Test func badInputIsRefusedWithTheFieldItConcerns() async throws {
         let server = try await TestServer.start()
-        let (agent, portal) = (client(server, role: "agent"), client(server, role: "verifier"))
+        let (agent, portal) = (server.client(role: "agent"), server.client(role: "verifier"))
         let claim = SubmitLinkRequest(
             subjectId: "portal-w2", portalAccountId: "nope", dateOfBirth: "1985-04-12", zipCode: "90210", county: "Orange", caseNumber: "OC1",
             challengeId: String(repeating: "a", count: 32)
@@ -109,7 +91,7 @@ struct PortalServerTests {
             }, "cases", "INVALID_VALUE"),
         ]
         for (name, work, field, reason) in cases {
-            let error = await failure(work)
+            let error = await rpcFailure(work)
             #expect(error?.code == .invalidArgument, "\(name): \(String(describing: error))")
             #expect(error?.details["field"] == .string(field), "\(name)")
             #expect(error?.details["reason"] == .string(reason), "\(name): \(String(describing: error))")

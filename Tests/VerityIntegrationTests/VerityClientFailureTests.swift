@@ -15,16 +15,6 @@ import VerityTestSupport
 /// The Swift client when things go wrong: every pending call ends, with the right status, in time.
 @Suite("VerityClient failure paths")
 struct VerityClientFailureTests {
-    func client(_ server: TestServer, role: String = "agent", _ adjust: (inout VerityClient.Configuration) -> Void = { _ in }) -> VerityClient {
-        var configuration = VerityClient.Configuration(
-            port: server.port, certificatePath: server.pki.certificatePath(role: role),
-            privateKeyPath: server.pki.keyPath(role: role), trustRootsPath: server.pki.caCertificatePath
-        )
-        configuration.defaultActor = "agent:4711"
-        adjust(&configuration)
-        return VerityClient(configuration: configuration)
-    }
-
     /// A server whose hashing waits at a gate, and a subject whose SetSecurityDetails will wait there.
     func heldServer() async throws -> (TestServer, GatedHasher) {
         let gate = Box<GatedHasher>()
@@ -36,7 +26,7 @@ struct VerityClientFailureTests {
 
     @Test func aCallWithNoAnswerEndsAtItsDeadlinePlusTheGrace() async throws {
         let (server, gate) = try await heldServer()
-        let client = client(server) { $0.localTimeoutGrace = .milliseconds(200) }
+        let client = server.client(role: "agent") { $0.localTimeoutGrace = .milliseconds(200) }
         let started = ContinuousClock.now
         await #expect { _ = try await client.setSecurityDetails(subjectId: "held", pin: "4829157", timeout: .milliseconds(300)) } throws: {
             ($0 as? RPCError)?.code == .deadlineExceeded
@@ -53,7 +43,7 @@ struct VerityClientFailureTests {
     /// connection fails with that status.
     @Test func aViolationFailsEveryPendingCall() async throws {
         let (server, gate) = try await heldServer()
-        let client = client(server)
+        let client = server.client(role: "agent")
         let pending = Task { try await client.setSecurityDetails(subjectId: "held", pin: "4829157") }
         try await waitUntil { gate.waitingJobs == 1 }
         let tooLarge = String(repeating: "x", count: 70_000)
@@ -69,7 +59,7 @@ struct VerityClientFailureTests {
 
     @Test func closingFailsTheCallsInFlight() async throws {
         let (server, gate) = try await heldServer()
-        let client = client(server)
+        let client = server.client(role: "agent")
         let pending = Task { try await client.setSecurityDetails(subjectId: "held", pin: "4829157") }
         try await waitUntil { gate.waitingJobs == 1 }
         await client.close()
@@ -80,7 +70,7 @@ struct VerityClientFailureTests {
 
     @Test func unusableCertificateFilesAreAFailedPrecondition() async throws {
         let server = try await TestServer.start()
-        let client = client(server) { $0.privateKeyPath = "/nonexistent/key.pem" }
+        let client = server.client(role: "agent") { $0.privateKeyPath = "/nonexistent/key.pem" }
         await #expect { _ = try await client.healthCheck() } throws: { ($0 as? RPCError)?.code == .failedPrecondition }
         try await server.stop()
     }
@@ -88,7 +78,7 @@ struct VerityClientFailureTests {
     /// A server whose certificate does not name the host asked for is refused, at once.
     @Test func aServerNameMismatchFailsFast() async throws {
         let server = try await TestServer.start()
-        let client = client(server) { $0.serverName = "verity.example.org" }
+        let client = server.client(role: "agent") { $0.serverName = "verity.example.org" }
         let started = ContinuousClock.now
         await #expect { _ = try await client.healthCheck() } throws: { ($0 as? RPCError)?.code == .unavailable }
         // Well before the call's local timeout (65 s): the handshake failure ends it.

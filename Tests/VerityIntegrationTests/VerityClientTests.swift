@@ -18,20 +18,11 @@ import VerityTestSupport
 
 @Suite("VerityClient against a real server")
 struct VerityClientTests {
-    func client(_ server: TestServer, role: String, port: Int? = nil) -> VerityClient {
-        var configuration = VerityClient.Configuration(
-            port: port ?? server.port, certificatePath: server.pki.certificatePath(role: role),
-            privateKeyPath: server.pki.keyPath(role: role), trustRootsPath: server.pki.caCertificatePath
-        )
-        configuration.defaultActor = "agent:4711"
-        return VerityClient(configuration: configuration)
-    }
-
     @Test func everyMethod() async throws {
         let server = try await TestServer.start()
-        let agent = client(server, role: "agent")
-        let admin = client(server, role: "admin")
-        let mailer = client(server, role: "notifier")
+        let agent = server.client(role: "agent")
+        let admin = server.client(role: "admin")
+        let mailer = server.client(role: "notifier")
         #expect(try await agent.healthCheck() == "SERVING")
         let enrolled = try await agent.enroll(subjectId: "c-1", contacts: ContactsMessage(emails: ["pat@example.org"]), actor: "agent:1")
         #expect(enrolled.state == "NOT_SET_UP")
@@ -60,7 +51,7 @@ struct VerityClientTests {
 
     @Test func everyStatusArrivesAsATypedError() async throws {
         let server = try await TestServer.start()
-        let agent = client(server, role: "agent")
+        let agent = server.client(role: "agent")
         _ = try await agent.enroll(subjectId: "e-1")
         func status(_ work: () async throws -> Void) async -> (StatusCode, [String: JSONValue])? {
             do {
@@ -89,7 +80,7 @@ struct VerityClientTests {
     @Test func deadlinesAreSentAndKept() async throws {
         let gate = Box<GatedHasher>()
         let server = try await TestServer.start(hasher: { gate.set(GatedHasher($0)) }) { $0.hashingConcurrency = 1 }
-        let agent = client(server, role: "agent")
+        let agent = server.client(role: "agent")
         for id in ["d-1", "d-2"] { _ = try await agent.enroll(subjectId: id) }
         // A slow call holds the pool of one at the gate: a call with a 1 ms deadline waits in the
         // queue, its deadline passes there, and it is never served.
@@ -110,7 +101,7 @@ struct VerityClientTests {
 
     @Test func manyConcurrentCallsShareOneConnection() async throws {
         let server = try await TestServer.start()
-        let agent = client(server, role: "agent")
+        let agent = server.client(role: "agent")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
                 group.addTask {
