@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "VerityCrypto", targets: ["VerityCrypto"]),
         .library(name: "VerityCore", targets: ["VerityCore"]),
         .library(name: "VerityStore", targets: ["VerityStore"]),
+        .library(name: "VerityPostgres", targets: ["VerityPostgres"]),
         .library(name: "VerityTLS", targets: ["VerityTLS"]),
         .library(name: "VerityProtocol", targets: ["VerityProtocol"]),
         .library(name: "VerityTransport", targets: ["VerityTransport"]),
@@ -37,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The system's OpenSSL 3 (libssl-dev), found through pkg-config.
@@ -60,6 +63,16 @@ let package = Package(
             dependencies: [
                 "VerityCore", "VerityCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The same store on PostgreSQL, for several instances on one database.
+        .target(
+            name: "VerityPostgres",
+            dependencies: [
+                "VerityCore", "VerityCrypto",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -88,7 +101,7 @@ let package = Package(
         .target(
             name: "VerityServer",
             dependencies: [
-                "VerityCore", "VerityStore", "VerityTLS", "VerityProtocol", "VerityCrypto", "VerityTransport",
+                "VerityCore", "VerityStore", "VerityPostgres", "VerityTLS", "VerityProtocol", "VerityCrypto", "VerityTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -127,7 +140,8 @@ let package = Package(
         .executableTarget(
             name: "verityd",
             dependencies: [
-                "VerityServer", "VerityCore", "VerityStore", "VerityCrypto",
+                "VerityServer", "VerityCore", "VerityStore", "VerityPostgres", "VerityCrypto",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -137,8 +151,9 @@ let package = Package(
         .target(
             name: "VerityTestSupport",
             dependencies: [
-                "VerityCore", "VerityStore", "VerityCrypto",
+                "VerityCore", "VerityStore", "VerityPostgres", "VerityCrypto",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/VerityTestSupport"
         ),
@@ -184,7 +199,8 @@ let package = Package(
         .testTarget(
             name: "VerityStoreTests",
             dependencies: [
-                "VerityCore", "VerityStore", "VerityCrypto", "VerityTestSupport", "VerityCrashProbe",
+                "VerityCore", "VerityStore", "VerityPostgres", "VerityCrypto", "VerityTestSupport", "VerityCrashProbe",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

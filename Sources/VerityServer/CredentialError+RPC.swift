@@ -44,10 +44,13 @@ extension CredentialError: RPCErrorConvertible {
 }
 
 extension StoreFailure: RPCErrorConvertible {
-    /// A busy store is UNAVAILABLE (retry); any other failure INTERNAL. Neither names the engine's message.
+    /// A busy or unreachable store is UNAVAILABLE (retry); any other failure INTERNAL. None names
+    /// the engine's message.
     public var rpcError: RPCError {
         switch kind {
         case .busy: RPCError(.unavailable, "the store is busy; this call's last write was not made; retry", details: ["reason": "STORE_BUSY"])
+        case .unavailable:
+            RPCError(.unavailable, "the database cannot be reached; this call's write was made whole or not at all; retry", details: ["reason": "STORE_UNAVAILABLE"])
         case .failed: RPCError(.internalError, "the store failed; the operators were alerted", details: ["reason": "STORE_ERROR"])
         }
     }

@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var clientCAPath: String
     /// Revocation lists of the client CAs, PEM; client certificates are then checked against them.
     public var clientCRLPath: String?
+    /// The SQLite file, or a `postgres://` URL naming a PostgreSQL database that several
+    /// instances share (see `PostgresStoreConfiguration` for the URL's options).
     public var storePath: String
     public var pepperKeyringPath: String
 

@@ -15,7 +15,6 @@ import Synchronization
 import VerityCore
 import VerityCrypto
 import VerityProtocol
-import VerityStore
 import VerityTLS
 import VerityTransport
 
@@ -28,7 +27,7 @@ import VerityTransport
 /// UNAVAILABLE), closes them with close_notify, and closes the store.
 public final class VerityServer: Service, Sendable {
     public let configuration: ServerConfiguration
-    private let store: SQLiteCredentialStore
+    private let store: ServerStore
     private let keyring: PepperKeyring
     private let service: CredentialService
     private let hashingThreads: ThreadPoolHashing
@@ -76,15 +75,15 @@ public final class VerityServer: Service, Sendable {
         tlsConfiguration.revocationListPath = configuration.clientCRLPath
         tls = try TLSContext(tlsConfiguration)
         keyring = try PepperKeyring.load(from: configuration.pepperKeyringPath)
-        store = try SQLiteCredentialStore(path: configuration.storePath, keyring: keyring)
+        store = try ServerStore.open(configuration.storePath, keyring: keyring, logger: logger)
         var rules = CredentialService.Configuration()
         rules.attemptLimit = configuration.attemptLimit
         rules.recoveryRequestLifetime = Double(configuration.recoveryRequestLifetime.nanoseconds) / 1e9
         // A live check finishes within its deadline, two KDF runs and two store writes.
-        rules.longestCheck = Double(configuration.maximumDeadline.nanoseconds) / 1e9 + 2 * SQLiteCredentialStore.busyTimeout + 30
+        rules.longestCheck = Double(configuration.maximumDeadline.nanoseconds) / 1e9 + 2 * store.writeWaitLimit + 30
         hashingThreads = ThreadPoolHashing(threads: configuration.hashingConcurrency)
         service = try CredentialService(
-            store: store, hasher: makeHasher(keyring),
+            store: store.credentialStore, hasher: makeHasher(keyring),
             keyring: keyring, hashing: hashingThreads, configuration: rules, logger: logger, now: clock.now
         )
         let pool = HashingPool(
@@ -104,7 +103,13 @@ public final class VerityServer: Service, Sendable {
 
     /// Serves until a graceful shutdown is triggered (SIGTERM or SIGINT under a `ServiceGroup`).
     public func run() async throws {
-        try await checkKeys()
+        do {
+            try await store.prepare()
+            try await checkKeys()
+        } catch {
+            try? await store.close()
+            throw error
+        }
         let quiescing = ServerQuiescingHelper(group: MultiThreadedEventLoopGroup.singleton)
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelInitializer { channel in
@@ -138,7 +143,7 @@ public final class VerityServer: Service, Sendable {
         await scheduler.value
         await drainConnections(quiescing, on: serverChannel.eventLoop)
         try await hashingThreads.shutdown()
-        try store.close()
+        try await store.close()
         logger.notice("stopped")
     }
 

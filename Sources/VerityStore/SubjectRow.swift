@@ -147,24 +147,3 @@ enum SubjectRow {
         )
     }
 }
-
-/// A row that holds a value the code cannot have written.
-package struct StoreCorruptionError: Error, CustomStringConvertible {
-    package let table: String
-    package let id: String
-    package var description: String { "the \(table) row \(id) holds a value Verity cannot read; restore it from a backup" }
-}
-
-extension JSONEncoder {
-    /// Shared, as making an encoder per row costs more than encoding it.
-    static let sorted: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-}
-
-extension JSONDecoder {
-    /// Shared, as making a decoder per row costs more than decoding it.
-    static let shared = JSONDecoder()
-}

@@ -10,6 +10,8 @@ import ArgumentParser
 import Foundation
 import VerityCore
 import VerityCrypto
+import Logging
+import VerityPostgres
 import VerityStore
 
 /// `verityd keys`: what the store's data depends on in the pepper keyring, and rotating it.
@@ -60,14 +62,8 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             try ProcessHardening.apply()
             let paths = try await Paths(verityd)
-            // An inventory of a store that is not there would read as "nothing uses any key".
-            guard FileManager.default.fileExists(atPath: paths.storePath) else {
-                throw ValidationError("no store at \(paths.storePath); name it with --store or --data-dir before `keys`")
-            }
             let keyring = try PepperKeyring.load(from: paths.pepperPath)
-            let store = try SQLiteCredentialStore(path: paths.storePath, keyring: keyring)
-            defer { try? store.close() }
-            let inventory = try await store.keyInventory()
+            let inventory = try await Self.inventory(of: paths.storePath, keyring: keyring)
             print("key\twhat\tcount")
             inventory.lines.forEach { print($0) }
             print("keyring: \(keyring.keyIDs.joined(separator: ", ")) (current \(keyring.currentKeyID))")
@@ -75,6 +71,31 @@ struct KeysCommand: AsyncParsableCommand {
             if !missing.isEmpty {
                 print("MISSING from the keyring: \(missing.joined(separator: ", "))")
                 throw ExitCode(1)
+            }
+        }
+
+        /// What the store at `location`, a SQLite file or a `postgres://` URL, holds per key.
+        static func inventory(of location: String, keyring: PepperKeyring) async throws -> KeyInventory {
+            guard PostgresStoreConfiguration.isPostgresURL(location) else {
+                // An inventory of a store that is not there would read as "nothing uses any key".
+                guard FileManager.default.fileExists(atPath: location) else {
+                    throw ValidationError("no store at \(location); name it with --store or --data-dir before `keys`")
+                }
+                let store = try SQLiteCredentialStore(path: location, keyring: keyring)
+                defer { try? store.close() }
+                return try await store.keyInventory()
+            }
+            let store = PostgresCredentialStore(
+                configuration: try PostgresStoreConfiguration(url: location), keyring: keyring, logger: Logger(label: "verityd.keys")
+            )
+            do {
+                try await store.prepare()
+                let inventory = try await store.keyInventory()
+                await store.close()
+                return inventory
+            } catch {
+                await store.close()
+                throw error
             }
         }
     }

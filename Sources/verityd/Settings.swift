@@ -13,6 +13,7 @@ import Foundation
 import Logging
 import NIOCore
 import VerityCrypto
+import VerityPostgres
 import VerityServer
 
 /// The settings of `verityd`, each from the first of: its flag, its environment variable
@@ -131,6 +132,7 @@ struct Settings {
             try ProcessHardening.checkPrivate(directory: dataDirectory)
             let setup = try DevelopmentSetup.ensure(in: dataDirectory)
             var configuration = setup.configuration()
+            if let store { configuration.storePath = store }
             configuration.developmentConsoleSink = printNotifications
             configuration.developmentClock = movableClock
             announce(setup, listen: listen)
@@ -142,7 +144,9 @@ struct Settings {
             guard let pepper else { throw ValidationError("production mode needs --pepper (or VERITY_PEPPER_FILE): an existing keyring, mode 0600") }
             try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let storePath = store ?? dataDirectory.appendingPathComponent("verity.sqlite").path
-            try ProcessHardening.checkPrivate(directory: URL(fileURLWithPath: storePath).deletingLastPathComponent())
+            if !PostgresStoreConfiguration.isPostgresURL(storePath) {
+                try ProcessHardening.checkPrivate(directory: URL(fileURLWithPath: storePath).deletingLastPathComponent())
+            }
             return ServerConfiguration(
                 certificateChainPath: cert, privateKeyPath: key, clientCAPath: clientCA,
                 storePath: storePath, pepperKeyringPath: pepper
@@ -152,21 +156,30 @@ struct Settings {
         }
     }
 
-    /// Refuses what only production may name, in development mode.
+    /// Refuses what only production may name, in development mode. A PostgreSQL store on this
+    /// machine is allowed, so that two development instances can share one database.
     static func checkDevelopment(store: String?, pepper: String?, listen: String) throws {
-        if store != nil || pepper != nil {
+        let localPostgres = try store.map { location in
+            try PostgresStoreConfiguration.isPostgresURL(location) && isLoopback(PostgresStoreConfiguration(url: location).client.host ?? "")
+        } ?? false
+        if (store != nil && !localPostgres) || pepper != nil {
             throw ValidationError(
-                "--store and --pepper are production settings; development mode keeps its own in --data-dir. For production, name --cert, --key and --client-ca too"
+                "--store and --pepper are production settings; development mode keeps its own in --data-dir (or a postgres:// store on loopback). For production, name --cert, --key and --client-ca too"
             )
         }
         let (host, _) = try hostAndPort(listen, flag: "--listen")
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
-        let loopbackIPv4 = octets.count == 4 && host.split(separator: ".", omittingEmptySubsequences: false).count == 4 && octets[0] == 127
-        guard ["::1", "localhost"].contains(host) || loopbackIPv4 else {
+        guard isLoopback(host) else {
             throw ValidationError(
                 "development mode serves on loopback only (its keys lie unprotected on disk); --listen \(listen) needs --cert, --key and --client-ca"
             )
         }
+    }
+
+    /// Whether `host` is this machine: `localhost`, `::1` or 127.x.y.z.
+    static func isLoopback(_ host: String) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        let octets = parts.compactMap { UInt8($0) }
+        return ["::1", "localhost"].contains(host) || (parts.count == 4 && octets.count == 4 && octets[0] == 127)
     }
 
     private func announce(_ setup: DevelopmentSetup, listen: String) {

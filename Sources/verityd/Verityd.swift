@@ -73,7 +73,7 @@ struct Verityd: AsyncParsableCommand {
     @Option(help: "Revocation lists of the client CAs, PEM; checked for every client certificate [VERITY_CLIENT_CRL].")
     var clientCrl: String?
 
-    @Option(help: "SQLite store [VERITY_STORE]. Default DATA_DIR/verity.sqlite.")
+    @Option(help: "The store [VERITY_STORE]: a SQLite file (default DATA_DIR/verity.sqlite), or postgres://USER@HOST:PORT/DATABASE for several instances on one PostgreSQL database; password from PGPASSWORD.")
     var store: String?
 
     @Option(help: "Pepper keyring file, mode 0600 [VERITY_PEPPER_FILE]. Default DATA_DIR/pepper.json (made in development mode).")

@@ -8,17 +8,22 @@
 
 /// The database failed a call: nothing of it was written (every store call is one transaction).
 ///
-/// A busy database is worth a retry; any other failure is the operators' to look at, with the
-/// engine's own result code, which the server logs.
+/// A busy or unreachable database is worth a retry; any other failure is the operators' to look
+/// at, with the engine's own result code, which the server logs.
 package struct StoreFailure: Error, CustomStringConvertible, Sendable {
     package enum Kind: Sendable {
         /// Another writer held the lock past the store's busy timeout.
         case busy
+        /// The database could not be reached, or the connection broke before the transaction
+        /// committed: the transaction rolled back, or, if the break came during the commit, the
+        /// act either happened whole or not at all.
+        case unavailable
         case failed
     }
 
     package var kind: Kind
-    /// The database engine's result code, such as SQLite's `SQLITE_IOERR` (10).
+    /// The database engine's result code, such as SQLite's `SQLITE_IOERR` (10); PostgreSQL's
+    /// SQLSTATE, which is five characters, is in ``message``.
     package var code: Int32
     /// The engine's message; it never holds a secret, since secrets reach the store only hashed.
     package var message: String
@@ -29,5 +34,5 @@ package struct StoreFailure: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
 
-    package var description: String { "store \(kind == .busy ? "busy" : "failure") (code \(code)): \(message)" }
+    package var description: String { "store \(kind) (code \(code)): \(message)" }
 }

@@ -1,0 +1,271 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import VerityCore
+import VerityCrypto
+
+/// The ``CredentialStore`` on PostgreSQL, for several `verityd` instances on one database.
+///
+/// Every write transaction first takes one transaction-scoped advisory lock, the audit chain's
+/// head lock. Writes are thereby serialised across every instance exactly as SQLite serialises
+/// them for one: the chain gets one total order, the lock's reservation ledger and the other
+/// read-then-write rules (one active request per person, a code used once, a timed step taken
+/// once) see the last committed state, and no two transactions can deadlock. Reads run in
+/// read-only snapshots beside the writers. The outbox is still leased with `FOR UPDATE SKIP
+/// LOCKED` and a token per lease, so that leasing stays exact if the head lock is ever narrowed.
+///
+/// Every commit waits for the WAL flush (`synchronous_commit = on` in each write, and the store
+/// refuses a server running with `fsync = off`). A database that cannot be reached, or a
+/// connection that breaks mid-transaction, fails the call as an unavailable ``StoreFailure``:
+/// the transaction rolls back, and the pool reconnects when the database is back.
+package final class PostgresCredentialStore: CredentialStore {
+    /// The advisory lock every write transaction takes first ("VERITY" and 1).
+    static let writeLockKey: Int64 = 0x5645_5249_5459_0001
+    /// The advisory lock under which one instance at a time migrates the schema.
+    static let migrationLockKey: Int64 = 0x5645_5249_5459_0002
+
+    let client: PostgresClient
+    let auditKeys: AuditChainKeys
+    let logger: Logger
+    package let configuration: PostgresStoreConfiguration
+    private let running: Task<Void, Never>
+
+    /// Connects lazily: nothing is sent until ``prepare()``.
+    package init(configuration: PostgresStoreConfiguration, keyring: PepperKeyring, logger: Logger) {
+        self.configuration = configuration
+        self.auditKeys = AuditChainKeys(keyring: keyring)
+        self.logger = logger
+        let client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
+        self.client = client
+        self.running = Task { await client.run() }
+    }
+
+    /// Checks that commits are durable and brings the schema up to date; call once before use.
+    ///
+    /// - Throws: ``PostgresDurabilityError`` when the server runs with `fsync = off`.
+    package func prepare() async throws {
+        let fsync: String = try await read { session in try await session.scalar("SHOW fsync") }
+        guard fsync == "on" else { throw PostgresDurabilityError(setting: "fsync", value: fsync) }
+        try await migrate()
+    }
+
+    /// Closes every connection. The store must not be used afterwards.
+    package func close() async {
+        running.cancel()
+        await running.value
+    }
+
+    // MARK: Transactions
+
+    /// One write transaction, after the write lock; a database error leaves as a ``StoreFailure``.
+    func write<Value: Sendable>(_ body: @escaping @Sendable (SQLSession) async throws -> Value) async throws -> Value {
+        try await transaction(begin: "BEGIN", lockingWrites: true, body)
+    }
+
+    /// One read-only snapshot: several statements see one state.
+    func read<Value: Sendable>(_ body: @escaping @Sendable (SQLSession) async throws -> Value) async throws -> Value {
+        try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lockingWrites: false, body)
+    }
+
+    private func transaction<Value: Sendable>(
+        begin: String, lockingWrites: Bool, _ body: @escaping @Sendable (SQLSession) async throws -> Value
+    ) async throws -> Value {
+        let lockTimeout = "\(Int(configuration.lockTimeout * 1000))ms"
+        do {
+            return try await withConnection { connection in
+                let session = SQLSession(connection: connection, logger: self.logger)
+                try await session.execute(begin)
+                do {
+                    if lockingWrites {
+                        try await session.execute(
+                            "SELECT set_config('lock_timeout', ?, true), set_config('synchronous_commit', 'on', true), pg_advisory_xact_lock(?)",
+                            [lockTimeout, Self.writeLockKey]
+                        )
+                    }
+                    let value = try await body(session)
+                    try await session.execute("COMMIT")
+                    return value
+                } catch {
+                    try? await session.execute("ROLLBACK")
+                    throw error
+                }
+            }
+        } catch {
+            throw StoreFailure.translating(error)
+        }
+    }
+
+    /// Leases a pooled connection for `body`, or fails as unavailable once no connection could be
+    /// had within the configured connect timeout: the pool itself would wait for the database
+    /// for as long as it takes.
+    private func withConnection<Value: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Value) async throws -> Value {
+        let lease = LeaseRace()
+        let timeout = configuration.acquireTimeout
+        return try await withThrowingTaskGroup(of: LeaseOutcome<Value>.self) { group in
+            group.addTask {
+                try await self.client.withConnection { connection in
+                    guard lease.state.withLock({ state in state.lease() }) else { throw CancellationError() }
+                    return .value(try await body(connection))
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+                guard lease.state.withLock({ state in state.giveUp() }) else { return .timerDone }
+                throw StoreFailure(kind: .unavailable, code: 0, message: "no database connection within \(timeout) s")
+            }
+            while let outcome = try await group.next() {
+                if case let .value(value) = outcome {
+                    group.cancelAll()
+                    return value
+                }
+            }
+            throw StoreQueryError(message: "a connection lease ended without an outcome")
+        }
+    }
+
+    // MARK: Subjects and the audit trail
+
+    package func insert(_ subject: Subject, audit: AuditDraft) async throws {
+        try await write { session in
+            guard try await session.row("SELECT 1 FROM subject WHERE id = ?", [subject.id.rawValue]) == nil else {
+                throw CredentialError.alreadyExists(subject.id)
+            }
+            if let represented = subject.representsSubjectID,
+               try await session.row("SELECT 1 FROM subject WHERE id = ?", [represented.rawValue]) == nil {
+                throw CredentialError.notFound(represented)
+            }
+            try await SubjectRecord.insert(subject, session)
+            try await AuditRecords.append([audit], keys: self.auditKeys, session)
+        }
+    }
+
+    package func subject(_ id: SubjectID) async throws -> Subject? {
+        try await read { session in try await SubjectRecord.fetch(id, session) }
+    }
+
+    package func subjectStatus(_ id: SubjectID) async throws -> SubjectStatus? {
+        try await read { session in try await SubjectRecord.fetchStatus(id, session) }
+    }
+
+    package func modify<Value: Sendable>(
+        _ id: SubjectID,
+        _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>
+    ) async throws -> Value {
+        try await write { session in
+            guard let previous = try await SubjectRecord.fetch(id, session) else { throw CredentialError.notFound(id) }
+            var subject = previous
+            let modification = try change(&subject)
+            if subject != previous { try await SubjectRecord.update(subject, previous: previous, session) }
+            try await AuditRecords.append(modification.audit, keys: self.auditKeys, session)
+            return modification.value
+        }
+    }
+
+    package func append(_ audit: [AuditDraft]) async throws {
+        try await write { session in try await AuditRecords.append(audit, keys: self.auditKeys, session) }
+    }
+
+    package func auditEvents(subjectID: SubjectID?, afterSeq: Int64, limit: Int) async throws -> [AuditEvent] {
+        try await read { session in try await AuditRecords.events(subjectID: subjectID, afterSeq: afterSeq, limit: limit, session) }
+    }
+
+    package func verifyAuditChain() async throws -> AuditChainReport {
+        try await read { session in try await AuditRecords.verify(keys: self.auditKeys, session) }
+    }
+
+    package func keyInventory() async throws -> KeyInventory {
+        try await read { session in
+            var inventory = KeyInventory()
+            let hashes = try await session.connection.query(
+                """
+                SELECT hash FROM (
+                    SELECT pin_hash AS hash FROM subject UNION ALL SELECT password_hash FROM subject
+                    UNION ALL SELECT spoken_password_hash FROM subject UNION ALL SELECT ivr_pin_hash FROM subject
+                    UNION ALL SELECT identity_document_hash FROM subject UNION ALL SELECT place_of_birth_hash FROM subject
+                    UNION ALL SELECT children_hash FROM subject
+                ) AS hashes WHERE hash IS NOT NULL
+                """,
+                logger: session.logger
+            )
+            // Streamed: a store of millions of subjects is counted without holding it in memory.
+            for try await hash in hashes.decode(String.self) { inventory.addSecretHash(hash) }
+            let others = try await session.rows("""
+                SELECT pepper_key_id, 'one-time code', count(*) FROM code_challenge WHERE state = 'ACTIVE' GROUP BY 1
+                UNION ALL SELECT pepper_key_id, 'outbox delivery', count(*) FROM outbox WHERE state = 'PENDING' GROUP BY 1
+                UNION ALL SELECT key_id, 'audit event', count(*) FROM audit_event WHERE key_id IS NOT NULL GROUP BY 1
+                UNION ALL SELECT pepper_key_id, 'registration token', count(*) FROM registration_token
+                    WHERE state = 'ACTIVE' AND expires_at_ms > (extract(epoch FROM now()) * 1000)::bigint GROUP BY 1
+                UNION ALL SELECT facts::jsonb ->> 'keyID', 'link facts', count(*) FROM link_facts GROUP BY 1
+                """)
+            for row in others {
+                inventory.add(keyID: try row[0].decode(String.self), item: try row[1].decode(String.self), count: try row[2].decode(Int.self))
+            }
+            return inventory
+        }
+    }
+}
+
+/// A connection lease racing its timeout: whichever comes first wins.
+private final class LeaseRace: Sendable {
+    let state = Mutex(LeaseState.waiting)
+}
+
+private enum LeaseState {
+    case waiting, leased, abandoned
+
+    /// A connection arrived: use it, unless the caller already gave up.
+    mutating func lease() -> Bool {
+        guard self == .waiting else { return false }
+        self = .leased
+        return true
+    }
+
+    /// The timeout struck: give up, unless a connection already arrived.
+    mutating func giveUp() -> Bool {
+        guard self == .waiting else { return false }
+        self = .abandoned
+        return true
+    }
+}
+
+private enum LeaseOutcome<Value: Sendable>: Sendable {
+    case value(Value)
+    case timerDone
+}
+
+/// The server runs with a setting under which an acknowledged commit could be lost in a power cut.
+package struct PostgresDurabilityError: Error, CustomStringConvertible {
+    package let setting: String
+    package let value: String
+    package var description: String {
+        "the PostgreSQL server runs with \(setting) = \(value): a power cut could undo acknowledged failure counts; refusing to start"
+    }
+}
+
+extension StoreFailure {
+    /// PostgreSQL's error as a store failure: a lock wait past the timeout, a serialisation
+    /// failure or a deadlock are busy (retry), a connection lost or refused unavailable, the rest
+    /// failures with their SQLSTATE. Errors of the rules themselves pass unchanged.
+    static func translating(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        guard error.code == .server else {
+            return StoreFailure(kind: .unavailable, code: 0, message: "connection: \(error.code)")
+        }
+        let state = error.serverInfo?[.sqlState] ?? "?????"
+        let message = "SQLSTATE \(state): \(error.serverInfo?[.message] ?? "")"
+        if ["40001", "40P01", "55P03"].contains(state) { return StoreFailure(kind: .busy, code: 0, message: message) }
+        if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" {
+            return StoreFailure(kind: .unavailable, code: 0, message: message)
+        }
+        return StoreFailure(kind: .failed, code: 0, message: message)
+    }
+}

@@ -1,0 +1,95 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import Logging
+import PostgresNIO
+import VerityCore
+import VerityCrypto
+import VerityPostgres
+
+/// The PostgreSQL server of the tests: the one `VERITY_TEST_POSTGRES_URL` names (`.ci/run` starts
+/// it), or else one `scripts/postgres-cluster` starts for this test process, which goes when the
+/// process ends. Each test gets a database of its own on it.
+///
+/// When neither can be had, the tests that need it are skipped, and say why (``unavailableReason``),
+/// never silently.
+package enum PostgresTestCluster {
+    /// The URL of the cluster's `verity` database, or why there is none.
+    package static let location: Result<String, PostgresUnavailable> = locate()
+
+    package static var isAvailable: Bool { (try? location.get()) != nil }
+
+    /// The message a skipped test carries.
+    package static var unavailableReason: String {
+        if case let .failure(reason) = location { return "no PostgreSQL for this test: \(reason.message)" }
+        return ""
+    }
+
+    /// The URL of a new, empty database on the cluster.
+    package static func makeDatabase() async throws -> String {
+        let base = try location.get()
+        let name = "verity_test_" + SecureRandom.bytes(count: 8).map { String(format: "%02x", $0) }.joined()
+        let configuration = try PostgresStoreConfiguration(url: base)
+        let client = PostgresClient(configuration: configuration.client, backgroundLogger: Logger(label: "test.postgres"))
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await client.run() }
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+            group.cancelAll()
+        }
+        var url = URLComponents(string: base)
+        url?.path = "/\(name)"
+        guard let database = url?.string else { throw PostgresUnavailable(message: "cannot name a database on \(configuration)") }
+        return database
+    }
+
+    /// A prepared store on a new database, and the database's URL for more instances.
+    package static func makeStore(keyring: PepperKeyring, lockTimeout: TimeInterval? = nil) async throws -> (store: PostgresCredentialStore, url: String) {
+        let url = try await makeDatabase()
+        return (try await openStore(url, keyring: keyring, lockTimeout: lockTimeout), url)
+    }
+
+    /// Another prepared instance on the database at `url`.
+    package static func openStore(_ url: String, keyring: PepperKeyring, lockTimeout: TimeInterval? = nil) async throws -> PostgresCredentialStore {
+        var configuration = try PostgresStoreConfiguration(url: url)
+        if let lockTimeout { configuration.lockTimeout = lockTimeout }
+        let store = PostgresCredentialStore(configuration: configuration, keyring: keyring, logger: Logger(label: "test.postgres"))
+        try await store.prepare()
+        return store
+    }
+
+    private static func locate() -> Result<String, PostgresUnavailable> {
+        if let url = ProcessInfo.processInfo.environment["VERITY_TEST_POSTGRES_URL"], !url.isEmpty { return .success(url) }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/postgres-cluster")
+        // popen, not Foundation's Process: its wait needs a run loop that a test process whose
+        // threads are all busy may never turn.
+        guard let pipe = popen("'\(script.path)' start --watch \(getpid()) 2>&1", "r") else {
+            return .failure(PostgresUnavailable(message: "\(script.path) could not run"))
+        }
+        var printed = ""
+        var line = [CChar](repeating: 0, count: 4096)
+        while fgets(&line, Int32(line.count), pipe) != nil { printed += String(cString: line) }
+        let status = pclose(pipe)
+        let url = printed.split(separator: "\n").first { $0.hasPrefix("VERITY_TEST_POSTGRES_URL=") }
+            .map { String($0.dropFirst("VERITY_TEST_POSTGRES_URL=".count)) }
+        guard status == 0, let url else {
+            let reason = PostgresUnavailable(
+                message: "scripts/postgres-cluster start failed (\(status)): \(printed.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
+            FileHandle.standardError.write(Data("warning: PostgreSQL tests skipped: \(reason.message)\n".utf8))
+            return .failure(reason)
+        }
+        return .success(url)
+    }
+}
+
+/// Why the tests have no PostgreSQL.
+package struct PostgresUnavailable: Error, Sendable {
+    package let message: String
+}
