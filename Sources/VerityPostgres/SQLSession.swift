@@ -18,9 +18,11 @@ struct SQLSession {
     let connection: PostgresConnection
     let logger: Logger
 
-    /// Runs a statement that returns no rows.
+    /// Runs a statement, reading to its end whatever it returns: PostgreSQL reports an error that
+    /// strikes while a statement runs (a lock timeout, say) after the rows' description, so a
+    /// statement whose rows are not read could fail unseen.
     func execute(_ sql: String, _ arguments: [any SQLArgument] = []) async throws {
-        try await connection.query(Self.query(sql, arguments), logger: logger)
+        for try await _ in try await connection.query(Self.query(sql, arguments), logger: logger) {}
     }
 
     /// Runs a statement and reads every row it returns.

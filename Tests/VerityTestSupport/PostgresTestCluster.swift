@@ -35,17 +35,28 @@ package enum PostgresTestCluster {
     package static func makeDatabase() async throws -> String {
         let base = try location.get()
         let name = "verity_test_" + SecureRandom.bytes(count: 8).map { String(format: "%02x", $0) }.joined()
+        try await withClient(base) { client in _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
         let configuration = try PostgresStoreConfiguration(url: base)
-        let client = PostgresClient(configuration: configuration.client, backgroundLogger: Logger(label: "test.postgres"))
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { await client.run() }
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-            group.cancelAll()
-        }
         var url = URLComponents(string: base)
         url?.path = "/\(name)"
         guard let database = url?.string else { throw PostgresUnavailable(message: "cannot name a database on \(configuration)") }
         return database
+    }
+
+    /// Runs `body` with a client of its own on the database at `url`: what someone with database
+    /// access could do, beside the store.
+    package static func withClient<Value: Sendable>(_ url: String, _ body: @Sendable (PostgresClient) async throws -> Value) async throws -> Value {
+        let configuration = try PostgresStoreConfiguration(url: url)
+        let client = PostgresClient(configuration: configuration.client, backgroundLogger: Logger(label: "test.postgres"))
+        return try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            let value = try await body(client)
+            group.cancelAll()
+            return value
+        }
     }
 
     /// A prepared store on a new database, and the database's URL for more instances.
@@ -92,4 +103,20 @@ package enum PostgresTestCluster {
 /// Why the tests have no PostgreSQL.
 package struct PostgresUnavailable: Error, Sendable {
     package let message: String
+}
+
+extension PostgresClient {
+    /// Runs `sql` and reads its rows to the end, where an error that strikes while it runs shows.
+    package func run(_ sql: String) async throws {
+        for try await _ in try await query(PostgresQuery(unsafeSQL: sql)) {}
+    }
+}
+
+extension PostgresRowSequence {
+    /// The first column of every row, decoded.
+    package func values<Value: PostgresDecodable>(_ type: Value.Type) async throws -> [Value] {
+        var values: [Value] = []
+        for try await value in decode(Value.self) { values.append(value) }
+        return values
+    }
 }

@@ -1,0 +1,223 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import PostgresNIO
+import Testing
+import VerityCore
+import VerityCrypto
+@testable import VerityPostgres
+import VerityTestSupport
+
+/// What only the PostgreSQL store has to prove: its schema's history, the database going away,
+/// a writer held up, and what lies in its tables.
+@Suite(
+    "The PostgreSQL store",
+    .enabled(if: PostgresTestCluster.isAvailable, Comment(rawValue: PostgresTestCluster.unavailableReason))
+)
+struct PostgresCredentialStoreTests {
+    let hasher: CountingHasher
+
+    init() throws {
+        hasher = try CountingHasher()
+    }
+
+    /// A store on a new database and a service over it, closed after `body`.
+    func withService(
+        lockTimeout: TimeInterval? = nil, _ body: (PostgresCredentialStore, CredentialService, String) async throws -> Void
+    ) async throws {
+        let (store, url) = try await PostgresTestCluster.makeStore(keyring: hasher.keyring, lockTimeout: lockTimeout)
+        do {
+            let service = try CredentialService(store: store, hasher: hasher, keyring: hasher.keyring)
+            try await body(store, service, url)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    func enrolled(_ service: CredentialService, _ id: String = "pg-1") async throws -> SubjectID {
+        let subject = try SubjectID(id)
+        _ = try await service.enroll(subject, kind: .client, contacts: Contacts(emails: ["\(id)@example.org"]), context: .agent)
+        _ = try await service.setSecurityDetails(subject, SecurityFactors(pin: "4829157", password: "Quiet Orchard 2291"), context: .agent)
+        return subject
+    }
+
+    /// A change of a subject with its audit event: two failures, "unblocked".
+    @Sendable static func twoFailures(_ subject: inout Subject) -> SubjectModification<Void> {
+        subject.consecutiveFailures = 2
+        return SubjectModification((), audit: [AuditDraft(time: Date(), context: .admin, subjectID: subject.id, action: .unblock, outcome: "OK")])
+    }
+
+    /// Databases in the field have run every shipped migration: a new one gets a new line here.
+    @Test func shippedMigrationsAreNeverEdited() {
+        let pinned = [
+            "v1: subjects, the audit trail, codes and the outbox, recovery, change requests, portal and links":
+                "aaae05155a6860901ee5122dd270e711edd311eae672ac38df92ac4fb6fa6d9a",
+        ]
+        for migration in PostgresCredentialStore.migrations {
+            #expect(pinned[migration.name] == PostgresCredentialStore.digest(of: migration.statements), "\(migration.name)")
+        }
+        #expect(PostgresCredentialStore.migrations.count == pinned.count)
+    }
+
+    /// A second instance migrates nothing; a database whose history differs from this build's is refused.
+    @Test func aDatabaseMigratedDifferentlyIsRefused() async throws {
+        try await withService { _, _, url in
+            let again = try await PostgresTestCluster.openStore(url, keyring: hasher.keyring)
+            await again.close()
+            try await PostgresTestCluster.withClient(url) { client in
+                #expect(try await client.query("SELECT count(*) FROM verity_schema_migration").values(Int.self) == [1])
+                try await client.run("UPDATE verity_schema_migration SET sha256 = 'edited'")
+            }
+            await #expect(throws: SchemaMismatchError.self) { try await PostgresTestCluster.openStore(url, keyring: hasher.keyring) }
+        }
+    }
+
+    @Test func theAuditTableRefusesUpdatesDeletesAndTruncation() async throws {
+        try await withService { _, service, url in
+            _ = try await enrolled(service)
+            try await PostgresTestCluster.withClient(url) { client in
+                for statement in ["UPDATE audit_event SET outcome = 'FORGED'", "DELETE FROM audit_event", "TRUNCATE audit_event"] {
+                    await #expect(throws: PSQLError.self, "\(statement)") { try await client.run(statement) }
+                }
+            }
+            #expect(try await service.verifyAuditChain().ok)
+        }
+    }
+
+    /// A database nobody answers for is UNAVAILABLE within the connect timeout, not a hang.
+    @Test func anUnreachableDatabaseIsUnavailable() async throws {
+        let closedPort = try Self.closedPort()
+        let configuration = try PostgresStoreConfiguration(url: "postgres://verity@127.0.0.1:\(closedPort)/verity?connect_timeout=1")
+        let store = PostgresCredentialStore(configuration: configuration, keyring: hasher.keyring, logger: .init(label: "test"))
+        let started = ContinuousClock.now
+        await #expect { try await store.subject(try SubjectID("pg-1")) } throws: { error in
+            (error as? StoreFailure)?.kind == .unavailable
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        await store.close()
+    }
+
+    /// The connection breaks after the act changed the subject and before its audit event was
+    /// written: nothing of it remains, the caller hears UNAVAILABLE, and the next call goes through.
+    @Test func aConnectionLostMidTransactionWritesNothingAndTheStoreRecovers() async throws {
+        try await withService { store, service, url in
+            let subject = try await enrolled(service)
+            let eventsBefore = try await service.auditEvents(limit: 1000).count
+            // Every audit insert now waits for a lock that a connection of its own holds.
+            try await PostgresTestCluster.withClient(url) { holder in
+                try await holder.withConnection { connection in
+                    for try await _ in try await connection.query("SELECT pg_advisory_lock(77)", logger: .init(label: "test")) {}
+                    try await PostgresTestCluster.withClient(url) { admin in
+                        try await admin.run("""
+                            CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
+                            BEGIN PERFORM pg_advisory_xact_lock_shared(77); RETURN NEW; END $$
+                            """)
+                        try await admin.run("CREATE TRIGGER stall BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION stall()")
+                        let act = Task { try await store.modify(subject, Self.twoFailures) }
+                        try await waitUntil {
+                            try await admin.query("""
+                                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO audit_event%'
+                                """).values(Bool.self) == [true]
+                        }
+                        await #expect { try await act.value } throws: { error in (error as? StoreFailure)?.kind == .unavailable }
+                        try await admin.run("DROP TRIGGER stall ON audit_event")
+                    }
+                    for try await _ in try await connection.query("SELECT pg_advisory_unlock(77)", logger: .init(label: "test")) {}
+                }
+            }
+            #expect(try await store.subject(subject)?.consecutiveFailures == 0)
+            #expect(try await service.auditEvents(limit: 1000).count == eventsBefore)
+            _ = try await service.verify(subject, SecurityFactors(pin: "1111112"), channel: .phone, context: .verifier)
+            #expect(try await store.subject(subject)?.consecutiveFailures == 1)
+            #expect(try await service.verifyAuditChain().ok)
+        }
+    }
+
+    /// Another writer holding the write lock past the lock timeout makes a write busy, not a hang,
+    /// and it writes nothing.
+    @Test func aWriterHeldUpPastTheLockTimeoutIsBusyAndWritesNothing() async throws {
+        try await withService(lockTimeout: 0.5) { store, service, url in
+            let subject = try await enrolled(service)
+            try await PostgresTestCluster.withClient(url) { holder in
+                try await holder.withConnection { connection in
+                    let key = PostgresCredentialStore.writeLockKey
+                    for try await _ in try await connection.query("SELECT pg_advisory_lock(\(key))", logger: .init(label: "test")) {}
+                    await #expect { try await store.modify(subject, Self.twoFailures) } throws: { error in
+                        (error as? StoreFailure)?.kind == .busy
+                    }
+                    for try await _ in try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: .init(label: "test")) {}
+                }
+            }
+            #expect(try await store.subject(subject)?.consecutiveFailures == 0)
+            #expect(try await service.auditEvents(for: subject, limit: 100).allSatisfy { $0.action != .unblock })
+            try await store.modify(subject, Self.twoFailures)
+            #expect(try await store.subject(subject)?.consecutiveFailures == 2)
+        }
+    }
+
+    /// A store URL's password never shows: not in its description, not in its errors.
+    @Test func aURLNeverShowsItsPassword() throws {
+        let configuration = try PostgresStoreConfiguration(url: "postgres://verity:s3cret-pw@db.example:6543/verity?sslmode=require&pool_max=8")
+        #expect(!configuration.description.contains("s3cret-pw"))
+        #expect(configuration.client.options.maximumConnections == 8)
+        #expect(configuration.client.port == 6543)
+        for bad in [
+            "postgres://verity:s3cret-pw@db.example/", "postgres://:s3cret-pw@db.example/verity",
+            "postgres://verity:s3cret-pw@db.example/verity?sslmode=sometimes", "postgres://verity:s3cret-pw@db.example/verity?pool_max=0",
+            "postgres://verity:s3cret-pw@db.example/verity?colour=blue",
+        ] {
+            #expect { try PostgresStoreConfiguration(url: bad) } throws: { error in
+                error is InvalidPostgresURLError && !"\(error)".contains("s3cret-pw")
+            }
+        }
+        #expect(try PostgresStoreConfiguration(url: "postgres://verity@db.example/verity", environment: ["PGPASSWORD": "from-env"]).client.password == "from-env")
+    }
+
+    /// No PIN, password, IVR PIN or one-time code lies in any table in plaintext, not even in the
+    /// outbox once the code was delivered.
+    @Test func noSecretIsStoredInPlaintext() async throws {
+        try await withService { _, service, url in
+            let subject = try await enrolled(service)
+            let ivr = try await service.generateIVRPIN(for: subject, context: .agent)
+            _ = try await service.issueCode(to: subject, channel: .email, purpose: .passwordReset, context: .verifier)
+            let notifier = CallContext(caller: "mail-gateway", role: "notifier")
+            let delivery = try #require(try await service.leaseDeliveries(max: 1, leaseSeconds: 60, context: notifier).first)
+            let code = try #require(delivery.content.variables["code"])
+            let secrets = ["4829157", "Quiet Orchard 2291", ivr.pin, code]
+            let everything = try await PostgresTestCluster.withClient(url) { client in
+                var text = ""
+                let tables = try await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").values(String.self)
+                for table in tables {
+                    for row in try await client.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM \(table) t")).values(String.self) {
+                        text += row + "\n"
+                    }
+                }
+                return text
+            }
+            #expect(everything.contains(subject.rawValue), "the dump reads the tables")
+            for secret in secrets { #expect(!everything.contains(secret), "a secret lies in the database") }
+        }
+    }
+
+    /// A loopback port nobody listens on.
+    static func closedPort() throws -> Int {
+        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
