@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "VerityCore", "VerityCrypto",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -201,6 +202,7 @@ let package = Package(
             dependencies: [
                 "VerityCore", "VerityStore", "VerityPostgres", "VerityCrypto", "VerityTestSupport", "VerityCrashProbe",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -259,6 +259,23 @@ extension PostgresCredentialStore {
     }
 }
 
+extension PostgresCredentialStore {
+    /// Refuses a database that holds no Verity store, or one migrated otherwise than this build would.
+    func checkSchema() async throws {
+        try await read { session in
+            let table: String? = try await session.scalar("SELECT to_regclass('verity_schema_migration')::text")
+            guard table != nil else { throw SchemaMismatchError(migration: "v1", problem: "was never run: the database holds no Verity store") }
+            var applied: [String: String] = [:]
+            for row in try await session.rows("SELECT name, sha256 FROM verity_schema_migration") {
+                applied[try row.value("name")] = try row.value("sha256")
+            }
+            for migration in Self.migrations where applied[migration.name] != Self.digest(of: migration.statements) {
+                throw SchemaMismatchError(migration: migration.name, problem: applied[migration.name] == nil ? "was never run" : "ran with different statements")
+            }
+        }
+    }
+}
+
 /// The database's schema is not the one this build knows.
 package struct SchemaMismatchError: Error, CustomStringConvertible {
     package let migration: String

@@ -10,6 +10,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
+import _ConnectionPoolModule
 import VerityCore
 import VerityCrypto
 
@@ -49,26 +50,44 @@ package final class PostgresCredentialStore: CredentialStore {
         self.running = Task { await client.run() }
     }
 
-    /// Checks that commits are durable and brings the schema up to date; call once before use.
+    /// Checks that commits are durable and brings the schema up to date (or, when `migrating` is
+    /// false, checks that it is: a tool that only inspects must not make an empty store of a
+    /// mistyped database); call once before use.
     ///
-    /// - Throws: ``PostgresDurabilityError`` when the server runs with `fsync = off`.
-    package func prepare() async throws {
+    /// - Throws: ``PostgresDurabilityError`` when the server runs with `fsync = off`;
+    ///   ``SchemaMismatchError`` when the schema is not this build's.
+    package func prepare(migrating: Bool = true) async throws {
         let fsync: String = try await read { session in try await session.scalar("SHOW fsync") }
         guard fsync == "on" else { throw PostgresDurabilityError(setting: "fsync", value: fsync) }
-        try await migrate()
+        if migrating {
+            try await migrate()
+        } else {
+            try await checkSchema()
+        }
     }
 
-    /// Closes every connection. The store must not be used afterwards.
-    package func close() async {
+    /// Closes every connection, waiting at most `timeout` for the pool to wind down (a pool
+    /// still retrying an unreachable database can take longer). The store must not be used
+    /// afterwards.
+    package func close(timeout: Duration = .seconds(5)) async {
         running.cancel()
-        await running.value
+        let running = running
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await running.value }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     // MARK: Transactions
 
     /// One write transaction, after the write lock; a database error leaves as a ``StoreFailure``.
+    ///
+    /// READ COMMITTED whatever the server's default: each statement after the lock then sees
+    /// what the previous holder committed (the audit chain's head above all).
     func write<Value: Sendable>(_ body: @escaping @Sendable (SQLSession) async throws -> Value) async throws -> Value {
-        try await transaction(begin: "BEGIN", lockingWrites: true, body)
+        try await transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE", lockingWrites: true, body)
     }
 
     /// One read-only snapshot: several statements see one state.
@@ -79,18 +98,13 @@ package final class PostgresCredentialStore: CredentialStore {
     private func transaction<Value: Sendable>(
         begin: String, lockingWrites: Bool, _ body: @escaping @Sendable (SQLSession) async throws -> Value
     ) async throws -> Value {
-        let lockTimeout = "\(Int(configuration.lockTimeout * 1000))ms"
         do {
             return try await withConnection { connection in
                 let session = SQLSession(connection: connection, logger: self.logger)
-                try await session.execute(begin)
                 do {
-                    if lockingWrites {
-                        try await session.execute(
-                            "SELECT set_config('lock_timeout', ?, true), set_config('synchronous_commit', 'on', true), pg_advisory_xact_lock(?)",
-                            [lockTimeout, Self.writeLockKey]
-                        )
-                    }
+                    // The session's timeouts and durability were set when it started (PostgresStoreConfiguration).
+                    try await session.execute(begin)
+                    if lockingWrites { try await session.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLockKey]) }
                     let value = try await body(session)
                     try await session.execute("COMMIT")
                     return value
@@ -152,8 +166,16 @@ package final class PostgresCredentialStore: CredentialStore {
         try await read { session in try await SubjectRecord.fetch(id, session) }
     }
 
+    /// One statement, which sees one state by itself: no transaction around it, the most
+    /// frequent call's three round trips cut to one.
     package func subjectStatus(_ id: SubjectID) async throws -> SubjectStatus? {
-        try await read { session in try await SubjectRecord.fetchStatus(id, session) }
+        do {
+            return try await withConnection { connection in
+                try await SubjectRecord.fetchStatus(id, SQLSession(connection: connection, logger: self.logger))
+            }
+        } catch {
+            throw StoreFailure.translating(error)
+        }
     }
 
     package func modify<Value: Sendable>(
@@ -253,9 +275,16 @@ package struct PostgresDurabilityError: Error, CustomStringConvertible {
 
 extension StoreFailure {
     /// PostgreSQL's error as a store failure: a lock wait past the timeout, a serialisation
-    /// failure or a deadlock are busy (retry), a connection lost or refused unavailable, the rest
-    /// failures with their SQLSTATE. Errors of the rules themselves pass unchanged.
+    /// failure or a deadlock are busy (retry); a connection lost, refused, or ended by the server
+    /// (any FATAL error: a shutdown, a terminated backend, a database closed to connections) is
+    /// unavailable; the rest are failures with their SQLSTATE. Errors of the rules themselves
+    /// pass unchanged.
     static func translating(_ error: any Error) -> any Error {
+        if let error = error as? ConnectionPoolError {
+            // The pool gave up on the database (its circuit breaker trips after a minute of
+            // failed connection attempts) or was shut down: unreachable, not a fault.
+            return StoreFailure(kind: .unavailable, code: 0, message: "connection pool: \(error)")
+        }
         guard let error = error as? PSQLError else { return error }
         guard error.code == .server else {
             return StoreFailure(kind: .unavailable, code: 0, message: "connection: \(error.code)")
@@ -263,7 +292,8 @@ extension StoreFailure {
         let state = error.serverInfo?[.sqlState] ?? "?????"
         let message = "SQLSTATE \(state): \(error.serverInfo?[.message] ?? "")"
         if ["40001", "40P01", "55P03"].contains(state) { return StoreFailure(kind: .busy, code: 0, message: message) }
-        if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" {
+        let severity = error.serverInfo?[.severity] ?? ""
+        if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" || severity == "FATAL" || severity == "PANIC" {
             return StoreFailure(kind: .unavailable, code: 0, message: message)
         }
         return StoreFailure(kind: .failed, code: 0, message: message)

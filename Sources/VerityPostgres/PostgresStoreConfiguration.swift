@@ -15,15 +15,26 @@ import PostgresNIO
 ///     postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=PATH&pool_max=N&connect_timeout=S]
 ///
 /// `sslmode` is `disable`, `prefer` (the default, as with libpq: TLS when the server offers it,
-/// unverified), `require` (TLS, unverified) or `verify-full` (TLS, the server's certificate
-/// checked against `sslrootcert`, or the system's roots, and its name). A password left out of
-/// the URL is read from `PGPASSWORD`, so that it need not appear in a command line.
+/// unverified), `require` (TLS, unverified; with `sslrootcert`, verified as `verify-ca`, as
+/// libpq does), `verify-ca` (TLS, the server's certificate chained to `sslrootcert` or the
+/// system's roots) or `verify-full` (and the certificate names the host). Only the two `verify`
+/// modes keep a password from a man in the middle: use `verify-full` whenever the URL or
+/// `PGPASSWORD` holds one. A password left out of the URL is read from `PGPASSWORD`, so that it
+/// need not appear in a command line.
 package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
     package var client: PostgresClient.Configuration
     /// How long a write waits for the write lock before it fails as busy.
-    package var lockTimeout: TimeInterval = 10
-    /// How long a call waits for a pooled connection before it fails as unavailable.
+    package var lockTimeout: TimeInterval = 10 {
+        didSet { applySessionSettings() }
+    }
+    /// How long a call waits for a pooled connection before it fails as unavailable; also the
+    /// connect timeout (`connect_timeout`).
     package var acquireTimeout: TimeInterval = 5
+    /// The longest a statement may run, and a transaction may sit idle, before the server ends
+    /// the session: an instance that stalls while it holds the write lock cannot hold up the others.
+    package var statementTimeout: TimeInterval = 30 {
+        didSet { applySessionSettings() }
+    }
     /// The URL without its password, for logs.
     package let description: String
 
@@ -49,6 +60,7 @@ package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
             host: host, port: components.port ?? 5432, username: user, password: password, database: database,
             tls: try Self.tls(mode: options["sslmode"] ?? "prefer", rootCertificate: options["sslrootcert"])
         )
+        client.options.connectTimeout = .seconds(Int(acquireTimeout))
         if let maximum = options["pool_max"] {
             guard let count = Int(maximum), (1...500).contains(count) else { throw InvalidPostgresURLError(problem: "pool_max must be 1 to 500") }
             client.options.maximumConnections = count
@@ -63,6 +75,25 @@ package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
         var shown = components
         shown.password = nil
         description = shown.string ?? "postgres://\(host)"
+        applySessionSettings()
+    }
+
+    /// The settings of every session, sent when it starts (no statement per transaction):
+    ///
+    /// - commits wait for the WAL flush, whatever the server's default;
+    /// - a write waits at most ``lockTimeout`` for the write lock, then fails as busy;
+    /// - a statement may run, and a transaction sit idle, at most ``statementTimeout``: an
+    ///   instance that stalls while it holds the write lock loses its session, and the lock,
+    ///   instead of holding every instance up;
+    /// - a peer that vanishes without a word (a frozen machine, a cut network) is noticed in
+    ///   seconds on both sides, not after the system's two hours.
+    private mutating func applySessionSettings() {
+        func milliseconds(_ interval: TimeInterval) -> String { "\(Int(interval * 1000))ms" }
+        client.options.additionalStartupParameters = [
+            ("synchronous_commit", "on"), ("lock_timeout", milliseconds(lockTimeout)),
+            ("statement_timeout", milliseconds(statementTimeout)), ("idle_in_transaction_session_timeout", milliseconds(statementTimeout)),
+            ("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"), ("tcp_keepalives_count", "3"),
+        ]
     }
 
     private static let knownOptions: Set<String> = ["sslmode", "sslrootcert", "pool_max", "connect_timeout"]
@@ -70,16 +101,18 @@ package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
     private static func tls(mode: String, rootCertificate: String?) throws -> PostgresClient.Configuration.TLS {
         var unverified = TLSConfiguration.makeClientConfiguration()
         unverified.certificateVerification = .none
+        var verified = TLSConfiguration.makeClientConfiguration()
+        if let rootCertificate { verified.trustRoots = .file(rootCertificate) }
+        var chainOnly = verified
+        chainOnly.certificateVerification = .noHostnameVerification
         switch mode {
         case "disable": return .disable
         case "prefer": return .prefer(unverified)
-        case "require": return .require(unverified)
-        case "verify-full":
-            var verified = TLSConfiguration.makeClientConfiguration()
-            if let rootCertificate { verified.trustRoots = .file(rootCertificate) }
-            return .require(verified)
+        case "require": return .require(rootCertificate == nil ? unverified : chainOnly)
+        case "verify-ca": return .require(chainOnly)
+        case "verify-full": return .require(verified)
         default:
-            throw InvalidPostgresURLError(problem: "sslmode must be disable, prefer, require or verify-full")
+            throw InvalidPostgresURLError(problem: "sslmode must be disable, prefer, require, verify-ca or verify-full")
         }
     }
 }

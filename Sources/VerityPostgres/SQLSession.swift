@@ -22,13 +22,13 @@ struct SQLSession {
     /// strikes while a statement runs (a lock timeout, say) after the rows' description, so a
     /// statement whose rows are not read could fail unseen.
     func execute(_ sql: String, _ arguments: [any SQLArgument] = []) async throws {
-        for try await _ in try await connection.query(Self.query(sql, arguments), logger: logger) {}
+        for try await _ in try await connection.query(try Self.query(sql, arguments), logger: logger) {}
     }
 
     /// Runs a statement and reads every row it returns.
     func rows(_ sql: String, _ arguments: [any SQLArgument] = []) async throws -> [PostgresRandomAccessRow] {
         var rows: [PostgresRandomAccessRow] = []
-        for try await row in try await connection.query(Self.query(sql, arguments), logger: logger) {
+        for try await row in try await connection.query(try Self.query(sql, arguments), logger: logger) {
             rows.append(row.makeRandomAccess())
         }
         return rows
@@ -45,8 +45,9 @@ struct SQLSession {
         return try row[0].decode(Value.self)
     }
 
-    /// `sql` with each `?` outside a quoted literal numbered as PostgreSQL's `$1, $2, …`.
-    static func query(_ sql: String, _ arguments: [any SQLArgument]) -> PostgresQuery {
+    /// `sql` with each `?` outside a quoted literal numbered as PostgreSQL's `$1, $2, …`. The
+    /// store's statements use no other quoting, no comments and no `?` operator.
+    static func query(_ sql: String, _ arguments: [any SQLArgument]) throws -> PostgresQuery {
         var text = ""
         text.reserveCapacity(sql.utf8.count + 8)
         var number = 0
@@ -60,7 +61,7 @@ struct SQLSession {
                 text.append(character)
             }
         }
-        precondition(number == arguments.count, "\(number) placeholders for \(arguments.count) arguments in: \(sql)")
+        guard number == arguments.count else { throw StoreQueryError(message: "\(number) placeholders for \(arguments.count) arguments in: \(sql)") }
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments { argument.bind(to: &bindings) }
         return PostgresQuery(unsafeSQL: text, binds: bindings)

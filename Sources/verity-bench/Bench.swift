@@ -13,13 +13,17 @@ import NIOCore
 import Synchronization
 import VerityClient
 import VerityCrypto
+import VerityProtocol
 import VerityTLS
 
 /// The scenarios, each bounded in time, all on loopback.
 struct Bench: @unchecked Sendable {
     let server: ServerProcess
     let seconds: Int
-    static let subject = "bench-1"
+    /// The subjects every Verify checks, one per load connection in turn: a person may have at
+    /// most three checks in flight (the lock reserves one attempt each), and a load of many
+    /// connections on one person would measure refusals, not checks.
+    static let subjects = (0..<16).map { "bench-\($0)" }
     static let pin = "4829157"
 
     var pki: DevelopmentPKI { DevelopmentPKI(existingIn: server.dataDirectory.appendingPathComponent("pki")) }
@@ -29,16 +33,18 @@ struct Bench: @unchecked Sendable {
         /// Verify with a deadline, in milliseconds.
         case verifyWithin(Int)
 
-        func body(id: Int64) -> ByteBuffer {
-            switch self {
+        /// The request with this id, for the subject of load connection `lane`.
+        func body(id: Int64, lane: Int = 0) -> ByteBuffer {
+            let subject = Bench.subjects[lane % Bench.subjects.count]
+            return switch self {
             case .verify:
-                ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Credentials/Verify","message":{"subjectId":"\#(Bench.subject)","pin":"\#(Bench.pin)","channel":"PHONE"}}"#)
+                ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Credentials/Verify","message":{"subjectId":"\#(subject)","pin":"\#(Bench.pin)","channel":"PHONE"}}"#)
             case let .verifyWithin(milliseconds):
-                ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Credentials/Verify","timeoutMs":\#(milliseconds),"message":{"subjectId":"\#(Bench.subject)","pin":"\#(Bench.pin)","channel":"PHONE"}}"#)
+                ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Credentials/Verify","timeoutMs":\#(milliseconds),"message":{"subjectId":"\#(subject)","pin":"\#(Bench.pin)","channel":"PHONE"}}"#)
             case .health:
                 ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Health/Check","message":{}}"#)
             case .getStatus:
-                ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Subjects/GetStatus","message":{"subjectId":"\#(Bench.subject)"}}"#)
+                ByteBuffer(string: #"{"id":\#(id),"method":"verity.v1.Subjects/GetStatus","message":{"subjectId":"\#(subject)"}}"#)
             }
         }
     }
@@ -56,8 +62,14 @@ struct Bench: @unchecked Sendable {
             port: server.port, certificatePath: pki.certificatePath(role: "agent"), privateKeyPath: pki.keyPath(role: "agent"),
             trustRootsPath: pki.caCertificatePath
         ))
-        _ = try await agent.enroll(subjectId: Self.subject)
-        _ = try await agent.setSecurityDetails(subjectId: Self.subject, pin: Self.pin, actor: "verity-bench")
+        for subject in Self.subjects {
+            do {
+                _ = try await agent.enroll(subjectId: subject)
+            } catch let error as RPCError where error.code == .alreadyExists {
+                // A database shared with an earlier run (the two-instance phase) keeps its subjects.
+            }
+            _ = try await agent.setSecurityDetails(subjectId: subject, pin: Self.pin, actor: "verity-bench")
+        }
         await agent.close()
     }
 
@@ -92,9 +104,10 @@ struct Bench: @unchecked Sendable {
 
     // MARK: Load
 
-    /// Requests per second with `connections x depth` always in flight.
-    func closedLoop(_ call: Call, connections: Int, depth: Int) async throws -> (Double, Histogram<UInt64>) {
-        try await measure(port: server.port, connections: connections, depth: depth) { call.body(id: $0) }
+    /// Requests per second with `connections x depth` always in flight, the connections spread
+    /// over `ports` (this server's alone by default).
+    func closedLoop(_ call: Call, connections: Int, depth: Int, ports: [Int]? = nil) async throws -> (Double, Histogram<UInt64>) {
+        try await measure(ports: ports ?? [server.port], connections: connections, depth: depth) { id, lane in call.body(id: id, lane: lane) }
     }
 
     /// `callers` connections with one request each always in flight, refusals included (retried
@@ -103,8 +116,8 @@ struct Bench: @unchecked Sendable {
         let recorder = LoadRecorder()
         let tls = try self.tls()
         var connections: [LoadConnection] = []
-        for _ in 0..<callers {
-            connections.append(try await LoadConnection.open(port: server.port, tls: tls, request: { call.body(id: $0) }, depth: 1, recorder: recorder))
+        for lane in 0..<callers {
+            connections.append(try await LoadConnection.open(port: server.port, tls: tls, request: { call.body(id: $0, lane: lane) }, depth: 1, recorder: recorder))
         }
         connections.forEach { $0.startClosedLoop() }
         try await Task.sleep(for: .seconds(3))
@@ -127,14 +140,21 @@ struct Bench: @unchecked Sendable {
             certificateChainPath: pki.serverCertificatePath, privateKeyPath: pki.serverKeyPath, clientCAPath: pki.caCertificatePath
         )))
         defer { echo.close(promise: nil) }
-        return try await measure(port: echo.localAddress!.port!, connections: connections, depth: depth) { Call.health.body(id: $0) }
+        return try await measure(ports: [echo.localAddress!.port!], connections: connections, depth: depth) { id, _ in Call.health.body(id: id) }
     }
 
-    private func measure(port: Int, connections count: Int, depth: Int, body: @escaping @Sendable (Int64) -> ByteBuffer) async throws -> (Double, Histogram<UInt64>) {
+    /// `body` makes a request from its id and its connection's lane.
+    private func measure(
+        ports: [Int], connections count: Int, depth: Int, body: @escaping @Sendable (Int64, Int) -> ByteBuffer
+    ) async throws -> (Double, Histogram<UInt64>) {
         let recorder = LoadRecorder()
         let tls = try self.tls()
         var connections: [LoadConnection] = []
-        for _ in 0..<count { connections.append(try await LoadConnection.open(port: port, tls: tls, request: body, depth: depth, recorder: recorder)) }
+        for lane in 0..<count {
+            connections.append(try await LoadConnection.open(
+                port: ports[lane % ports.count], tls: tls, request: { body($0, lane) }, depth: depth, recorder: recorder
+            ))
+        }
         // A short warm-up, then the measured phase.
         connections.forEach { $0.startClosedLoop() }
         try await Task.sleep(for: .milliseconds(500))
@@ -145,7 +165,9 @@ struct Bench: @unchecked Sendable {
         recorder.stop()
         connections.forEach { $0.stop() }
         let completed = recorder.completed
-        if recorder.failed > 0 { throw BenchError("\(recorder.failed) calls failed during the measurement") }
+        if recorder.failed > 0 {
+            throw BenchError("\(recorder.failed) calls failed during the measurement; the first: \(recorder.firstFailure ?? "?")")
+        }
         for connection in connections {
             try await connection.drain()
             await connection.close()
@@ -159,8 +181,8 @@ struct Bench: @unchecked Sendable {
         let recorder = LoadRecorder()
         let tls = try self.tls()
         var connections: [LoadConnection] = []
-        for _ in 0..<count {
-            connections.append(try await LoadConnection.open(port: server.port, tls: tls, request: { Call.verify.body(id: $0) }, depth: 0, recorder: recorder))
+        for lane in 0..<count {
+            connections.append(try await LoadConnection.open(port: server.port, tls: tls, request: { Call.verify.body(id: $0, lane: lane) }, depth: 0, recorder: recorder))
         }
         let interval = TimeAmount.nanoseconds(Int64(1e9 / rate))
         recorder.start()

@@ -25,6 +25,8 @@ final class LoadRecorder: Sendable {
         /// Latencies of the answers that were not.
         var failedHistogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000)
         var recording = false
+        /// The status of the first answer that was not OK, to say why a phase failed.
+        var firstFailure: String?
     }
 
     private let state = Mutex(State())
@@ -32,7 +34,7 @@ final class LoadRecorder: Sendable {
     func start() { state.withLock { $0 = State(); $0.recording = true } }
     func stop() { state.withLock { $0.recording = false } }
 
-    func record(latencyNanoseconds: UInt64, ok: Bool) {
+    func record(latencyNanoseconds: UInt64, ok: Bool, status: @autoclosure () -> String = "") {
         state.withLock { state in
             guard state.recording else { return }
             if ok {
@@ -41,9 +43,12 @@ final class LoadRecorder: Sendable {
             } else {
                 state.failed += 1
                 _ = state.failedHistogram.record(latencyNanoseconds)
+                if state.firstFailure == nil { state.firstFailure = status() }
             }
         }
     }
+
+    var firstFailure: String? { state.withLock { $0.firstFailure } }
 
     var completed: Int { state.withLock { $0.completed } }
     var failed: Int { state.withLock { $0.failed } }
@@ -158,7 +163,10 @@ final class PipeliningHandler: ChannelInboundHandler {
         // An echo carries no status; a Verity answer is OK only with code 0.
         let bytes = body.readableBytesView
         let ok = bytes.firstRange(of: Array(#""code":0"#.utf8)) != nil || bytes.firstRange(of: Array(#""status""#.utf8)) == nil
-        recorder.record(latencyNanoseconds: UInt64(max(0, (NIODeadline.now() - started).nanoseconds)), ok: ok)
+        recorder.record(
+            latencyNanoseconds: UInt64(max(0, (NIODeadline.now() - started).nanoseconds)), ok: ok,
+            status: String(decoding: bytes.firstRange(of: Array(#""status""#.utf8)).map { bytes[$0.lowerBound...].prefix(200) } ?? bytes.prefix(0), as: UTF8.self)
+        )
         guard closedLoop else { return }
         // A refusal that says when to retry is retried then, as a well-behaved client does.
         if !ok, let retryAfterMs = Self.integer(after: #""retryAfterMs":"#, in: body) {

@@ -29,11 +29,13 @@ struct VerityBench: AsyncParsableCommand {
     @Option(help: "Concurrency levels for Verify.") var verifyConcurrency: [Int] = [1, 2, 4, 8, 16]
     @Option(parsing: .upToNextOption, help: "The phases to run, all by default: \(Phase.allCases.map(\.rawValue).joined(separator: ", ")).")
     var phases: [Phase] = Phase.allCases
+    @Option(help: "A PostgreSQL database for the two-instance phase (pair), postgres://USER@HOST:PORT/DATABASE; without it that phase is skipped.")
+    var postgres: String?
     @Flag(help: "Only load verityd with GetStatus calls for --seconds, printing its pid first (for profiling).")
     var profileGetStatus = false
 
     enum Phase: String, CaseIterable, ExpressibleByArgument {
-        case verify, cheap, handshakes, idle, overload
+        case verify, cheap, handshakes, idle, overload, pair
     }
 
     func run() async throws {
@@ -67,6 +69,13 @@ struct VerityBench: AsyncParsableCommand {
         if phases.contains(.handshakes) { try measureHandshakes(bench, port: server.port, into: &report) }
         if phases.contains(.idle), idleConnections > 0 { try await measureIdleConnections(bench, into: &report) }
         if phases.contains(.overload) { try await measureOverload(executable: executable, directory: directory, into: &report) }
+        if phases.contains(.pair) {
+            if let postgres {
+                try await measurePair(executable: executable, directory: directory, store: postgres, beside: bench, into: &report)
+            } else {
+                log("pair: skipped; name a PostgreSQL database with --postgres")
+            }
+        }
         print(report.markdown)
     }
 
@@ -94,6 +103,44 @@ struct VerityBench: AsyncParsableCommand {
         report.ratio("served with a 2 s deadline / served without", bounded.served / open.served, target: 0.9)
         report.ratio("p99 ms of the served, 2 s deadline (target: at most 2000)", Double(bounded.2.histogram.valueAtPercentile(99)) / 1e6, target: 2000, atMost: true, isRatio: false)
         report.ratio("p99 ms of the refused (target: at most 50)", Double(bounded.2.failedHistogram.valueAtPercentile(99)) / 1e6, target: 50, atMost: true, isRatio: false)
+    }
+
+    /// One verityd on a PostgreSQL database, then two on it, each on its own port with the load
+    /// split between them, beside the SQLite instance of the other phases: what the shared write
+    /// lock costs, on the same cores.
+    private func measurePair(executable: URL, directory: URL, store: String, beside sqlite: Bench, into report: inout Report) async throws {
+        log("pair: one and two verityd instances on one PostgreSQL database, and the SQLite instance")
+        let arguments = [
+            "--store", store, "--hashing-queue", "100000", "--max-in-flight", "1024", "--max-in-flight-per-caller", "1000000",
+            "--checks-per-minute-per-caller", "100000000",
+        ]
+        let data = directory.appendingPathComponent("pair")
+        let first = try ServerProcess(executable: executable, dataDirectory: data, extraArguments: arguments)
+        defer { first.stop() }
+        let one = Bench(server: first, seconds: seconds)
+        try await one.prepare()
+        let second = try ServerProcess(executable: executable, dataDirectory: data, extraArguments: arguments)
+        defer { second.stop() }
+        let both = [first.port, second.port]
+        let verifyConnections = 2 * System.coreCount
+
+        let sqliteStatus = try await sqlite.closedLoop(.getStatus, connections: 4, depth: 32)
+        let singleStatus = try await one.closedLoop(.getStatus, connections: 4, depth: 32)
+        let pairStatus = try await one.closedLoop(.getStatus, connections: 4, depth: 32, ports: both)
+        let sqliteVerify = try await sqlite.closedLoop(.verify, connections: verifyConnections, depth: 1)
+        let singleVerify = try await one.closedLoop(.verify, connections: verifyConnections, depth: 1)
+        let pairVerify = try await one.closedLoop(.verify, connections: verifyConnections, depth: 1, ports: both)
+        report.add("GetStatus, 4 x 32, one instance on SQLite", rate: sqliteStatus.0, unit: "calls/s", histogram: sqliteStatus.1)
+        report.add("GetStatus, 4 x 32, one instance on PostgreSQL", rate: singleStatus.0, unit: "calls/s", histogram: singleStatus.1)
+        report.add("GetStatus, 4 x 32, two instances on PostgreSQL", rate: pairStatus.0, unit: "calls/s", histogram: pairStatus.1, note: "2 connections each")
+        report.add("Verify, \(verifyConnections) in flight, one instance on SQLite", rate: sqliteVerify.0, unit: "verifies/s", histogram: sqliteVerify.1)
+        report.add("Verify, \(verifyConnections) in flight, one instance on PostgreSQL", rate: singleVerify.0, unit: "verifies/s", histogram: singleVerify.1)
+        report.add(
+            "Verify, \(verifyConnections) in flight, two instances on PostgreSQL", rate: pairVerify.0, unit: "verifies/s", histogram: pairVerify.1,
+            note: "\(verifyConnections / 2) connections each"
+        )
+        report.ratio("Verify, two instances / one, on PostgreSQL (same cores)", pairVerify.0 / singleVerify.0, target: 0.9)
+        report.ratio("Verify on PostgreSQL / on SQLite, one instance", singleVerify.0 / sqliteVerify.0, target: 0.9)
     }
 
     private func measureVerify(_ bench: Bench, into report: inout Report) async throws {

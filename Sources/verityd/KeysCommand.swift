@@ -89,7 +89,8 @@ struct KeysCommand: AsyncParsableCommand {
                 configuration: try PostgresStoreConfiguration(url: location), keyring: keyring, logger: Logger(label: "verityd.keys")
             )
             do {
-                try await store.prepare()
+                // An inventory inspects: an empty or mistyped database is refused, not migrated.
+                try await store.prepare(migrating: false)
                 let inventory = try await store.keyInventory()
                 await store.close()
                 return inventory

@@ -137,6 +137,37 @@ struct TwoInstanceTests {
         for instance in instances { try await instance.stop() }
     }
 
+    /// The database closed to connections and every connection ended: both instances answer
+    /// UNAVAILABLE STORE_UNAVAILABLE, not a hang; once it takes connections again, both serve.
+    @Test func aDatabaseThatGoesAwayIsUnavailableAndBothServeWhenItReturns() async throws {
+        let directory = try TemporaryDirectory("verityd-pair")
+        defer { withExtendedLifetime(directory) {} }
+        let store = try await PostgresTestCluster.makeDatabase()
+        let name = PostgresTestCluster.databaseName(of: store)
+        let instances = [
+            try await Instance(data: directory.path("data"), store: store), try await Instance(data: directory.path("data"), store: store),
+        ]
+        try await Self.enroll(["pair-gone"], on: instances[0])
+        var agents: [TestConnection] = []
+        for instance in instances { agents.append(try await instance.connect(as: "agent")) }
+        let base = try PostgresTestCluster.location.get()
+        try await PostgresTestCluster.withSession(base) { admin in
+            try await admin.run("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+            try await admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        }
+        for agent in agents {
+            let refused = try await agent.call("verity.v1.Subjects/GetStatus", ["subjectId": "pair-gone"])
+            #expect(refused.code == 14 && refused.details?["reason"] as? String == "STORE_UNAVAILABLE", "\(refused)")
+        }
+        try await PostgresTestCluster.withSession(base) { admin in try await admin.run("ALTER DATABASE \(name) ALLOW_CONNECTIONS true") }
+        for agent in agents {
+            try await waitUntil(timeout: .seconds(60)) {
+                try await agent.call("verity.v1.Subjects/GetStatus", ["subjectId": "pair-gone"]).body?["state"] as? String == "ACTIVE"
+            }
+        }
+        for instance in instances { try await instance.stop() }
+    }
+
     /// One instance killed with SIGKILL while both take a flood: every failure it acknowledged is
     /// counted, and the other instance answers throughout and afterwards.
     @Test func killingOneInstanceUnderAFloodLosesNothingAcknowledged() async throws {

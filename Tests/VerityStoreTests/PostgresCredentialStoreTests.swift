@@ -8,6 +8,7 @@
 
 import Foundation
 import PostgresNIO
+import _ConnectionPoolModule
 import Testing
 import VerityCore
 import VerityCrypto
@@ -72,18 +73,58 @@ struct PostgresCredentialStoreTests {
         try await withService { _, _, url in
             let again = try await PostgresTestCluster.openStore(url, keyring: hasher.keyring)
             await again.close()
-            try await PostgresTestCluster.withClient(url) { client in
-                #expect(try await client.query("SELECT count(*) FROM verity_schema_migration").values(Int.self) == [1])
+            try await PostgresTestCluster.withSession(url) { client in
+                #expect(try await client.values("SELECT count(*) FROM verity_schema_migration", Int.self) == [1])
                 try await client.run("UPDATE verity_schema_migration SET sha256 = 'edited'")
             }
             await #expect(throws: SchemaMismatchError.self) { try await PostgresTestCluster.openStore(url, keyring: hasher.keyring) }
         }
     }
 
+    /// An inspection (`verityd keys inventory`) of a database that holds no store is refused, and
+    /// leaves it empty: a mistyped name must not read as "no key in use".
+    @Test func anInspectionNeverMigrates() async throws {
+        let url = try await PostgresTestCluster.makeDatabase()
+        let store = PostgresCredentialStore(configuration: try PostgresStoreConfiguration(url: url), keyring: hasher.keyring, logger: .init(label: "test"))
+        await #expect(throws: SchemaMismatchError.self) { try await store.prepare(migrating: false) }
+        await store.close()
+        let tables = try await PostgresTestCluster.withSession(url) { try await $0.values("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", Int.self) }
+        #expect(tables == [0])
+    }
+
+    /// Writes are READ COMMITTED whatever the server's default: under REPEATABLE READ the head
+    /// of the chain would be read from before the write lock was taken.
+    @Test func theChainHoldsWhateverTheServersDefaultIsolation() async throws {
+        let url = try await PostgresTestCluster.makeDatabase()
+        let name = PostgresTestCluster.databaseName(of: url)
+        try await PostgresTestCluster.withSession(url) { try await $0.run("ALTER DATABASE \(name) SET default_transaction_isolation = 'repeatable read'") }
+        let stores = [try await PostgresTestCluster.openStore(url, keyring: hasher.keyring), try await PostgresTestCluster.openStore(url, keyring: hasher.keyring)]
+        let services = try stores.map { try CredentialService(store: $0, hasher: hasher, keyring: hasher.keyring) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<30 {
+                let service = services[index % 2]
+                group.addTask { _ = try await service.enroll(try SubjectID("pg-iso-\(index)"), kind: .client, context: .agent) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await services[0].verifyAuditChain().ok)
+        #expect(try await services[1].auditEvents(limit: 100).count == 30)
+        for store in stores { await store.close() }
+    }
+
+    /// The pool's own refusals (its circuit breaker after a minute without the database, a pool
+    /// shut down) are the database being unreachable, not a fault of the service.
+    @Test func thePoolsRefusalsAreUnavailable() throws {
+        for error in [ConnectionPoolError.connectionCreationCircuitBreakerTripped, .poolShutdown] {
+            #expect((StoreFailure.translating(error) as? StoreFailure)?.kind == .unavailable)
+        }
+        #expect(StoreFailure.translating(CredentialError.notFound(try SubjectID("pg-1"))) as? CredentialError == .notFound(try SubjectID("pg-1")))
+    }
+
     @Test func theAuditTableRefusesUpdatesDeletesAndTruncation() async throws {
         try await withService { _, service, url in
             _ = try await enrolled(service)
-            try await PostgresTestCluster.withClient(url) { client in
+            try await PostgresTestCluster.withSession(url) { client in
                 for statement in ["UPDATE audit_event SET outcome = 'FORGED'", "DELETE FROM audit_event", "TRUNCATE audit_event"] {
                     await #expect(throws: PSQLError.self, "\(statement)") { try await client.run(statement) }
                 }
@@ -112,10 +153,10 @@ struct PostgresCredentialStoreTests {
             let subject = try await enrolled(service)
             let eventsBefore = try await service.auditEvents(limit: 1000).count
             // Every audit insert now waits for a lock that a connection of its own holds.
-            try await PostgresTestCluster.withClient(url) { holder in
-                try await holder.withConnection { connection in
-                    for try await _ in try await connection.query("SELECT pg_advisory_lock(77)", logger: .init(label: "test")) {}
-                    try await PostgresTestCluster.withClient(url) { admin in
+            try await PostgresTestCluster.withSession(url) { holder in
+                do {
+                    try await holder.run("SELECT pg_advisory_lock(77)")
+                    try await PostgresTestCluster.withSession(url) { admin in
                         try await admin.run("""
                             CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
                             BEGIN PERFORM pg_advisory_xact_lock_shared(77); RETURN NEW; END $$
@@ -123,15 +164,15 @@ struct PostgresCredentialStoreTests {
                         try await admin.run("CREATE TRIGGER stall BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION stall()")
                         let act = Task { try await store.modify(subject, Self.twoFailures) }
                         try await waitUntil {
-                            try await admin.query("""
+                            try await admin.values("""
                                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                                 WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO audit_event%'
-                                """).values(Bool.self) == [true]
+                                """, Bool.self) == [true]
                         }
                         await #expect { try await act.value } throws: { error in (error as? StoreFailure)?.kind == .unavailable }
                         try await admin.run("DROP TRIGGER stall ON audit_event")
                     }
-                    for try await _ in try await connection.query("SELECT pg_advisory_unlock(77)", logger: .init(label: "test")) {}
+                    try await holder.run("SELECT pg_advisory_unlock(77)")
                 }
             }
             #expect(try await store.subject(subject)?.consecutiveFailures == 0)
@@ -147,20 +188,42 @@ struct PostgresCredentialStoreTests {
     @Test func aWriterHeldUpPastTheLockTimeoutIsBusyAndWritesNothing() async throws {
         try await withService(lockTimeout: 0.5) { store, service, url in
             let subject = try await enrolled(service)
-            try await PostgresTestCluster.withClient(url) { holder in
-                try await holder.withConnection { connection in
+            try await PostgresTestCluster.withSession(url) { holder in
+                do {
                     let key = PostgresCredentialStore.writeLockKey
-                    for try await _ in try await connection.query("SELECT pg_advisory_lock(\(key))", logger: .init(label: "test")) {}
+                    try await holder.run("SELECT pg_advisory_lock(\(key))")
                     await #expect { try await store.modify(subject, Self.twoFailures) } throws: { error in
                         (error as? StoreFailure)?.kind == .busy
                     }
-                    for try await _ in try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: .init(label: "test")) {}
+                    try await holder.run("SELECT pg_advisory_unlock(\(key))")
                 }
             }
             #expect(try await store.subject(subject)?.consecutiveFailures == 0)
             #expect(try await service.auditEvents(for: subject, limit: 100).allSatisfy { $0.action != .unblock })
             try await store.modify(subject, Self.twoFailures)
             #expect(try await store.subject(subject)?.consecutiveFailures == 2)
+        }
+    }
+
+    /// `sslmode=require` speaks TLS to the database; `verify-full` does so only with a server
+    /// certificate that chains to its root and names the host, and is refused otherwise.
+    @Test func theStoreSpeaksTLSAndVerifiesTheServerWhenAskedTo() async throws {
+        let base = try PostgresTestCluster.location.get()
+        let certificate = try await PostgresTestCluster.withSession(base) { try await $0.values("SHOW ssl_cert_file", String.self).first ?? "" }
+        guard certificate.hasPrefix("/"), FileManager.default.fileExists(atPath: certificate) else {
+            try Test.cancel("the test cluster serves no TLS (it was started without openssl)")
+        }
+        let database = try await PostgresTestCluster.makeDatabase().replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
+        for options in ["sslmode=require", "sslmode=verify-full&sslrootcert=\(certificate)"] {
+            let store = try await PostgresTestCluster.openStore(PostgresTestCluster.url(database, options: options), keyring: hasher.keyring)
+            let encrypted: Bool = try await store.read { try await $0.scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") }
+            #expect(encrypted, "\(options)")
+            await store.close()
+        }
+        // The system's roots do not vouch for the cluster's self-signed certificate.
+        let unverifiable = PostgresTestCluster.url(database, options: "sslmode=verify-full&connect_timeout=2")
+        await #expect { try await PostgresTestCluster.openStore(unverifiable, keyring: hasher.keyring) } throws: { error in
+            (error as? StoreFailure)?.kind == .unavailable
         }
     }
 
@@ -193,18 +256,25 @@ struct PostgresCredentialStoreTests {
             let delivery = try #require(try await service.leaseDeliveries(max: 1, leaseSeconds: 60, context: notifier).first)
             let code = try #require(delivery.content.variables["code"])
             let secrets = ["4829157", "Quiet Orchard 2291", ivr.pin, code]
-            let everything = try await PostgresTestCluster.withClient(url) { client in
+            // The table dump shows binary columns (the sealed outbox) as hex: look for that too.
+            let hexFragments = secrets.map { $0.utf8.map { String(format: "%02x", $0) }.joined() }
+            let everything = try await PostgresTestCluster.withSession(url) { client in
                 var text = ""
-                let tables = try await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").values(String.self)
+                let tables = try await client.values("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", String.self)
                 for table in tables {
-                    for row in try await client.query(PostgresQuery(unsafeSQL: "SELECT t::text FROM \(table) t")).values(String.self) {
+                    for row in try await client.values("SELECT t::text FROM \(table) t", String.self) {
                         text += row + "\n"
                     }
                 }
                 return text
             }
             #expect(everything.contains(subject.rawValue), "the dump reads the tables")
-            for secret in secrets { #expect(!everything.contains(secret), "a secret lies in the database") }
+            for secret in secrets + hexFragments { #expect(!everything.contains(secret), "a secret lies in the database") }
+            try await service.acknowledgeDelivery(delivery.id, leaseToken: delivery.leaseToken, outcome: .sent, context: notifier)
+            let sealed = try await PostgresTestCluster.withSession(url) {
+                try await $0.values("SELECT count(*) FROM outbox WHERE sealed_content IS NOT NULL", Int.self)
+            }
+            #expect(sealed == [0], "a delivered message keeps no content")
         }
     }
 

@@ -8,6 +8,7 @@
 
 import Foundation
 import Logging
+import NIOPosix
 import PostgresNIO
 import VerityCore
 import VerityCrypto
@@ -35,7 +36,7 @@ package enum PostgresTestCluster {
     package static func makeDatabase() async throws -> String {
         let base = try location.get()
         let name = "verity_test_" + SecureRandom.bytes(count: 8).map { String(format: "%02x", $0) }.joined()
-        try await withClient(base) { client in _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
+        try await withSession(base) { session in try await session.run("CREATE DATABASE \(name)") }
         let configuration = try PostgresStoreConfiguration(url: base)
         var url = URLComponents(string: base)
         url?.path = "/\(name)"
@@ -43,19 +44,27 @@ package enum PostgresTestCluster {
         return database
     }
 
-    /// Runs `body` with a client of its own on the database at `url`: what someone with database
-    /// access could do, beside the store.
-    package static func withClient<Value: Sendable>(_ url: String, _ body: @Sendable (PostgresClient) async throws -> Value) async throws -> Value {
+    /// Runs `body` with a connection of its own on the database at `url`: what someone with
+    /// database access could do, beside the store. A plain connection, not a pool, so that it
+    /// is there before `body` runs.
+    package static func withSession<Value: Sendable>(_ url: String, _ body: @Sendable (AdminSession) async throws -> Value) async throws -> Value {
         let configuration = try PostgresStoreConfiguration(url: url)
-        let client = PostgresClient(configuration: configuration.client, backgroundLogger: Logger(label: "test.postgres"))
-        return try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
-            }
-            let value = try await body(client)
-            group.cancelAll()
+        let client = configuration.client
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.next(),
+            configuration: PostgresConnection.Configuration(
+                host: client.host ?? "127.0.0.1", port: client.port ?? 5432, username: client.username, password: client.password,
+                database: client.database, tls: .disable
+            ),
+            id: 1, logger: Logger(label: "test.postgres")
+        ).get()
+        do {
+            let value = try await body(AdminSession(connection: connection))
+            try await connection.close()
             return value
+        } catch {
+            try? await connection.close()
+            throw error
         }
     }
 
@@ -70,12 +79,17 @@ package enum PostgresTestCluster {
         var configuration = try PostgresStoreConfiguration(url: url)
         if let lockTimeout { configuration.lockTimeout = lockTimeout }
         let store = PostgresCredentialStore(configuration: configuration, keyring: keyring, logger: Logger(label: "test.postgres"))
-        try await store.prepare()
+        do {
+            try await store.prepare()
+        } catch {
+            await store.close()
+            throw error
+        }
         return store
     }
 
     private static func locate() -> Result<String, PostgresUnavailable> {
-        if let url = ProcessInfo.processInfo.environment["VERITY_TEST_POSTGRES_URL"], !url.isEmpty { return .success(url) }
+        if let url = ProcessInfo.processInfo.environment["VERITY_TEST_POSTGRES_URL"], !url.isEmpty { return .success(plainConnections(url)) }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/postgres-cluster")
         // popen, not Foundation's Process: its wait needs a run loop that a test process whose
@@ -96,7 +110,28 @@ package enum PostgresTestCluster {
             FileHandle.standardError.write(Data("warning: PostgreSQL tests skipped: \(reason.message)\n".utf8))
             return .failure(reason)
         }
-        return .success(url)
+        return .success(plainConnections(url))
+    }
+
+    /// The URL with `sslmode=disable`: the tests speak plain TCP on loopback, except the one that
+    /// asks for TLS. (A backend the server terminates under TLS has left postgres-nio's query
+    /// waiting; see the closing note of issue 14.)
+    private static func plainConnections(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.queryItems == nil else { return url }
+        components.queryItems = [URLQueryItem(name: "sslmode", value: "disable")]
+        return components.string ?? url
+    }
+
+    /// The name of the database a test URL names.
+    package static func databaseName(of url: String) -> String {
+        String((URLComponents(string: url)?.path ?? "").drop { $0 == "/" })
+    }
+
+    /// The URL with its options replaced by `options` (`sslmode=require`, say).
+    package static func url(_ url: String, options: String) -> String {
+        var components = URLComponents(string: url)
+        components?.query = options
+        return components?.string ?? url
     }
 }
 
@@ -105,18 +140,21 @@ package struct PostgresUnavailable: Error, Sendable {
     package let message: String
 }
 
-extension PostgresClient {
+/// One connection for a test's own statements.
+package struct AdminSession: Sendable {
+    package let connection: PostgresConnection
+
     /// Runs `sql` and reads its rows to the end, where an error that strikes while it runs shows.
     package func run(_ sql: String) async throws {
-        for try await _ in try await query(PostgresQuery(unsafeSQL: sql)) {}
+        for try await _ in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test.postgres")) {}
     }
-}
 
-extension PostgresRowSequence {
-    /// The first column of every row, decoded.
-    package func values<Value: PostgresDecodable>(_ type: Value.Type) async throws -> [Value] {
+    /// The first column of every row `sql` returns, decoded.
+    package func values<Value: PostgresDecodable>(_ sql: String, _ type: Value.Type) async throws -> [Value] {
         var values: [Value] = []
-        for try await value in decode(Value.self) { values.append(value) }
+        for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test.postgres")).decode(Value.self) {
+            values.append(value)
+        }
         return values
     }
 }

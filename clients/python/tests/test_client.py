@@ -130,6 +130,7 @@ class ErrorClassTests(unittest.TestCase):
             ({"code": 13, "name": "INTERNAL", "details": {"reason": "CREDENTIAL_INTEGRITY"}}, Internal, None, "CREDENTIAL_INTEGRITY"),
             ({"code": 13, "name": "INTERNAL", "details": {"reason": "STORE_ERROR"}}, Internal, None, "STORE_ERROR"),
             ({"code": 14, "name": "UNAVAILABLE", "details": {"reason": "STORE_BUSY"}}, Unavailable, None, "STORE_BUSY"),
+            ({"code": 14, "name": "UNAVAILABLE", "details": {"reason": "STORE_UNAVAILABLE"}}, Unavailable, None, "STORE_UNAVAILABLE"),
             ({"code": 9, "name": "FAILED_PRECONDITION", "details": {"reason": "LEASE_LOST"}}, FailedPrecondition, None, "LEASE_LOST"),
             ({"code": 9, "name": "FAILED_PRECONDITION", "details": {"reason": "REPRESENTATIVE"}}, FailedPrecondition, None, "REPRESENTATIVE"),
             ({"code": 3, "name": "INVALID_ARGUMENT", "details": {"field": "code", "reason": "EMPTY"}}, InvalidArgument, "code", "EMPTY"),
