@@ -109,13 +109,22 @@ package final class PostgresCredentialStore: CredentialStore {
                     try await session.execute("COMMIT")
                     return value
                 } catch {
-                    try? await session.execute("ROLLBACK")
+                    if Self.sessionSurvives(error) { try? await session.execute("ROLLBACK") }
                     throw error
                 }
             }
         } catch {
             throw StoreFailure.translating(error)
         }
+    }
+
+    /// Whether the session is still there to roll back after `error`. A session the server ended
+    /// (a FATAL error) or a connection lost is not asked again: over TLS such a ROLLBACK was
+    /// seen to wait for an answer that never came.
+    private static func sessionSurvives(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return true }
+        guard error.code == .server else { return false }
+        return !["FATAL", "PANIC"].contains(error.serverInfo?[.severity] ?? "")
     }
 
     /// Leases a pooled connection for `body`, or fails as unavailable once no connection could be

@@ -89,7 +89,7 @@ package enum PostgresTestCluster {
     }
 
     private static func locate() -> Result<String, PostgresUnavailable> {
-        if let url = ProcessInfo.processInfo.environment["VERITY_TEST_POSTGRES_URL"], !url.isEmpty { return .success(plainConnections(url)) }
+        if let url = ProcessInfo.processInfo.environment["VERITY_TEST_POSTGRES_URL"], !url.isEmpty { return .success(url) }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/postgres-cluster")
         // popen, not Foundation's Process: its wait needs a run loop that a test process whose
@@ -110,16 +110,7 @@ package enum PostgresTestCluster {
             FileHandle.standardError.write(Data("warning: PostgreSQL tests skipped: \(reason.message)\n".utf8))
             return .failure(reason)
         }
-        return .success(plainConnections(url))
-    }
-
-    /// The URL with `sslmode=disable`: the tests speak plain TCP on loopback, except the one that
-    /// asks for TLS. (A backend the server terminates under TLS has left postgres-nio's query
-    /// waiting; see the closing note of issue 14.)
-    private static func plainConnections(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.queryItems == nil else { return url }
-        components.queryItems = [URLQueryItem(name: "sslmode", value: "disable")]
-        return components.string ?? url
+        return .success(url)
     }
 
     /// The name of the database a test URL names.
