@@ -142,7 +142,8 @@ struct TwoInstanceTests {
     @Test func aDatabaseThatGoesAwayIsUnavailableAndBothServeWhenItReturns() async throws {
         let directory = try TemporaryDirectory("verityd-pair")
         defer { withExtendedLifetime(directory) {} }
-        let store = try await PostgresTestCluster.makeDatabase()
+        // Each refused call waits out the connect timeout: the production default, not the tests'.
+        let store = PostgresTestCluster.url(try await PostgresTestCluster.makeDatabase(), options: "connect_timeout=5")
         let name = PostgresTestCluster.databaseName(of: store)
         let instances = [
             try await Instance(data: directory.path("data"), store: store), try await Instance(data: directory.path("data"), store: store),

@@ -32,15 +32,20 @@ package enum PostgresTestCluster {
         return ""
     }
 
-    /// The URL of a new, empty database on the cluster.
+    /// How long a test's store waits for a connection, unless its URL says otherwise: the
+    /// production default of 5 s is too short on a machine whose cores run every suite at once,
+    /// where a TLS connection once took longer to open (a test about the timeout names its own).
+    package static let patientConnectTimeout = "connect_timeout=30"
+
+    /// The URL of a new, empty database on the cluster, with ``patientConnectTimeout``.
     package static func makeDatabase() async throws -> String {
         let base = try location.get()
         let name = "verity_test_" + SecureRandom.bytes(count: 8).map { String(format: "%02x", $0) }.joined()
         try await withSession(base) { session in try await session.run("CREATE DATABASE \(name)") }
         let configuration = try PostgresStoreConfiguration(url: base)
-        var url = URLComponents(string: base)
-        url?.path = "/\(name)"
-        guard let database = url?.string else { throw PostgresUnavailable(message: "cannot name a database on \(configuration)") }
+        var components = URLComponents(string: url(base, options: patientConnectTimeout))
+        components?.path = "/\(name)"
+        guard let database = components?.string else { throw PostgresUnavailable(message: "cannot name a database on \(configuration)") }
         return database
     }
 
@@ -118,11 +123,14 @@ package enum PostgresTestCluster {
         String((URLComponents(string: url)?.path ?? "").drop { $0 == "/" })
     }
 
-    /// The URL with its options replaced by `options` (`sslmode=require`, say).
+    /// The URL with `options` (`sslmode=require`, say) in place of the options it names; the
+    /// URL's other options stay.
     package static func url(_ url: String, options: String) -> String {
-        var components = URLComponents(string: url)
-        components?.query = options
-        return components?.string ?? url
+        guard var components = URLComponents(string: url) else { return url }
+        let replacements = URLComponents(string: "?" + options)?.queryItems ?? []
+        let kept = (components.queryItems ?? []).filter { item in !replacements.contains { $0.name == item.name } }
+        components.queryItems = kept + replacements
+        return components.string ?? url
     }
 }
 
