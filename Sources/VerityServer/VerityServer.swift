@@ -221,6 +221,7 @@ public final class VerityServer: Service, Sendable {
     private func drainConnections(_ quiescing: ServerQuiescingHelper, on loop: EventLoop) async {
         let drained = loop.makePromise(of: Void.self)
         quiescing.initiateShutdown(promise: drained)
+        await everyConnectionHasBeenToldToDrain(serverLoop: loop)
         logger.notice("shutting down: finishing requests in flight", metadata: ["connections": "\(registry.count)"])
         let grace = Duration.nanoseconds(configuration.shutdownGracePeriod.nanoseconds)
         await withTaskGroup(of: Void.self) { group in
@@ -232,6 +233,16 @@ public final class VerityServer: Service, Sendable {
         registry.closeAll()
         // The promise is kept until every connection is gone, forced or not.
         try? await drained.futureResult.get()
+    }
+
+    /// Returns once every connection has handled its `ChannelShouldQuiesceEvent`, so that from the
+    /// "shutting down" line on, every new request is refused. The helper tells the connections
+    /// from the server's loop, each on its own loop: a task queued behind on each loop comes after.
+    private func everyConnectionHasBeenToldToDrain(serverLoop: EventLoop) async {
+        try? await serverLoop.submit {}.get()
+        for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
+            try? await loop.submit {}.get()
+        }
     }
 }
 
