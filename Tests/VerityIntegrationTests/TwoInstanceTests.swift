@@ -25,11 +25,11 @@ struct TwoInstanceTests {
         let port: Int
         let pki: DevelopmentPKI
 
-        init(data: String, store: String) async throws {
+        init(data: String, store: String, options: [String] = []) async throws {
             process = try ChildProcess(VeritydProcessTests.verityd, [
                 "--listen", "127.0.0.1:0", "--data-dir", data, "--store", store, "--metrics-listen", "off",
                 "--scrypt-log-n", "10", "--log-level", "notice",
-            ])
+            ] + options)
             port = try await VeritydProcessTests.servingPort(of: process)
             pki = DevelopmentPKI(existingIn: URL(fileURLWithPath: data).appendingPathComponent("pki"))
         }
@@ -45,11 +45,11 @@ struct TwoInstanceTests {
     }
 
     /// Two instances on a new database; the first makes the keyring and PKI before the second starts.
-    static func start() async throws -> (TemporaryDirectory, [Instance]) {
+    static func start(options: [String] = []) async throws -> (TemporaryDirectory, [Instance]) {
         let directory = try TemporaryDirectory("verityd-pair")
         let store = try await PostgresTestCluster.makeDatabase()
-        let first = try await Instance(data: directory.path("data"), store: store)
-        let second = try await Instance(data: directory.path("data"), store: store)
+        let first = try await Instance(data: directory.path("data"), store: store, options: options)
+        let second = try await Instance(data: directory.path("data"), store: store, options: options)
         return (directory, [first, second])
     }
 
@@ -135,6 +135,71 @@ struct TwoInstanceTests {
         }
         #expect(results.filter { $0 == "VERIFIED" }.count == 1, "\(results)")
         for instance in instances { try await instance.stop() }
+    }
+
+    /// Both instances' clocks moved past the seven-day wait of eight change requests at once:
+    /// both take the due steps together, and each reminder is taken once.
+    @Test func aTimedStepIsTakenOnceByTwoProcesses() async throws {
+        let (directory, instances) = try await Self.start(options: ["--dev-clock"])
+        defer { withExtendedLifetime(directory) {} }
+        let subjects = (0..<8).map { "pair-wait-\($0)" }
+        let agent = try await instances[0].connect(as: "agent")
+        let verifier = try await instances[0].connect(as: "verifier")
+        var requests: [String] = []
+        for subject in subjects {
+            let address: [String: Any] = ["lines": ["A. Person", "1 High Street", "Leeds"], "postalCode": "LS1 4AB"]
+            _ = try await agent.call("verity.v1.Subjects/Enroll", ["subjectId": subject, "kind": "CLIENT", "contacts": ["postalAddresses": [address]]])
+            _ = try await agent.call("verity.v1.Credentials/SetSecurityDetails", ["subjectId": subject, "pin": "4829157"])
+            for _ in 0..<3 { _ = try await verifier.call("verity.v1.Credentials/Verify", ["subjectId": subject, "pin": "1111112", "channel": "PHONE"]) }
+            let raised = try await agent.call("verity.v1.ChangeRequests/Raise", [
+                "subjectId": subject, "source": "PHONE", "reason": "BLOCKED_AFTER_FAILED_CHECKS", "reportedBy": "A. Person (PWC)",
+            ])
+            requests.append(try #require(raised.body?["changeRequestId"] as? String, "\(raised)"))
+        }
+        let mailer = try await instances[1].connect(as: "notifier")
+        let forms = try await Self.leaseLetters(through: mailer)
+        #expect(forms == ["CMSL9800": requests.count], "one form each")
+        var admins: [TestConnection] = []
+        for instance in instances { admins.append(try await instance.connect(as: "admin")) }
+        let taken = try await withThrowingTaskGroup(of: Int.self) { group in
+            for admin in admins {
+                group.addTask {
+                    let moved = try await admin.call("verity.v1.Development/AdvanceClock", ["seconds": 7 * 24 * 3600])
+                    try #require(moved.code == 0, "\(moved)")
+                    return moved.body?["stepsTaken"] as? Int ?? 0
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        // A scheduler's own pass may take some first (every 30 s): those are not counted.
+        #expect(taken.reduce(0, +) <= requests.count, "\(taken)")
+        for request in requests {
+            try await waitUntil(timeout: .seconds(60)) {
+                try await agent.call("verity.v1.ChangeRequests/Get", ["changeRequestId": request]).body?["reminderSentAt"] != nil
+            }
+        }
+        let reminders = try await Self.leaseLetters(through: mailer)
+        print("two instances, one wait ended on both clocks: steps taken \(taken), letters \(reminders)")
+        // A second reminder would withdraw the first's unsent letter: the trail is what counts steps.
+        #expect(reminders == ["CMSL9801": requests.count], "one reminder letter each")
+        for subject in subjects {
+            let trail = try await admins[1].call("verity.v1.Admin/ListAudit", ["subjectId": subject, "limit": 1000])
+            let events = try #require(trail.body?["events"] as? [[String: Any]], "\(trail)")
+            #expect(events.filter { $0["action"] as? String == "REMIND_CHANGE_REQUEST" }.count == 1, "\(subject) was reminded once")
+        }
+        #expect(try await admins[1].call("verity.v1.Admin/VerifyAuditChain").body?["ok"] as? Bool == true)
+        for instance in instances { try await instance.stop() }
+    }
+
+    /// Leases every letter waiting, however many leases that takes, and counts them by template.
+    static func leaseLetters(through mailer: TestConnection) async throws -> [String: Int] {
+        var templates: [String: Int] = [:]
+        while true {
+            let leased = try await mailer.call("verity.v1.Notifications/Lease", ["max": 100, "leaseSeconds": 60, "channels": ["LETTER"]])
+            let letters = try #require(leased.body?["deliveries"] as? [[String: Any]], "\(leased)")
+            if letters.isEmpty { return templates }
+            for letter in letters { templates[letter["template"] as? String ?? "?", default: 0] += 1 }
+        }
     }
 
     /// The database closed to connections and every connection ended: both instances answer
