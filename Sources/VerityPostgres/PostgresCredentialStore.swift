@@ -39,6 +39,7 @@ package final class PostgresCredentialStore: CredentialStore {
     let logger: Logger
     package let configuration: PostgresStoreConfiguration
     private let running: Task<Void, Never>
+    private let writerGate = WriterGate()
 
     /// Connects lazily: nothing is sent until ``prepare()``.
     package init(configuration: PostgresStoreConfiguration, keyring: PepperKeyring, logger: Logger) {
@@ -85,9 +86,13 @@ package final class PostgresCredentialStore: CredentialStore {
     /// One write transaction, after the write lock; a database error leaves as a ``StoreFailure``.
     ///
     /// READ COMMITTED whatever the server's default: each statement after the lock then sees
-    /// what the previous holder committed (the audit chain's head above all).
+    /// what the previous holder committed (the audit chain's head above all). This instance's
+    /// writes queue at the ``WriterGate`` rather than in the database, so that they never hold
+    /// every pooled connection while a read waits for one.
     func write<Value: Sendable>(_ body: @escaping @Sendable (SQLSession) async throws -> Value) async throws -> Value {
-        try await transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE", lockingWrites: true, body)
+        try await writerGate.withTurn(waitingAtMost: .milliseconds(Int(configuration.lockTimeout * 1000))) {
+            try await transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE", lockingWrites: true, body)
+        }
     }
 
     /// One read-only snapshot: several statements see one state.

@@ -205,6 +205,35 @@ struct PostgresCredentialStoreTests {
         }
     }
 
+    /// Writes that wait for the write lock hold no pooled connection while they wait: a read is
+    /// served at once although more writes wait than the pool has connections.
+    @Test func aReadIsServedWhileMoreWritesThanConnectionsWaitForTheLock() async throws {
+        try await withService { store, service, url in
+            let subject = try await enrolled(service)
+            let small = try await PostgresTestCluster.openStore(
+                PostgresTestCluster.url(url, options: "pool_max=4&connect_timeout=2"), keyring: hasher.keyring
+            )
+            try await PostgresTestCluster.withSession(url) { holder in
+                let key = PostgresCredentialStore.writeLockKey
+                try await holder.run("SELECT pg_advisory_lock(\(key))")
+                let writes = (0..<8).map { _ in Task { try await small.modify(subject, Self.twoFailures) } }
+                try await waitUntil(timeout: .seconds(30)) {
+                    let waiting = try await holder.values(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'", Int.self
+                    )
+                    return waiting.first ?? 0 > 0
+                }
+                var read: Result<Subject?, any Error>
+                do { read = .success(try await small.subject(subject)) } catch { read = .failure(error) }
+                try await holder.run("SELECT pg_advisory_unlock(\(key))")
+                #expect(try read.get()?.id == subject, "\(read)")
+                for write in writes { try await write.value }
+            }
+            await small.close()
+            #expect(try await service.auditEvents(for: subject, limit: 100).filter { $0.action == .unblock }.count == 8)
+        }
+    }
+
     /// `sslmode=require` speaks TLS to the database; `verify-full` does so only with a server
     /// certificate that chains to its root and names the host, and is refused otherwise.
     @Test func theStoreSpeaksTLSAndVerifiesTheServerWhenAskedTo() async throws {
