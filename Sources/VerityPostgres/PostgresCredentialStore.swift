@@ -192,6 +192,16 @@ package final class PostgresCredentialStore: CredentialStore {
         }
     }
 
+    /// One statement on a pooled connection, as the status read: a health check waits for no
+    /// transaction, and no more than the connect timeout.
+    package func checkReachable() async throws {
+        do {
+            try await withConnection { connection in try await SQLSession(connection: connection, logger: self.logger).execute("SELECT 1") }
+        } catch {
+            throw StoreFailure.translating(error)
+        }
+    }
+
     package func modify<Value: Sendable>(
         _ id: SubjectID,
         _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>

@@ -140,6 +140,10 @@ package final class SQLiteCredentialStore: CredentialStore {
         try await read { db in try SubjectRow.fetchStatus(id, db) }
     }
 
+    package func checkReachable() async throws {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema") }
+    }
+
     package func modify<Value: Sendable>(
         _ id: SubjectID,
         _ change: @escaping @Sendable (inout Subject) throws -> SubjectModification<Value>

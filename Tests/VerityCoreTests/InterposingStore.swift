@@ -36,6 +36,7 @@ final class InterposingStore: CredentialStore, @unchecked Sendable {
         try await base.auditEvents(subjectID: subjectID, afterSeq: afterSeq, limit: limit)
     }
     func verifyAuditChain() async throws -> AuditChainReport { try await base.verifyAuditChain() }
+    func checkReachable() async throws { try await base.checkReachable() }
     func insertCode(_ challenge: CodeChallenge, delivery: Delivery, audit: AuditDraft, rateLimit: CodeRateLimit) async throws -> CodeIssueOutcome {
         try await base.insertCode(challenge, delivery: delivery, audit: audit, rateLimit: rateLimit)
     }

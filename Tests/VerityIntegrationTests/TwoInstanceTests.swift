@@ -203,7 +203,8 @@ struct TwoInstanceTests {
     }
 
     /// The database closed to connections and every connection ended: both instances answer
-    /// UNAVAILABLE STORE_UNAVAILABLE, not a hang; once it takes connections again, both serve.
+    /// UNAVAILABLE STORE_UNAVAILABLE, not a hang, and their health checks NOT_SERVING; once it
+    /// takes connections again, both serve.
     @Test func aDatabaseThatGoesAwayIsUnavailableAndBothServeWhenItReturns() async throws {
         let directory = try TemporaryDirectory("verityd-pair")
         defer { withExtendedLifetime(directory) {} }
@@ -224,12 +225,15 @@ struct TwoInstanceTests {
         for agent in agents {
             let refused = try await agent.call("verity.v1.Subjects/GetStatus", ["subjectId": "pair-gone"])
             #expect(refused.code == 14 && refused.details?["reason"] as? String == "STORE_UNAVAILABLE", "\(refused)")
+            let health = try await agent.call("verity.v1.Health/Check")
+            #expect(health.code == 0 && health.body?["status"] as? String == "NOT_SERVING", "a load balancer sends no one here: \(health)")
         }
         try await PostgresTestCluster.withSession(base) { admin in try await admin.run("ALTER DATABASE \(name) ALLOW_CONNECTIONS true") }
         for agent in agents {
             try await waitUntil(timeout: .seconds(60)) {
                 try await agent.call("verity.v1.Subjects/GetStatus", ["subjectId": "pair-gone"]).body?["state"] as? String == "ACTIVE"
             }
+            #expect(try await agent.call("verity.v1.Health/Check").body?["status"] as? String == "SERVING")
         }
         for instance in instances { try await instance.stop() }
     }

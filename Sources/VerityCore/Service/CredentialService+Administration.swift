@@ -46,6 +46,18 @@ extension CredentialService {
         try await store.verifyAuditChain()
     }
 
+    /// Whether the store answers, for `Health/Check`: an instance whose database cannot be
+    /// reached serves nothing a load balancer should send it.
+    package func storeIsReachable() async -> Bool {
+        do {
+            try await store.checkReachable()
+            return true
+        } catch {
+            logger.debug("health check: the store does not answer", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
     /// Which pepper keys the stored data depends on.
     package func keyInventory() async throws -> KeyInventory {
         try await store.keyInventory()

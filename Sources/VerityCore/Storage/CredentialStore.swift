@@ -45,6 +45,11 @@ package protocol CredentialStore: Sendable {
     /// Checks the whole audit chain (see ``AuditChainVerifier``).
     func verifyAuditChain() async throws -> AuditChainReport
 
+    /// Returns once the database answers a trivial read: what a health check asks.
+    ///
+    /// - Throws: a ``StoreFailure`` when it cannot be reached or does not answer.
+    func checkReachable() async throws
+
     /// Stores a new one-time code and its delivery in one transaction, unless the subject has
     /// already been sent `rateLimit.maximum` codes since `rateLimit.windowStart`, or the
     /// challenge's destination `rateLimit.maximumPerDestination`. Any code still

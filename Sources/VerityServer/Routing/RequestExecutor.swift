@@ -39,7 +39,7 @@ struct RequestExecutor: Sendable {
         var services: [any RegistrableService] = [
             SubjectsService(service: service), CredentialsService(service: service), IvrService(service: service),
             MfaService(service: service), NotificationsService(service: service), AdminService(service: service, metrics: metrics),
-            HealthService(), RecoveryService(service: service), ChangeRequestsService(service: service), PortalService(service: service),
+            HealthService(service: service), RecoveryService(service: service), ChangeRequestsService(service: service), PortalService(service: service),
             LinksService(service: service),
         ]
         if let developmentClock { services.append(DevelopmentService(service: service, clock: developmentClock)) }
