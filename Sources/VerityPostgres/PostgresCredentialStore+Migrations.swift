@@ -238,14 +238,7 @@ extension PostgresCredentialStore {
                     name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
                 )
                 """)
-            var applied: [String: String] = [:]
-            for row in try await session.rows("SELECT name, sha256 FROM verity_schema_migration") {
-                applied[try row.value("name")] = try row.value("sha256")
-            }
-            let known = Set(Self.migrations.map(\.name))
-            if let unknown = applied.keys.sorted().first(where: { !known.contains($0) }) {
-                throw SchemaMismatchError(migration: unknown, problem: "was run by a newer Verity than this one")
-            }
+            let applied = try await Self.appliedMigrations(session)
             for migration in Self.migrations {
                 let digest = Self.digest(of: migration.statements)
                 if let recorded = applied[migration.name] {
@@ -265,14 +258,29 @@ extension PostgresCredentialStore {
         try await read { session in
             let table: String? = try await session.scalar("SELECT to_regclass('verity_schema_migration')::text")
             guard table != nil else { throw SchemaMismatchError(migration: "v1", problem: "was never run: the database holds no Verity store") }
-            var applied: [String: String] = [:]
-            for row in try await session.rows("SELECT name, sha256 FROM verity_schema_migration") {
-                applied[try row.value("name")] = try row.value("sha256")
-            }
+            let applied = try await Self.appliedMigrations(session)
             for migration in Self.migrations where applied[migration.name] != Self.digest(of: migration.statements) {
                 throw SchemaMismatchError(migration: migration.name, problem: applied[migration.name] == nil ? "was never run" : "ran with different statements")
             }
         }
+    }
+}
+
+extension PostgresCredentialStore {
+    /// The migrations the database has run, by name, with their digests.
+    ///
+    /// - Throws: ``SchemaMismatchError`` when one is unknown to this build: a newer Verity ran it,
+    ///   and this one would not know what its tables hold.
+    static func appliedMigrations(_ session: SQLSession) async throws -> [String: String] {
+        var applied: [String: String] = [:]
+        for row in try await session.rows("SELECT name, sha256 FROM verity_schema_migration") {
+            applied[try row.value("name")] = try row.value("sha256")
+        }
+        let known = Set(migrations.map(\.name))
+        if let unknown = applied.keys.sorted().first(where: { !known.contains($0) }) {
+            throw SchemaMismatchError(migration: unknown, problem: "was run by a newer Verity than this one")
+        }
+        return applied
     }
 }
 

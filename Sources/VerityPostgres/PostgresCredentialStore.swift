@@ -42,9 +42,13 @@ package final class PostgresCredentialStore: CredentialStore {
     private let writerGate = WriterGate()
 
     /// Connects lazily: nothing is sent until ``prepare()``.
+    /// - Parameter logger: at `info` at the most verbose: postgres-nio's trace lines show the
+    ///   rows a statement returns (lease tokens, hashes, contacts), which no log may hold.
     package init(configuration: PostgresStoreConfiguration, keyring: PepperKeyring, logger: Logger) {
         self.configuration = configuration
         self.auditKeys = AuditChainKeys(keyring: keyring)
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, .info)
         self.logger = logger
         let client = PostgresClient(configuration: configuration.client, backgroundLogger: logger)
         self.client = client
@@ -100,11 +104,20 @@ package final class PostgresCredentialStore: CredentialStore {
         try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lockingWrites: false, body)
     }
 
+    /// A read-only snapshot without a time limit, on either side: for a scan of every row, such
+    /// as the key inventory, whose time grows with the store.
+    func readWithoutTimeLimit<Value: Sendable>(_ body: @escaping @Sendable (SQLSession) async throws -> Value) async throws -> Value {
+        try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lockingWrites: false, timeLimited: false) { session in
+            try await session.execute("SET LOCAL statement_timeout = 0")
+            return try await body(session)
+        }
+    }
+
     private func transaction<Value: Sendable>(
-        begin: String, lockingWrites: Bool, _ body: @escaping @Sendable (SQLSession) async throws -> Value
+        begin: String, lockingWrites: Bool, timeLimited: Bool = true, _ body: @escaping @Sendable (SQLSession) async throws -> Value
     ) async throws -> Value {
         do {
-            return try await withConnection { connection in
+            return try await withConnection(timeLimited: timeLimited) { connection in
                 let session = SQLSession(connection: connection, logger: self.logger)
                 do {
                     // The session's timeouts and durability were set when it started (PostgresStoreConfiguration).
@@ -135,14 +148,17 @@ package final class PostgresCredentialStore: CredentialStore {
     /// Leases a pooled connection for `body`, or fails as unavailable once no connection could be
     /// had within the configured connect timeout: the pool itself would wait for the database
     /// for as long as it takes.
-    private func withConnection<Value: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Value) async throws -> Value {
+    private func withConnection<Value: Sendable>(
+        timeLimited: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> Value
+    ) async throws -> Value {
         let lease = LeaseRace()
         let timeout = configuration.acquireTimeout
         return try await withThrowingTaskGroup(of: LeaseOutcome<Value>.self) { group in
             group.addTask {
                 try await self.client.withConnection { connection in
                     guard lease.state.withLock({ state in state.lease() }) else { throw CancellationError() }
-                    return .value(try await body(connection))
+                    guard timeLimited else { return .value(try await body(connection)) }
+                    return .value(try await self.closingIfSilent(connection) { try await body(connection) })
                 }
             }
             group.addTask {
@@ -157,6 +173,30 @@ package final class PostgresCredentialStore: CredentialStore {
                 }
             }
             throw StoreQueryError(message: "a connection lease ended without an outcome")
+        }
+    }
+
+    /// Runs `body`, closing `connection` when `body` has not finished within the transaction
+    /// timeout: the close fails the statement waiting for an answer, and the connection leaves
+    /// the pool. Without it, an answer lost with the network would be awaited for ever, holding
+    /// this instance's turn to write.
+    private func closingIfSilent<Value>(_ connection: PostgresConnection, _ body: () async throws -> Value) async throws -> Value {
+        let limit = configuration.transactionTimeout
+        let watchdog = Task<Bool, Never> {
+            guard (try? await Task.sleep(for: .milliseconds(Int(limit * 1000)))) != nil else { return false }
+            try? await connection.close()
+            return true
+        }
+        do {
+            let value = try await body()
+            watchdog.cancel()
+            return value
+        } catch {
+            watchdog.cancel()
+            if await watchdog.value {
+                throw StoreFailure(kind: .unavailable, code: 0, message: "no answer from the database within \(limit) s; the connection was closed")
+            }
+            throw error
         }
     }
 
@@ -229,7 +269,7 @@ package final class PostgresCredentialStore: CredentialStore {
     }
 
     package func keyInventory() async throws -> KeyInventory {
-        try await read { session in
+        try await readWithoutTimeLimit { session in
             var inventory = KeyInventory()
             let hashes = try await session.connection.query(
                 """
@@ -298,10 +338,10 @@ package struct PostgresDurabilityError: Error, CustomStringConvertible {
 }
 
 extension StoreFailure {
-    /// PostgreSQL's error as a store failure: a lock wait past the timeout, a serialisation
-    /// failure or a deadlock are busy (retry); a connection lost, refused, or ended by the server
-    /// (any FATAL error: a shutdown, a terminated backend, a database closed to connections) is
-    /// unavailable; the rest are failures with their SQLSTATE. Errors of the rules themselves
+    /// PostgreSQL's error as a store failure: a lock wait or a statement past its timeout, a
+    /// serialisation failure or a deadlock are busy (retry); a connection lost, refused, or ended
+    /// by the server (any FATAL error: a shutdown, a terminated backend, a database closed to
+    /// connections), or a server that takes no writes (a standby), is unavailable; the rest are failures with their SQLSTATE. Errors of the rules themselves
     /// pass unchanged.
     static func translating(_ error: any Error) -> any Error {
         if let error = error as? ConnectionPoolError {
@@ -315,9 +355,11 @@ extension StoreFailure {
         }
         let state = error.serverInfo?[.sqlState] ?? "?????"
         let message = "SQLSTATE \(state): \(error.serverInfo?[.message] ?? "")"
-        if ["40001", "40P01", "55P03"].contains(state) { return StoreFailure(kind: .busy, code: 0, message: message) }
+        // A statement past the statement timeout (57014) is the database overloaded: busy too.
+        if ["40001", "40P01", "55P03", "57014"].contains(state) { return StoreFailure(kind: .busy, code: 0, message: message) }
         let severity = error.serverInfo?[.severity] ?? ""
-        if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" || severity == "FATAL" || severity == "PANIC" {
+        // 25006: a write on a read-only server, such as a standby a failover has not yet promoted.
+        if state.hasPrefix("08") || state.hasPrefix("57P") || ["53300", "25006"].contains(state) || severity == "FATAL" || severity == "PANIC" {
             return StoreFailure(kind: .unavailable, code: 0, message: message)
         }
         return StoreFailure(kind: .failed, code: 0, message: message)

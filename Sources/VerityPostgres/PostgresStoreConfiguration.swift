@@ -35,6 +35,15 @@ package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
     package var statementTimeout: TimeInterval = 30 {
         didSet { applySessionSettings() }
     }
+    /// The longest this side waits for a transaction, or any other use of a connection, to
+    /// finish; past it the connection is closed. The server's timeouts end a session that stalls,
+    /// but cannot end this side's wait for an answer lost with the network. Longer than the lock
+    /// wait and a statement together, so that it ends only what the server cannot.
+    package var transactionTimeout: TimeInterval = 45
+
+    /// The longest a write can take before it fails: its turn among this instance's writes
+    /// (at most ``lockTimeout``), a connection (``acquireTimeout``), then its transaction.
+    package var longestWrite: TimeInterval { lockTimeout + acquireTimeout + transactionTimeout }
     /// The URL without its password, for logs.
     package let description: String
 
@@ -85,8 +94,9 @@ package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
     /// - a statement may run, and a transaction sit idle, at most ``statementTimeout``: an
     ///   instance that stalls while it holds the write lock loses its session, and the lock,
     ///   instead of holding every instance up;
-    /// - a peer that vanishes without a word (a frozen machine, a cut network) is noticed in
-    ///   seconds on both sides, not after the system's two hours.
+    /// - the server notices a peer that vanishes without a word (a frozen machine, a cut
+    ///   network) in seconds, not after the system's two hours, and ends its session and its
+    ///   lock (this side's wait is bounded by ``transactionTimeout``).
     private mutating func applySessionSettings() {
         func milliseconds(_ interval: TimeInterval) -> String { "\(Int(interval * 1000))ms" }
         client.options.additionalStartupParameters = [

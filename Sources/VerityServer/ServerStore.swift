@@ -37,11 +37,12 @@ enum ServerStore: Sendable {
         }
     }
 
-    /// The longest a write may wait for another writer before it fails as busy.
+    /// The longest a write may take before it fails: waiting for other writers, and on
+    /// PostgreSQL for a connection and the transaction's answer.
     var writeWaitLimit: TimeInterval {
         switch self {
         case .sqlite: SQLiteCredentialStore.busyTimeout
-        case let .postgres(store): store.configuration.lockTimeout
+        case let .postgres(store): store.configuration.longestWrite
         }
     }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import Logging
 import PostgresNIO
 import _ConnectionPoolModule
 import Testing
@@ -90,6 +91,32 @@ struct PostgresCredentialStoreTests {
         await store.close()
         let tables = try await PostgresTestCluster.withSession(url) { try await $0.values("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", Int.self) }
         #expect(tables == [0])
+    }
+
+    /// An inspection of a database a newer Verity migrated is refused too: this build would not
+    /// count the keys its newer tables use.
+    @Test func anInspectionRefusesASchemaFromANewerBuild() async throws {
+        let (store, url) = try await PostgresTestCluster.makeStore(keyring: hasher.keyring)
+        await store.close()
+        try await PostgresTestCluster.withSession(url) { try await $0.run("INSERT INTO verity_schema_migration (name, sha256) VALUES ('v2: from the future', 'x')") }
+        let inspecting = PostgresCredentialStore(configuration: try PostgresStoreConfiguration(url: url), keyring: hasher.keyring, logger: .init(label: "test"))
+        await #expect { try await inspecting.prepare(migrating: false) } throws: { error in
+            (error as? SchemaMismatchError)?.migration == "v2: from the future"
+        }
+        await inspecting.close()
+    }
+
+    /// A statement past its timeout is busy (retry later), and a write refused by a server that
+    /// takes no writes (a standby not yet promoted) is unavailable: neither is a fault of Verity.
+    @Test func aStatementTimeoutIsBusyAndAReadOnlyServerUnavailable() async throws {
+        try await withService { store, _, _ in
+            await #expect { try await store.read { try await $0.execute("SET LOCAL statement_timeout = 50"); try await $0.execute("SELECT pg_sleep(2)") } } throws: { error in
+                (error as? StoreFailure)?.kind == .busy
+            }
+            await #expect { try await store.read { try await $0.execute("CREATE TABLE refused (id int)") } } throws: { error in
+                (error as? StoreFailure)?.kind == .unavailable && "\(error)".contains("25006")
+            }
+        }
     }
 
     /// Writes are READ COMMITTED whatever the server's default: under REPEATABLE READ the head
@@ -205,6 +232,25 @@ struct PostgresCredentialStoreTests {
         }
     }
 
+    /// A transaction whose answer does not come within the transaction timeout is given up: the
+    /// connection is closed, the caller hears UNAVAILABLE, and this instance's next write goes
+    /// through (an answer lost with the network would otherwise be awaited for ever).
+    @Test func aTransactionWithoutAnAnswerIsGivenUpAndTheNextWriteGoesThrough() async throws {
+        try await withService { _, service, url in
+            let subject = try await enrolled(service)
+            var configuration = try PostgresStoreConfiguration(url: url)
+            configuration.transactionTimeout = 0.5
+            let store = PostgresCredentialStore(configuration: configuration, keyring: hasher.keyring, logger: Logger(label: "test.postgres"))
+            try await store.prepare()
+            await #expect { try await store.write { session in try await session.execute("SELECT pg_sleep(3)") } } throws: { error in
+                (error as? StoreFailure)?.kind == .unavailable && "\(error)".contains("no answer")
+            }
+            try await store.modify(subject, Self.twoFailures)
+            #expect(try await store.subject(subject)?.consecutiveFailures == 2)
+            await store.close()
+        }
+    }
+
     /// Writes that wait for the write lock hold no pooled connection while they wait: a read is
     /// served at once although more writes wait than the pool has connections.
     @Test func aReadIsServedWhileMoreWritesThanConnectionsWaitForTheLock() async throws {
@@ -305,6 +351,26 @@ struct PostgresCredentialStoreTests {
             }
             #expect(sealed == [0], "a delivered message keeps no content")
         }
+    }
+
+    /// A store logging at trace level writes no row it reads: postgres-nio's trace lines would
+    /// show lease tokens and hashes.
+    @Test func traceLoggingShowsNoRow() async throws {
+        let capture = LogCapture()
+        let url = try await PostgresTestCluster.makeDatabase()
+        let store = PostgresCredentialStore(configuration: try PostgresStoreConfiguration(url: url), keyring: hasher.keyring, logger: capture.logger())
+        try await store.prepare()
+        let service = try CredentialService(store: store, hasher: hasher, keyring: hasher.keyring)
+        let subject = try await enrolled(service)
+        _ = try await service.issueCode(to: subject, channel: .email, purpose: .passwordReset, context: .verifier)
+        let notifier = CallContext(caller: "mail-gateway", role: "notifier")
+        let delivery = try #require(try await service.leaseDeliveries(max: 1, leaseSeconds: 60, context: notifier).first)
+        _ = try await store.subject(subject)
+        await store.close()
+        let secrets = [delivery.leaseToken, delivery.content.variables["code"] ?? "?"]
+        let hex = secrets.map { $0.utf8.map { String(format: "%02x", $0) }.joined(separator: " ") }
+        for secret in secrets + hex { #expect(!capture.text.contains(secret), "the log holds a secret") }
+        #expect(!capture.text.contains("DataRow"), "the log holds a row")
     }
 
     /// A loopback port nobody listens on.
