@@ -9,8 +9,9 @@
 /// A call that could not be judged: a non-OK status with a message for people and details for
 /// machines.
 ///
-/// Messages and details never hold a secret. Errors of any other type leave the server as
-/// `UNKNOWN` with an empty message, so nothing internal leaks.
+/// Messages and details never hold a secret. An error of any type that is not
+/// ``RPCErrorConvertible`` leaves the server as `INTERNAL` with `details.reason` `UNEXPECTED`
+/// and a generic message (the log names only the error's type), so nothing internal leaks.
 public struct RPCError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The status; never OK.
     public var code: StatusCode

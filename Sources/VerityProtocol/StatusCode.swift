@@ -12,7 +12,8 @@ public enum StatusCode: Int, CaseIterable, Codable, Sendable {
     case ok = 0
     /// Never returned by v1: a request cannot be cancelled.
     case cancelled = 1
-    /// An error the server did not classify; whether the work was done is unknown.
+    /// Never returned by v1: a fault the server did not classify is `INTERNAL` `UNEXPECTED`. The
+    /// client uses it for a status code it does not know; whether the work was done is unknown.
     case unknown = 2
     /// A malformed frame, envelope or field, or a value a policy refuses; nothing changed.
     case invalidArgument = 3
@@ -36,7 +37,8 @@ public enum StatusCode: Int, CaseIterable, Codable, Sendable {
     case unimplemented = 12
     /// A fault of the server's own, such as a store or crypto failure; the outcome is unknown.
     case internalError = 13
-    /// The server is shutting down, or the store is busy (`details.reason` `STORE_BUSY`).
+    /// The server is shutting down, or the store is busy (`details.reason` `STORE_BUSY`) or
+    /// cannot be reached (`STORE_UNAVAILABLE`).
     case unavailable = 14
     /// Never returned by v1: a broken audit chain is reported as `ok: false`.
     case dataLoss = 15

@@ -6,7 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// The database failed a call: nothing of it was written (every store call is one transaction).
+/// The database failed a call. Every store call is one transaction, never written in part: a
+/// busy store, or a failure before the commit, wrote nothing of it; after a failure during the
+/// commit (a connection that broke, say) it was written whole or not at all, and which is unknown.
 ///
 /// A busy or unreachable database is worth a retry; any other failure is the operators' to look
 /// at, with the engine's own result code, which the server logs.

@@ -150,11 +150,14 @@ struct RequestExecutor: Sendable {
     /// Refusals of a mutating call that the audit trail records: a policy, a precondition, a rate limit.
     static let auditedRefusals: Set<StatusCode> = [.invalidArgument, .failedPrecondition, .resourceExhausted]
 
-    /// The status for any error a method threw; store failures are logged with their SQLite code.
+    /// The status for any error a method threw; store failures are logged with the store's code
+    /// and message (``StoreFailure/code``; PostgreSQL's SQLSTATE is in the message), which never
+    /// hold a secret: secrets reach the store only hashed.
     private func rpcError(for error: any Error, method: Method, subject: SubjectID?) -> RPCError {
         if let failure = error as? StoreFailure {
             logger.error("the store failed", metadata: [
                 "method": "\(method.path)", "subject": "\(subject.map { "\($0)" } ?? "-")", "store-code": "\(failure.code)",
+                "store-message": "\(failure.message)",
             ])
             return failure.rpcError
         }

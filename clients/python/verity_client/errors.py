@@ -121,7 +121,9 @@ class Cancelled(VerityError):
 
 
 class Unknown(VerityError):
-    """2 UNKNOWN. An unclassified server error; the outcome of the call is unknown."""
+    """2 UNKNOWN. Never answered by a v1 server, which answers a fault it did not classify with
+    INTERNAL ``UNEXPECTED``. The client raises it for a status code it does not know, or for an
+    answer without a status or without a numeric code; the outcome of the call is unknown."""
 
     code, name = 2, "UNKNOWN"
 
@@ -224,9 +226,10 @@ class Unimplemented(VerityError):
 class Internal(VerityError):
     """13 INTERNAL. A fault of the server's own; the outcome of the call is unknown.
 
-    ``reason``, when given: ``CREDENTIAL_INTEGRITY`` or ``CRYPTO_FAILURE`` (a stored credential
-    could not be evaluated; the check's attempt was counted, and a retry counts again and fails
-    the same way), ``STORE_ERROR`` (the database failed).
+    ``reason``: ``CREDENTIAL_INTEGRITY`` or ``CRYPTO_FAILURE`` (a stored credential could not be
+    evaluated; the check's attempt was counted, and a retry counts again and fails the same way),
+    ``STORE_ERROR`` (the database failed) or ``UNEXPECTED`` (a fault the server did not classify).
+    Only an answer the server could not encode at all comes without a ``reason``.
     """
 
     code, name = 13, "INTERNAL"
