@@ -16,10 +16,11 @@ import PostgresNIO
 ///
 /// `sslmode` is `disable`, `prefer` (the default, as with libpq: TLS when the server offers it,
 /// unverified), `require` (TLS, unverified; with `sslrootcert`, verified as `verify-ca`, as
-/// libpq does), `verify-ca` (TLS, the server's certificate chained to `sslrootcert` or the
-/// system's roots) or `verify-full` (and the certificate names the host). Only the two `verify`
-/// modes keep a password from a man in the middle: use `verify-full` whenever the URL or
-/// `PGPASSWORD` holds one. A password left out of the URL is read from `PGPASSWORD`, so that it
+/// libpq does), `verify-ca` (TLS, the server's certificate chained to `sslrootcert`, which it
+/// needs: the system's roots vouch for anyone) or `verify-full` (chained to `sslrootcert` or the
+/// system's roots, and naming the host). Only a verified server keeps a password from a man in
+/// the middle (``verifiesServer``): production `verityd` requires one for a database on another
+/// machine. A password left out of the URL is read from `PGPASSWORD`, so that it
 /// need not appear in a command line.
 package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
     package var client: PostgresClient.Configuration
@@ -46,6 +47,10 @@ package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
     package var longestWrite: TimeInterval { lockTimeout + acquireTimeout + transactionTimeout }
     /// The URL without its password, for logs.
     package let description: String
+    /// Whether TLS to the database verifies the server's certificate (`verify-ca`, `verify-full`,
+    /// or `require` with `sslrootcert`): only then can no one in between read the password or
+    /// change what the store holds.
+    package let verifiesServer: Bool
 
     /// Whether `location` names a PostgreSQL store rather than a SQLite file.
     package static func isPostgresURL(_ location: String) -> Bool {
@@ -64,10 +69,12 @@ package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
         for name in options.keys where !Self.knownOptions.contains(name) {
             throw InvalidPostgresURLError(problem: "unknown option \(name); known: \(Self.knownOptions.sorted().joined(separator: ", "))")
         }
+        let mode = options["sslmode"] ?? "prefer"
+        verifiesServer = ["verify-ca", "verify-full"].contains(mode) || (mode == "require" && options["sslrootcert"] != nil)
         let password = components.password ?? environment["PGPASSWORD"]
         client = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: user, password: password, database: database,
-            tls: try Self.tls(mode: options["sslmode"] ?? "prefer", rootCertificate: options["sslrootcert"])
+            tls: try Self.tls(mode: mode, rootCertificate: options["sslrootcert"])
         )
         client.options.connectTimeout = .seconds(Int(acquireTimeout))
         if let maximum = options["pool_max"] {
@@ -119,7 +126,11 @@ package struct PostgresStoreConfiguration: Sendable, CustomStringConvertible {
         case "disable": return .disable
         case "prefer": return .prefer(unverified)
         case "require": return .require(rootCertificate == nil ? unverified : chainOnly)
-        case "verify-ca": return .require(chainOnly)
+        case "verify-ca":
+            // The system's roots vouch for anyone's certificate for any name: with the host
+            // unchecked, that verifies nothing (libpq refuses it too).
+            guard rootCertificate != nil else { throw InvalidPostgresURLError(problem: "sslmode=verify-ca needs sslrootcert (or use verify-full)") }
+            return .require(chainOnly)
         case "verify-full": return .require(verified)
         default:
             throw InvalidPostgresURLError(problem: "sslmode must be disable, prefer, require, verify-ca or verify-full")

@@ -144,7 +144,9 @@ struct Settings {
             guard let pepper else { throw ValidationError("production mode needs --pepper (or VERITY_PEPPER_FILE): an existing keyring, mode 0600") }
             try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let storePath = store ?? dataDirectory.appendingPathComponent("verity.sqlite").path
-            if !PostgresStoreConfiguration.isPostgresURL(storePath) {
+            if PostgresStoreConfiguration.isPostgresURL(storePath) {
+                try Self.checkVerified(postgres: storePath)
+            } else {
                 try ProcessHardening.checkPrivate(directory: URL(fileURLWithPath: storePath).deletingLastPathComponent())
             }
             return ServerConfiguration(
@@ -171,6 +173,17 @@ struct Settings {
         guard isLoopback(host) else {
             throw ValidationError(
                 "development mode serves on loopback only (its keys lie unprotected on disk); --listen \(listen) needs --cert, --key and --client-ca"
+            )
+        }
+    }
+
+    /// Refuses a production PostgreSQL store on another machine whose server is not verified:
+    /// whoever sits in between could read the password and rewrite failure counts.
+    static func checkVerified(postgres location: String) throws {
+        let postgres = try PostgresStoreConfiguration(url: location)
+        guard postgres.verifiesServer || isLoopback(postgres.client.host ?? "") else {
+            throw ValidationError(
+                "the PostgreSQL store \(postgres) is on another machine: name sslmode=verify-full (or verify-ca with sslrootcert), so that no one in between can read the password or change the store"
             )
         }
     }

@@ -28,8 +28,10 @@ struct Verityd: AsyncParsableCommand {
             With no certificate flags (or with --dev), verityd runs in development mode, on loopback \
             only: it keeps everything in --data-dir (./.verity), making on the first run a pepper \
             keyring, a SQLite store and a development PKI whose client certificates (one per role) \
-            are in DATA_DIR/pki. A production flag without the certificates (--store, --pepper, a \
-            listen address other than loopback) is refused rather than run in development mode.
+            are in DATA_DIR/pki. Without the certificates, --pepper, a listen address other than \
+            loopback and any --store but a postgres:// URL whose host is loopback (so that \
+            development instances on this machine can share one database) are refused rather \
+            than run in development mode.
 
             In production, name the server certificate, its key and the client CA with --cert, \
             --key and --client-ca, and an existing pepper keyring with --pepper. Every flag has an \
@@ -73,7 +75,7 @@ struct Verityd: AsyncParsableCommand {
     @Option(help: "Revocation lists of the client CAs, PEM; checked for every client certificate [VERITY_CLIENT_CRL].")
     var clientCrl: String?
 
-    @Option(help: "The store [VERITY_STORE]: a SQLite file (default DATA_DIR/verity.sqlite), or postgres://USER@HOST:PORT/DATABASE for several instances on one PostgreSQL database; password from PGPASSWORD.")
+    @Option(help: "The store [VERITY_STORE]: a SQLite file (default DATA_DIR/verity.sqlite), or postgres://USER@HOST:PORT/DATABASE?sslmode=verify-full for several instances on one PostgreSQL database (development mode: on loopback only); password from PGPASSWORD.")
     var store: String?
 
     @Option(help: "Pepper keyring file, mode 0600 [VERITY_PEPPER_FILE]. Default DATA_DIR/pepper.json (made in development mode).")
@@ -148,7 +150,7 @@ struct Verityd: AsyncParsableCommand {
     @Flag(help: "Refuse TLS 1.2; accept TLS 1.3 only [VERITY_TLS13_ONLY=1].")
     var tls13Only = false
 
-    @Flag(help: "Development mode, as with no certificate flags: refused with --cert, --key, --client-ca, --store, --pepper or a listen address other than loopback [VERITY_DEV=1].")
+    @Flag(help: "Development mode, as with no certificate flags: refused with --cert, --key, --client-ca, --pepper, a listen address other than loopback, or a --store other than a postgres:// URL on loopback [VERITY_DEV=1].")
     var dev = false
 
     @Flag(help: "Development mode only: print outbox messages, one-time codes included, to standard output instead of leaving them for a notifier [VERITY_PRINT_NOTIFICATIONS=1].")

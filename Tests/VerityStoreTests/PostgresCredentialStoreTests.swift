@@ -10,6 +10,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import _ConnectionPoolModule
+import Synchronization
 import Testing
 import VerityCore
 import VerityCrypto
@@ -238,12 +239,16 @@ struct PostgresCredentialStoreTests {
     @Test func aTransactionWithoutAnAnswerIsGivenUpAndTheNextWriteGoesThrough() async throws {
         try await withService { _, service, url in
             let subject = try await enrolled(service)
+            // Long enough for any statement of a loaded test machine; the store is already migrated.
             var configuration = try PostgresStoreConfiguration(url: url)
-            configuration.transactionTimeout = 0.5
+            configuration.transactionTimeout = 5
             let store = PostgresCredentialStore(configuration: configuration, keyring: hasher.keyring, logger: Logger(label: "test.postgres"))
-            try await store.prepare()
-            await #expect { try await store.write { session in try await session.execute("SELECT pg_sleep(3)") } } throws: { error in
+            await #expect { try await store.write { session in try await session.execute("SELECT pg_sleep(60)") } } throws: { error in
                 (error as? StoreFailure)?.kind == .unavailable && "\(error)".contains("no answer")
+            }
+            // The server ends the abandoned session once it notices (keepalives): here at once.
+            try await PostgresTestCluster.withSession(url) { admin in
+                try await admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'")
             }
             try await store.modify(subject, Self.twoFailures)
             #expect(try await store.subject(subject)?.consecutiveFailures == 2)
@@ -256,9 +261,21 @@ struct PostgresCredentialStoreTests {
     @Test func aReadIsServedWhileMoreWritesThanConnectionsWaitForTheLock() async throws {
         try await withService { store, service, url in
             let subject = try await enrolled(service)
-            let small = try await PostgresTestCluster.openStore(
-                PostgresTestCluster.url(url, options: "pool_max=4&connect_timeout=2"), keyring: hasher.keyring
-            )
+            let small = try await PostgresTestCluster.openStore(PostgresTestCluster.url(url, options: "pool_max=4"), keyring: hasher.keyring)
+            // Two connections open before the writes come, so that the read needs no new one:
+            // opening one can take seconds on a machine running every suite at once.
+            let started = Arrivals()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        try await small.read { _ in
+                            started.arrive()
+                            try await waitUntil(timeout: .seconds(60)) { started.count == 2 }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
             try await PostgresTestCluster.withSession(url) { holder in
                 let key = PostgresCredentialStore.writeLockKey
                 try await holder.run("SELECT pg_advisory_lock(\(key))")
@@ -269,14 +286,37 @@ struct PostgresCredentialStoreTests {
                     )
                     return waiting.first ?? 0 > 0
                 }
-                var read: Result<Subject?, any Error>
-                do { read = .success(try await small.subject(subject)) } catch { read = .failure(error) }
+                // Without the gate the read waits for as long as the lock is held: give up after 10 s.
+                let read = await Self.withinTenSeconds { try await small.subject(subject) }
                 try await holder.run("SELECT pg_advisory_unlock(\(key))")
                 #expect(try read.get()?.id == subject, "\(read)")
                 for write in writes { try await write.value }
             }
             await small.close()
             #expect(try await service.auditEvents(for: subject, limit: 100).filter { $0.action == .unblock }.count == 8)
+        }
+    }
+
+    /// How many tasks have arrived somewhere.
+    final class Arrivals: Sendable {
+        private let arrived = Mutex(0)
+        func arrive() { arrived.withLock { $0 += 1 } }
+        var count: Int { arrived.withLock { $0 } }
+    }
+
+    /// What `body` gives within 10 s, or ``TimedOut``.
+    static func withinTenSeconds<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async -> Result<Value, any Error> {
+        await withTaskGroup(of: Result<Value, any Error>.self) { group in
+            group.addTask {
+                do { return .success(try await body()) } catch { return .failure(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return .failure(TimedOut())
+            }
+            let first = await group.next() ?? .failure(TimedOut())
+            group.cancelAll()
+            return first
         }
     }
 
@@ -311,7 +351,7 @@ struct PostgresCredentialStoreTests {
         for bad in [
             "postgres://verity:s3cret-pw@db.example/", "postgres://:s3cret-pw@db.example/verity",
             "postgres://verity:s3cret-pw@db.example/verity?sslmode=sometimes", "postgres://verity:s3cret-pw@db.example/verity?pool_max=0",
-            "postgres://verity:s3cret-pw@db.example/verity?colour=blue",
+            "postgres://verity:s3cret-pw@db.example/verity?colour=blue", "postgres://verity:s3cret-pw@db.example/verity?sslmode=verify-ca",
         ] {
             #expect { try PostgresStoreConfiguration(url: bad) } throws: { error in
                 error is InvalidPostgresURLError && !"\(error)".contains("s3cret-pw")
