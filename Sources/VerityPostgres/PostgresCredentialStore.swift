@@ -113,28 +113,49 @@ package final class PostgresCredentialStore: CredentialStore {
         }
     }
 
+    /// A write learns its transaction's id with the lock, in the same round trip, so that a
+    /// COMMIT whose answer is lost can be looked up (``confirmCommit(of:after:)``).
     private func transaction<Value: Sendable>(
         begin: String, lockingWrites: Bool, timeLimited: Bool = true, _ body: @escaping @Sendable (SQLSession) async throws -> Value
     ) async throws -> Value {
+        let pending = PendingCommit<Value>()
         do {
             return try await withConnection(timeLimited: timeLimited) { connection in
                 let session = SQLSession(connection: connection, logger: self.logger)
                 do {
                     // The session's timeouts and durability were set when it started (PostgresStoreConfiguration).
                     try await session.execute(begin)
-                    if lockingWrites { try await session.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLockKey]) }
+                    let transaction: Int64? = lockingWrites ? try await session.scalar(Self.lockAndTransactionID, [Self.writeLockKey]) : nil
                     let value = try await body(session)
+                    if let transaction { pending.commitSent(value, transaction: transaction) }
                     try await session.execute("COMMIT")
                     return value
                 } catch {
-                    if Self.sessionSurvives(error) { try? await session.execute("ROLLBACK") }
+                    // A session that answered the COMMIT with an error of its own did not commit.
+                    if Self.sessionSurvives(error) {
+                        pending.forget()
+                        try? await session.execute("ROLLBACK")
+                    } else {
+                        // Closed before it goes back to the pool, which would otherwise hand it
+                        // out again: a statement on it could wait for ever. Not awaited: over
+                        // TLS the close waits for the server's farewell.
+                        let _: EventLoopFuture<Void> = connection.close()
+                    }
                     throw error
                 }
             }
         } catch {
+            // The COMMIT went out and its answer was lost with the connection, or never came.
+            if let (value, transaction) = pending.unanswered() {
+                try await confirmCommit(of: transaction, after: error)
+                return value
+            }
             throw StoreFailure.translating(error)
         }
     }
+
+    /// The write lock, then the transaction's id (the lock in a subquery, so that it comes first).
+    private static let lockAndTransactionID = "SELECT txid_current() FROM (SELECT pg_advisory_xact_lock(?)) AS locked"
 
     /// Whether the session is still there to roll back after `error`. A session the server ended
     /// (a FATAL error) or a connection lost is not asked again: over TLS such a ROLLBACK was
@@ -158,7 +179,7 @@ package final class PostgresCredentialStore: CredentialStore {
                 try await self.client.withConnection { connection in
                     guard lease.state.withLock({ state in state.lease() }) else { throw CancellationError() }
                     guard timeLimited else { return .value(try await body(connection)) }
-                    return .value(try await self.closingIfSilent(connection) { try await body(connection) })
+                    return .value(try await self.answeringWithinTheTransactionTimeout(connection) { try await body(connection) })
                 }
             }
             group.addTask {
@@ -176,28 +197,20 @@ package final class PostgresCredentialStore: CredentialStore {
         }
     }
 
-    /// Runs `body`, closing `connection` when `body` has not finished within the transaction
-    /// timeout: the close fails the statement waiting for an answer, and the connection leaves
-    /// the pool. Without it, an answer lost with the network would be awaited for ever, holding
-    /// this instance's turn to write.
-    private func closingIfSilent<Value>(_ connection: PostgresConnection, _ body: () async throws -> Value) async throws -> Value {
+    /// Runs `body`, or fails as unavailable once it has not finished within the transaction
+    /// timeout, and then closes `connection`, which leaves the pool. Without it, an answer lost
+    /// with the network, or never delivered on a connection the server closed, would be awaited
+    /// for ever, holding this instance's turn to write.
+    private func answeringWithinTheTransactionTimeout<Value: Sendable>(
+        _ connection: PostgresConnection, _ body: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
         let limit = configuration.transactionTimeout
-        let watchdog = Task<Bool, Never> {
-            guard (try? await Task.sleep(for: .milliseconds(Int(limit * 1000)))) != nil else { return false }
-            try? await connection.close()
-            return true
-        }
-        do {
-            let value = try await body()
-            watchdog.cancel()
-            return value
-        } catch {
-            watchdog.cancel()
-            if await watchdog.value {
-                throw StoreFailure(kind: .unavailable, code: 0, message: "no answer from the database within \(limit) s; the connection was closed")
-            }
-            throw error
-        }
+        return try await DeadlineRace.run(
+            within: .milliseconds(Int(limit * 1000)),
+            expired: StoreFailure(kind: .unavailable, code: 0, message: "no answer from the database within \(limit) s; the connection was closed"),
+            afterExpiry: { try? await connection.close() },
+            body
+        )
     }
 
     // MARK: Subjects and the audit trail

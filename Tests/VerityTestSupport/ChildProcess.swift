@@ -25,8 +25,12 @@ package final class ChildProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = output
         process.standardInput = input
-        try process.run()
+        try Self.launching.withLock { try process.run() }
     }
+
+    /// One launch at a time: Foundation's `Process.run()` was seen to crash (in `memcpy`, with
+    /// another thread freeing) when tests started children at once.
+    private static let launching = NSLock()
 
     /// Starts a program found on the `PATH`, such as `openssl`.
     package convenience init(command: String, _ arguments: [String]) throws {

@@ -54,9 +54,11 @@ extension CallContext {
     package static let admin = CallContext(caller: "ops-console", role: "admin", actor: "admin:1")
 }
 
-/// Waits until `condition` holds, checking every few milliseconds, or fails after `timeout`.
+/// Waits until `condition` holds, checking every few milliseconds, or fails after `timeout`
+/// (by default long enough for a machine running every suite at once, where 10 s was seen to
+/// pass before a hash finished).
 package func waitUntil(
-    timeout: Duration = .seconds(10),
+    timeout: Duration = .seconds(30),
     _ condition: @Sendable () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout

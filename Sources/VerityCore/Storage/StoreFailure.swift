@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 /// The database failed a call. Every store call is one transaction, never written in part: a
-/// busy store, or a failure before the commit, wrote nothing of it; after a failure during the
-/// commit (a connection that broke, say) it was written whole or not at all, and which is unknown.
+/// busy or unreachable store wrote nothing of it; after any other failure it was written whole
+/// or not at all, and which is unknown.
 ///
 /// A busy or unreachable database is worth a retry; any other failure is the operators' to look
 /// at, with the engine's own result code, which the server logs.
@@ -17,8 +17,8 @@ package struct StoreFailure: Error, CustomStringConvertible, Sendable {
         /// Another writer held the lock past the store's busy timeout.
         case busy
         /// The database could not be reached, or the connection broke before the transaction
-        /// committed: the transaction rolled back, or, if the break came during the commit, the
-        /// act either happened whole or not at all.
+        /// took effect: nothing was written. (A store that cannot learn whether a commit took
+        /// effect reports a failure instead.)
         case unavailable
         case failed
     }

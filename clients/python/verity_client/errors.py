@@ -239,7 +239,8 @@ class Unavailable(VerityError):
     """14 UNAVAILABLE. The server is shutting down (no ``reason``; the request had no effect), or
     its store is busy (``reason`` ``STORE_BUSY``; retry after a back-off, but a security check
     may already have counted its attempt), or its database cannot be reached (``reason``
-    ``STORE_UNAVAILABLE``; nothing was half-written, but the call may have been carried out)."""
+    ``STORE_UNAVAILABLE``; the call's own transaction was not written, but a security check may
+    already have counted its attempt)."""
 
     code, name = 14, "UNAVAILABLE"
 

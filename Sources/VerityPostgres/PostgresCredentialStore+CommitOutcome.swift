@@ -1,0 +1,79 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Verity open source project
+//
+// Licensed under Apache License v2.0
+//
+//===----------------------------------------------------------------------===//
+
+import PostgresNIO
+import Synchronization
+import VerityCore
+
+/// A write whose COMMIT has gone out: its value and its transaction's id, until the COMMIT is
+/// answered.
+final class PendingCommit<Value: Sendable>: Sendable {
+    private let sent = Mutex<(value: Value, transaction: Int64)?>(nil)
+
+    func commitSent(_ value: Value, transaction: Int64) { sent.withLock { $0 = (value, transaction) } }
+
+    /// The COMMIT was answered with an error: nothing to look up.
+    func forget() { sent.withLock { $0 = nil } }
+
+    /// The value and transaction of a COMMIT whose answer never came, if one went out.
+    func unanswered() -> (Value, Int64)? { sent.withLock { $0.map { ($0.value, $0.transaction) } } }
+}
+
+extension PostgresCredentialStore {
+    /// Learns, on another connection, whether the write transaction `transaction`, whose COMMIT
+    /// got no answer, was committed; returns when it was.
+    ///
+    /// A COMMIT the server received completes whatever became of the connection; one it never
+    /// received leaves the transaction in progress until the server ends the session (the
+    /// statement and idle timeouts, or the keepalives), which aborts it. So the answer is
+    /// awaited for at most the statement timeout and the connect timeout together.
+    ///
+    /// - Throws: an unavailable ``StoreFailure`` when the transaction was aborted (nothing
+    ///   written), a failed one when its outcome could not be learnt (outcome unknown, as
+    ///   `INTERNAL` `STORE_ERROR` says).
+    func confirmCommit(of transaction: Int64, after error: any Error) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int((configuration.statementTimeout + configuration.acquireTimeout) * 1000))
+        var status = await commitStatus(of: transaction)
+        // Asked again while in progress, and while it cannot be asked: the pool may first hand
+        // out the very connection that was closed.
+        while status == .inProgress || status == .unknown, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            status = await commitStatus(of: transaction)
+        }
+        switch status {
+        case .committed:
+            logger.notice("a COMMIT's answer was lost; the transaction was committed", metadata: ["error": "\(error)"])
+        case .aborted:
+            throw StoreFailure(kind: .unavailable, code: 0, message: "the connection broke before the commit took effect (\(error)); nothing was written")
+        case .inProgress, .unknown:
+            logger.error("a COMMIT's answer was lost, and whether it took effect cannot be learnt", metadata: ["error": "\(error)"])
+            throw StoreFailure(kind: .failed, code: 0, message: "the connection broke during the commit (\(error)); whether the act was written is unknown")
+        }
+    }
+
+    private enum CommitStatus {
+        case committed, aborted, inProgress
+        /// The database could not be asked.
+        case unknown
+    }
+
+    private func commitStatus(of transaction: Int64) async -> CommitStatus {
+        do {
+            let status = try await read { session in try await session.scalar("SELECT txid_status(?)", [transaction], as: String?.self) }
+            switch status {
+            case "committed": return .committed
+            case "in progress": return .inProgress
+            // Aborted, or too old to be known (the server keeps every status far longer than
+            // these seconds): not committed.
+            default: return .aborted
+            }
+        } catch {
+            return .unknown
+        }
+    }
+}
