@@ -10,18 +10,38 @@ import PostgresNIO
 import Synchronization
 import VerityCore
 
-/// A write whose COMMIT has gone out: its value and its transaction's id, until the COMMIT is
-/// answered.
+/// A write's COMMIT: not sent yet, sent (with the write's value and transaction id, until the
+/// COMMIT is answered), or never to be sent because the caller gave up first.
 final class PendingCommit<Value: Sendable>: Sendable {
-    private let sent = Mutex<(value: Value, transaction: Int64)?>(nil)
+    private enum Stage {
+        case notSent
+        case sent(Value, transaction: Int64)
+        case abandoned
+    }
 
-    func commitSent(_ value: Value, transaction: Int64) { sent.withLock { $0 = (value, transaction) } }
+    private let stage = Mutex(Stage.notSent)
+
+    /// Records that the COMMIT goes out; false when the caller has given up, and it must not.
+    func sendingCommit(_ value: Value, transaction: Int64) -> Bool {
+        stage.withLock { stage in
+            guard case .notSent = stage else { return false }
+            stage = .sent(value, transaction: transaction)
+            return true
+        }
+    }
 
     /// The COMMIT was answered with an error: nothing to look up.
-    func forget() { sent.withLock { $0 = nil } }
+    func forget() { stage.withLock { $0 = .abandoned } }
 
-    /// The value and transaction of a COMMIT whose answer never came, if one went out.
-    func unanswered() -> (Value, Int64)? { sent.withLock { $0.map { ($0.value, $0.transaction) } } }
+    /// For a caller that failed: the value and transaction of a COMMIT that went out and whose
+    /// answer never came, to be looked up; otherwise nil, and no COMMIT will go out after this.
+    func unansweredOrAbandoned() -> (Value, Int64)? {
+        stage.withLock { stage in
+            if case let .sent(value, transaction) = stage { return (value, transaction) }
+            stage = .abandoned
+            return nil
+        }
+    }
 }
 
 extension PostgresCredentialStore {

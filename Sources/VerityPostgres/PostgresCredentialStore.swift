@@ -127,7 +127,10 @@ package final class PostgresCredentialStore: CredentialStore {
                     try await session.execute(begin)
                     let transaction: Int64? = lockingWrites ? try await session.scalar(Self.lockAndTransactionID, [Self.writeLockKey]) : nil
                     let value = try await body(session)
-                    if let transaction { pending.commitSent(value, transaction: transaction) }
+                    if let transaction {
+                        // A caller that has given up (and heard that nothing was written) gets no COMMIT.
+                        guard pending.sendingCommit(value, transaction: transaction) else { throw CancellationError() }
+                    }
                     try await session.execute("COMMIT")
                     return value
                 } catch {
@@ -146,7 +149,7 @@ package final class PostgresCredentialStore: CredentialStore {
             }
         } catch {
             // The COMMIT went out and its answer was lost with the connection, or never came.
-            if let (value, transaction) = pending.unanswered() {
+            if let (value, transaction) = pending.unansweredOrAbandoned() {
                 try await confirmCommit(of: transaction, after: error)
                 return value
             }
@@ -208,7 +211,9 @@ package final class PostgresCredentialStore: CredentialStore {
         return try await DeadlineRace.run(
             within: .milliseconds(Int(limit * 1000)),
             expired: StoreFailure(kind: .unavailable, code: 0, message: "no answer from the database within \(limit) s; the connection was closed"),
-            afterExpiry: { try? await connection.close() },
+            // Closed before the lease goes back to the pool: queued on its event loop ahead of
+            // anything a later holder, or the work left behind, would send on it.
+            abandon: { let _: EventLoopFuture<Void> = connection.close() },
             body
         )
     }

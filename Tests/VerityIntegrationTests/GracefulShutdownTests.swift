@@ -57,15 +57,22 @@ struct VeritydProcessTests {
     /// verityd holds the pepper: it must leave no core file and create nothing others can read.
     @Test func noCoreDumpsAndOwnerOnlyFiles() async throws {
         let directory = try TemporaryDirectory("verityd-hardening")
-        // verityd inherits the limit: allow core files, so that only verityd's own setting can forbid them.
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
-        limit.rlim_cur = limit.rlim_max
-        setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
-        try #require(limit.rlim_max > 0, "the hard limit forbids core files already")
-        let process = try ChildProcess(Self.verityd, [
-            "--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off", "--scrypt-log-n", "10",
-        ])
+        // verityd inherits the limit: allow core files, so that only verityd's own setting can
+        // forbid them; this process's own limit is restored at once (a crashing test process
+        // would otherwise leave gigabytes of core file behind).
+        var original = rlimit()
+        getrlimit(Int32(RLIMIT_CORE.rawValue), &original)
+        try #require(original.rlim_max > 0, "the hard limit forbids core files already")
+        var allowing = original
+        allowing.rlim_cur = original.rlim_max
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &allowing)
+        let started = Result {
+            try ChildProcess(Self.verityd, [
+                "--listen", "127.0.0.1:0", "--data-dir", directory.path("data"), "--metrics-listen", "off", "--scrypt-log-n", "10",
+            ])
+        }
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &original)
+        let process = try started.get()
         _ = try await Self.servingPort(of: process)
         let limits = try String(contentsOfFile: "/proc/\(process.pid)/limits", encoding: .utf8)
         let core = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
