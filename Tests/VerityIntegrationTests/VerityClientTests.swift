@@ -8,7 +8,9 @@
 
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
+import Synchronization
 import Testing
 import VerityClient
 import VerityProtocol
@@ -151,13 +153,39 @@ struct RunningServer {
     let group: ServiceGroup
     let task: Task<Void, Error>
 
+    /// Starts a server on the configuration's port, trying again for a while when the port is
+    /// taken: the port was free when the test chose it, but while no server listens, another
+    /// test's connection may get it as its own (ephemeral) port.
     static func start(_ configuration: ServerConfiguration) async throws -> RunningServer {
         let logger = Logger(label: "verityd-test")
-        let server = try VerityServer(configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
-        let task = Task { try await group.run() }
-        _ = try await server.waitUntilListening()
-        return RunningServer(group: group, task: task)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let server = try VerityServer(configuration: configuration, logger: logger)
+            let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
+            let ended = ServerEnd()
+            let task = Task {
+                do {
+                    try await group.run()
+                } catch {
+                    ended.record(error)
+                    throw error
+                }
+            }
+            try await waitUntil(timeout: .seconds(60)) {
+                if ended.error != nil { return true }
+                return (try? await server.waitUntilListening(timeout: .milliseconds(1))) != nil
+            }
+            guard let error = ended.error else { return RunningServer(group: group, task: task) }
+            guard (error as? IOError)?.errnoCode == EADDRINUSE, ContinuousClock.now < deadline else { throw error }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// How a server's run ended, if it did.
+    final class ServerEnd: Sendable {
+        private let ended = Mutex<(any Error)?>(nil)
+        func record(_ error: any Error) { ended.withLock { $0 = error } }
+        var error: (any Error)? { ended.withLock { $0 } }
     }
 
     func stop() async throws {
