@@ -165,7 +165,7 @@ struct PostgresCredentialStoreTests {
     /// the pool alone would wait for as long as it takes. (The bound is loose: a machine running
     /// every suite at once was seen to take over 10 s to get there.)
     @Test func anUnreachableDatabaseIsUnavailable() async throws {
-        let closedPort = try Self.closedPort()
+        let closedPort = try freeLoopbackPort()
         let configuration = try PostgresStoreConfiguration(url: "postgres://verity@127.0.0.1:\(closedPort)/verity?connect_timeout=1")
         let store = PostgresCredentialStore(configuration: configuration, keyring: hasher.keyring, logger: .init(label: "test"))
         let started = ContinuousClock.now
@@ -264,13 +264,7 @@ struct PostgresCredentialStoreTests {
     @Test func aCommitWhoseAnswerIsLostIsLookedUp() async throws {
         try await withService { _, service, url in
             let subject = try await enrolled(service)
-            try await PostgresTestCluster.withSession(url) { admin in
-                try await admin.run("CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(6); RETURN NULL; END $$")
-                try await admin.run("""
-                    CREATE CONSTRAINT TRIGGER slow_commit AFTER UPDATE ON subject DEFERRABLE INITIALLY DEFERRED
-                    FOR EACH ROW EXECUTE FUNCTION slow_commit()
-                    """)
-            }
+            try await Self.holdCommitsUp(seconds: 6, on: url)
             var configuration = try PostgresStoreConfiguration(url: url)
             configuration.transactionTimeout = 3
             let store = PostgresCredentialStore(configuration: configuration, keyring: hasher.keyring, logger: Logger(label: "test.postgres"))
@@ -294,13 +288,7 @@ struct PostgresCredentialStoreTests {
             configuration.transactionTimeout = 5
             let store = PostgresCredentialStore(configuration: configuration, keyring: hasher.keyring, logger: Logger(label: "test.postgres"))
             let subject = try await enrolled(service)
-            try await PostgresTestCluster.withSession(url) { admin in
-                try await admin.run("CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(60); RETURN NULL; END $$")
-                try await admin.run("""
-                    CREATE CONSTRAINT TRIGGER slow_commit AFTER UPDATE ON subject DEFERRABLE INITIALLY DEFERRED
-                    FOR EACH ROW EXECUTE FUNCTION slow_commit()
-                    """)
-            }
+            try await Self.holdCommitsUp(seconds: 60, on: url)
             let act = Task { try await store.modify(subject, Self.twoFailures) }
             try await PostgresTestCluster.withSession(url) { admin in
                 let committing = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'COMMIT' AND state = 'active'"
@@ -313,6 +301,17 @@ struct PostgresCredentialStoreTests {
             await store.close()
             #expect(try await original.subject(subject)?.consecutiveFailures == 0)
             #expect(try await service.auditEvents(for: subject, limit: 100).allSatisfy { $0.action != .unblock })
+        }
+    }
+
+    /// Makes every COMMIT of a change to a subject take `seconds`: a deferred trigger sleeps.
+    static func holdCommitsUp(seconds: Int, on url: String) async throws {
+        try await PostgresTestCluster.withSession(url) { admin in
+            try await admin.run("CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(\(seconds)); RETURN NULL; END $$")
+            try await admin.run("""
+                CREATE CONSTRAINT TRIGGER slow_commit AFTER UPDATE ON subject DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW EXECUTE FUNCTION slow_commit()
+                """)
         }
     }
 
@@ -471,18 +470,5 @@ struct PostgresCredentialStoreTests {
         let hex = secrets.map { $0.utf8.map { String(format: "%02x", $0) }.joined(separator: " ") }
         for secret in secrets + hex { #expect(!capture.text.contains(secret), "the log holds a secret") }
         #expect(!capture.text.contains("DataRow"), "the log holds a row")
-    }
-
-    /// A loopback port nobody listens on.
-    static func closedPort() throws -> Int {
-        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
