@@ -72,10 +72,12 @@ final class TestConnection: Sendable {
     }
 
     /// Sends a request and waits for the response with its id.
-    func call(_ method: String, _ message: [String: Any] = [:], id: Int64? = nil, extra: [String: Any] = [:]) async throws -> [String: Any] {
+    func call(
+        _ method: String, _ message: [String: Any] = [:], id: Int64? = nil, extra: [String: Any] = [:], timeout: Duration = .seconds(20)
+    ) async throws -> [String: Any] {
         let id = id ?? inbox.nextID()
         try await send(json: Self.request(id: id, method: method, message: message, extra: extra))
-        return try await response(id: id)
+        return try await response(id: id, timeout: timeout)
     }
 
     /// The response with this id if it has arrived, without waiting.
